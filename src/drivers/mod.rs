@@ -1,0 +1,134 @@
+//! The boundary between rave's core and the world: one [`Driver`] per kind of resource.
+//!
+//! Core owns identity, ordering, diffing, the update-vs-replace decision, state and rendering. A
+//! driver knows one kind of thing: how to read reality ([`Driver::refresh`]), which attributes
+//! cannot change in place ([`Driver::replace_attributes`]), and how to create, update and delete,
+//! idempotently (an apply may resume after a crash). Drivers never print: they report through
+//! [`crate::apply::EventSink`]. Only `process.rs` starts programs.
+
+pub(crate) mod command_spec;
+pub(crate) mod process;
+mod registry;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+
+pub(crate) use registry::Registry;
+
+use crate::apply::EventSink;
+use crate::model::{ResourceId, ResourceKind};
+use crate::plan::{Desired, Observed};
+use crate::state::ResourceState;
+
+/// A boxed future, so drivers can be trait objects.
+pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a driver reports after acting: store paths, PIDs, addresses. Recorded in state.
+pub(crate) type Outputs = BTreeMap<String, serde_json::Value>;
+
+/// What every driver call gets besides the resource itself.
+#[derive(Debug, Clone)]
+pub(crate) struct DriverContext {
+    /// The directory of the desired-state file: relative paths (secrets, flakes) start here.
+    pub(crate) base_dir: PathBuf,
+    /// Where rave keeps generated files (`.rave/` beside the file).
+    pub(crate) state_dir: PathBuf,
+    /// The state lineage, salt for secret digests.
+    pub(crate) lineage: String,
+}
+
+/// A driver's failure: what went wrong, said for the user, with the evidence.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DriverError {
+    /// One line: what failed.
+    pub(crate) summary: String,
+    /// Supporting lines: the command run, its exit status, the last lines it printed.
+    pub(crate) details: Vec<String>,
+    /// Whether the resource may have been left half done (it is then marked tainted and replaced
+    /// by the next plan).
+    pub(crate) is_partial: bool,
+}
+
+impl DriverError {
+    /// A failure that left nothing half done.
+    pub(crate) fn new(summary: impl Into<String>) -> Self {
+        Self { summary: summary.into(), details: Vec::new(), is_partial: false }
+    }
+
+    /// Adds a supporting line.
+    #[must_use]
+    pub(crate) fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.details.push(detail.into());
+        self
+    }
+
+    /// Marks the resource as possibly half done.
+    #[must_use]
+    pub(crate) fn partial(mut self) -> Self {
+        self.is_partial = true;
+        self
+    }
+}
+
+impl fmt::Display for DriverError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.summary)?;
+        for detail in &self.details {
+            write!(f, "\n  {detail}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for DriverError {}
+
+/// Knows one kind of resource.
+pub(crate) trait Driver: Send + Sync {
+    /// Attributes that cannot change in place: a change to one plans a replacement.
+    fn replace_attributes(&self) -> &'static [&'static str];
+
+    /// Reads what is really there for a recorded resource.
+    fn refresh<'a>(
+        &'a self,
+        context: &'a DriverContext,
+        address: &'a ResourceId,
+        recorded: &'a ResourceState,
+    ) -> BoxFuture<'a, Result<Observed, DriverError>>;
+
+    /// Brings a new resource into being.
+    fn create<'a>(
+        &'a self,
+        context: &'a DriverContext,
+        events: &'a EventSink,
+        address: &'a ResourceId,
+        desired: &'a Desired,
+    ) -> BoxFuture<'a, Result<Outputs, DriverError>>;
+
+    /// Changes an existing resource in place.
+    fn update<'a>(
+        &'a self,
+        context: &'a DriverContext,
+        events: &'a EventSink,
+        address: &'a ResourceId,
+        recorded: &'a ResourceState,
+        desired: &'a Desired,
+    ) -> BoxFuture<'a, Result<Outputs, DriverError>>;
+
+    /// Removes a resource; succeeds when it is already gone.
+    fn delete<'a>(
+        &'a self,
+        context: &'a DriverContext,
+        events: &'a EventSink,
+        address: &'a ResourceId,
+        recorded: &'a ResourceState,
+    ) -> BoxFuture<'a, Result<(), DriverError>>;
+}
+
+/// The drivers an apply or refresh uses, one per kind.
+pub(crate) trait DriverSet: Send + Sync {
+    /// The driver for `kind`.
+    fn driver(&self, kind: ResourceKind) -> &dyn Driver;
+}

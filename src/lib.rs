@@ -1,0 +1,46 @@
+//! rave: a declarative reconciler for Nix-based infrastructure.
+//!
+//! One desired-state file (`rave.yaml` or `rave.toml`) describes caches, builders, builds, hosts,
+//! VMs, containers and services; `rave plan` shows what will change and why; `rave apply` does it.
+//! The pipeline, one module per stage, each producing a value the next consumes:
+//!
+//! | stage | module | produces |
+//! |---|---|---|
+//! | command line | [`cli`] → [`settings`] | `Settings` |
+//! | read the file | [`config`] | `LoadedFile` (text, positioned tree, typed `Document`) |
+//! | validate | [`model::lower`] | `Spec` (or every `Diagnostic` at once) |
+//! | order | [`graph`] | `ResourceGraph` (a DAG; cycles are diagnostics) |
+//! | recall | [`state`] | `State` behind a `StateBackend` with a lock |
+//! | observe | [`refresh`] | what drivers found, per recorded resource |
+//! | decide | [`plan::diff`] | `Plan`, pure data |
+//! | show | [`render`] | text, JSON or Markdown |
+//! | act | [`apply`] | events, an outcome, state saved per node |
+//! | touch the world | [`drivers`] | the only code that runs programs |
+//! | talk to the user | [`ui`] | the only code that writes to the terminal |
+
+#![allow(dead_code, unused_imports)] // skeleton in progress
+
+mod apply;
+mod cli;
+mod commands;
+mod config;
+mod diagnostic;
+mod drivers;
+mod exit_status;
+mod graph;
+mod model;
+mod plan;
+mod project;
+mod refresh;
+mod render;
+mod settings;
+mod state;
+mod ui;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+/// Runs rave with these command-line arguments and returns the process exit code.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    commands::run(args)
+}

@@ -1,0 +1,5 @@
+//! The `rave` binary: everything lives in the library.
+
+fn main() -> std::process::ExitCode {
+    rave::run(std::env::args_os())
+}

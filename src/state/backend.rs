@@ -1,0 +1,118 @@
+//! The interface every state backend offers, and the conformance test they all pass.
+
+use crate::model::ResourceId;
+use crate::state::lock::{LockError, LockInfo};
+use crate::state::{ResourceState, State};
+
+/// One change to record for a resource during an apply.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub(crate) enum StateUpdate {
+    /// The resource was created or updated and now looks like this.
+    Put {
+        /// Which resource.
+        address: ResourceId,
+        /// Its new recorded state.
+        resource: ResourceState,
+    },
+    /// The resource was destroyed.
+    Remove {
+        /// Which resource.
+        address: ResourceId,
+    },
+}
+
+/// Errors from a state backend.
+#[derive(Debug)]
+pub(crate) enum StateError {
+    /// Reading or writing failed.
+    Io {
+        /// What was being done, for the message: "read state file `.rave/state.json`".
+        action: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The stored state is not valid.
+    Corrupt {
+        /// Where.
+        location: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// Written by a newer rave.
+    UnsupportedVersion {
+        /// The version found.
+        found: u32,
+    },
+    /// Someone else committed since this writer loaded.
+    SerialMoved {
+        /// The serial this writer expected.
+        expected: u64,
+        /// The serial found.
+        found: u64,
+    },
+    /// The lineage differs from the one expected.
+    LineageMismatch {
+        /// The lineage expected.
+        expected: String,
+        /// The lineage found.
+        found: String,
+    },
+    /// The lock could not be taken or released.
+    Lock(LockError),
+}
+
+impl std::fmt::Display for StateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Io { action, source } => write!(f, "failed to {action}: {source}"),
+            Self::Corrupt { location, detail } => write!(f, "state `{location}` is corrupt: {detail}"),
+            Self::UnsupportedVersion { found } => write!(
+                f,
+                "state format version {found} is newer than this rave understands ({}); upgrade rave",
+                super::STATE_VERSION
+            ),
+            Self::SerialMoved { expected, found } => write!(
+                f,
+                "state serial moved on from {expected} to {found}: someone else applied in the meantime; plan again"
+            ),
+            Self::LineageMismatch { expected, found } => {
+                write!(f, "state lineage is `{found}`, expected `{expected}`: this is another project's state")
+            }
+            Self::Lock(error) => error.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for StateError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Io { source, .. } => Some(source),
+            _ => None,
+        }
+    }
+}
+
+/// A place where state is kept. Every method is blocking and cheap enough to call per node.
+pub(crate) trait StateBackend: Send {
+    /// Loads the latest state (with any recorded-but-uncommitted updates folded in), or `None`
+    /// when there is no state yet.
+    fn load(&mut self) -> Result<Option<State>, StateError>;
+
+    /// Takes the lock for `info.operation`, waiting up to `timeout` for a holder to let go.
+    fn lock(&mut self, info: &LockInfo, timeout: std::time::Duration) -> Result<(), StateError>;
+
+    /// Releases the lock this backend holds.
+    fn unlock(&mut self) -> Result<(), StateError>;
+
+    /// Durably records one update on top of `base` (the state loaded for this apply), without
+    /// rewriting the whole state. Survives a crash right after it returns.
+    fn record(&mut self, base: &State, update: &StateUpdate) -> Result<(), StateError>;
+
+    /// Writes `state` as the new committed state with serial `state.serial`, which must be one
+    /// more than the stored serial (compare-and-swap), and forgets recorded updates.
+    fn commit(&mut self, state: &State) -> Result<(), StateError>;
+
+    /// Breaks a lock left by a holder that is gone, given its id.
+    fn force_unlock(&mut self, lock_id: &str) -> Result<(), StateError>;
+}

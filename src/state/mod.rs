@@ -1,0 +1,68 @@
+//! What rave last applied: the recorded state, its on-disk form, and the lock around it.
+//!
+//! [`State`] is plain data (deterministic JSON: `BTreeMap`s, a `version`). Backends behind
+//! [`backend::StateBackend`] load it, lock it, record each finished node cheaply during an apply,
+//! and commit a new serial at the end. The diff against desired state is `plan`'s job, not this one's.
+
+pub(crate) mod backend;
+pub(crate) mod local_backend;
+pub(crate) mod lock;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Attributes, ResourceId};
+
+/// The state format version this build writes and reads.
+pub(crate) const STATE_VERSION: u32 = 1;
+
+/// The recorded state of a whole project.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct State {
+    /// The format version ([`STATE_VERSION`]).
+    pub(crate) version: u32,
+    /// Counts every committed write; a saved plan names the serial it was made against.
+    pub(crate) serial: u64,
+    /// A random id fixed when the state is first created; a plan for another lineage is refused.
+    pub(crate) lineage: String,
+    /// Every resource rave manages, by address.
+    pub(crate) resources: BTreeMap<ResourceId, ResourceState>,
+}
+
+/// What rave recorded about one resource after it last acted on it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(crate) struct ResourceState {
+    /// The attributes it was last applied with (see `ResourceSpec::attributes`).
+    pub(crate) attributes: Attributes,
+    /// Salted digests of secret values it was applied with, by attribute path: a change shows as
+    /// `(sensitive value changed)`, the value itself is never stored.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) secret_digests: BTreeMap<String, String>,
+    /// What the driver reported: store paths, PIDs, addresses.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) outputs: BTreeMap<String, serde_json::Value>,
+    /// What it depended on when applied; deletes run in the reverse of this order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) dependencies: Vec<ResourceId>,
+    /// Set when an action on it failed part way: the next plan replaces it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) tainted: bool,
+}
+
+impl State {
+    /// A new, empty state with a fresh random lineage.
+    pub(crate) fn new_lineage() -> Self {
+        let mut bytes = [0u8; 16];
+        // Without OS randomness a lineage can still be unique enough from time and pid.
+        if getrandom::fill(&mut bytes).is_err() {
+            let seed = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |elapsed| elapsed.as_nanos())
+                ^ u128::from(std::process::id());
+            bytes = seed.to_le_bytes();
+        }
+        let lineage = bytes.iter().map(|byte| format!("{byte:02x}")).collect::<String>();
+        Self { version: STATE_VERSION, serial: 0, lineage, resources: BTreeMap::new() }
+    }
+}
