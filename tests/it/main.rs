@@ -1,0 +1,1 @@
+//! Integration tests: the real `rave` binary, run in temporary directories.
