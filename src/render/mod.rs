@@ -1,1 +1,3 @@
-//! Placeholder: filled in by its owner.
+//! Pure rendering: values in, text out. Nothing here decides, reads or prints.
+
+pub(crate) mod style;
