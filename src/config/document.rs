@@ -7,7 +7,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    BuildSpec, BuilderSpec, CacheSpec, ContainerSpec, HostSpec, Name, SecretRef, ServiceSpec, VmSpec,
+    BuildSpec, BuilderSpec, CacheSpec, ContainerSpec, HostSpec, Name, SecretRef, ServiceSpec,
+    VmSpec,
 };
 
 /// A whole `rave.yaml` / `rave.toml`.
@@ -88,7 +89,10 @@ pub(crate) struct NixSettings {
 
 impl Default for NixSettings {
     fn default() -> Self {
-        Self { flake: default_flake(), system: default_system() }
+        Self {
+            flake: default_flake(),
+            system: default_system(),
+        }
     }
 }
 

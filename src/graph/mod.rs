@@ -1,1 +1,142 @@
-//! Placeholder: filled in by its owner.
+//! The resource graph: a DAG with an edge from each resource to what it depends on.
+//!
+//! petgraph lives only here. [`ResourceGraph::build`] refuses cycles with a diagnostic that prints
+//! the cycle (`vm.a -> service.b -> vm.a`); `rave graph` prints the DOT form. Ordering for apply is
+//! the executor's business (it works from the plan); this module answers questions about the file.
+
+mod cycle;
+mod dot;
+
+use std::collections::HashMap;
+
+use petgraph::graph::{DiGraph, NodeIndex};
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{ResourceId, Spec};
+
+/// Every declared resource and its dependency edges.
+#[derive(Debug)]
+pub(crate) struct ResourceGraph {
+    /// Edges point from a resource to each of its dependencies.
+    graph: DiGraph<ResourceId, ()>,
+    /// Node of each address.
+    index: HashMap<ResourceId, NodeIndex>,
+}
+
+impl ResourceGraph {
+    /// Builds the graph of `spec`, or reports every dependency cycle in it.
+    pub(crate) fn build(spec: &Spec) -> Result<Self, Vec<Diagnostic>> {
+        let mut graph = DiGraph::with_capacity(spec.resources.len(), spec.resources.len());
+        let mut index = HashMap::with_capacity(spec.resources.len());
+        for id in spec.resources.keys() {
+            index.insert(id.clone(), graph.add_node(id.clone()));
+        }
+        for resource in spec.resources.values() {
+            let from = index[&resource.id];
+            for dependency in &resource.dependencies {
+                // `lower` has already reported references to undeclared resources.
+                if let Some(&to) = index.get(dependency) {
+                    graph.add_edge(from, to, ());
+                }
+            }
+        }
+        let built = Self { graph, index };
+        let cycles = cycle::find_cycles(&built.graph);
+        if cycles.is_empty() {
+            Ok(built)
+        } else {
+            Err(cycles
+                .into_iter()
+                .map(|cycle| cycle::diagnostic(spec, &cycle))
+                .collect())
+        }
+    }
+
+    /// The graph in Graphviz DOT, dependencies pointing from dependent to dependency.
+    pub(crate) fn to_dot(&self) -> String {
+        dot::render(&self.graph)
+    }
+
+    /// How many resources the graph holds.
+    pub(crate) fn len(&self) -> usize {
+        self.index.len()
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::diagnostic::Position;
+    use crate::model::{Resource, ResourceSpec};
+
+    /// A spec of hosts whose `needs` are given as `(name, [needs…])`.
+    pub(crate) fn spec_with_needs(edges: &[(&str, &[&str])]) -> Spec {
+        let mut resources = std::collections::BTreeMap::new();
+        for (line, (name, needs)) in (1u32..).zip(edges) {
+            let id: ResourceId = format!("host.{name}").parse().unwrap();
+            let needs: Vec<ResourceId> = needs
+                .iter()
+                .map(|need| format!("host.{need}").parse().unwrap())
+                .collect();
+            let needs_text: Vec<String> = needs.iter().map(ToString::to_string).collect();
+            let host = serde_json::json!({ "local": true, "needs": needs_text });
+            let spec = ResourceSpec::Host(serde_json::from_value(host).unwrap());
+            resources.insert(
+                id.clone(),
+                Resource {
+                    id,
+                    spec,
+                    dependencies: needs,
+                    position: Position { line, column: 3 },
+                },
+            );
+        }
+        Spec {
+            source: "rave.yaml".into(),
+            project: crate::model::Name::new("test").unwrap(),
+            state: crate::config::StateSettings::default(),
+            nix: crate::config::NixSettings::default(),
+            resources,
+        }
+    }
+
+    #[test]
+    fn a_dag_builds() {
+        let graph = ResourceGraph::build(&spec_with_needs(&[
+            ("a", &[]),
+            ("b", &["a"]),
+            ("c", &["a", "b"]),
+        ]))
+        .unwrap();
+        assert_eq!(graph.len(), 3);
+    }
+
+    #[test]
+    fn a_cycle_is_printed_in_order() {
+        let errors = ResourceGraph::build(&spec_with_needs(&[
+            ("a", &["b"]),
+            ("b", &["c"]),
+            ("c", &["a"]),
+            ("d", &[]),
+        ]))
+        .unwrap_err();
+        assert_eq!(errors.len(), 1);
+        assert_eq!(
+            errors[0].message,
+            "dependency cycle: `host.a -> host.b -> host.c -> host.a`"
+        );
+        assert_eq!(errors[0].location.to_string(), "rave.yaml:1:3");
+    }
+
+    #[test]
+    fn separate_cycles_are_all_reported() {
+        let errors = ResourceGraph::build(&spec_with_needs(&[
+            ("a", &["b"]),
+            ("b", &["a"]),
+            ("c", &["d"]),
+            ("d", &["c"]),
+        ]))
+        .unwrap_err();
+        assert_eq!(errors.len(), 2);
+    }
+}

@@ -66,7 +66,9 @@ impl std::fmt::Display for StateError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::Io { action, source } => write!(f, "failed to {action}: {source}"),
-            Self::Corrupt { location, detail } => write!(f, "state `{location}` is corrupt: {detail}"),
+            Self::Corrupt { location, detail } => {
+                write!(f, "state `{location}` is corrupt: {detail}")
+            }
             Self::UnsupportedVersion { found } => write!(
                 f,
                 "state format version {found} is newer than this rave understands ({}); upgrade rave",
@@ -77,7 +79,10 @@ impl std::fmt::Display for StateError {
                 "state serial moved on from {expected} to {found}: someone else applied in the meantime; plan again"
             ),
             Self::LineageMismatch { expected, found } => {
-                write!(f, "state lineage is `{found}`, expected `{expected}`: this is another project's state")
+                write!(
+                    f,
+                    "state lineage is `{found}`, expected `{expected}`: this is another project's state"
+                )
             }
             Self::Lock(error) => error.fmt(f),
         }
