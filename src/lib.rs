@@ -26,6 +26,7 @@ mod commands;
 mod config;
 mod diagnostic;
 mod drivers;
+mod error;
 mod exit_status;
 mod graph;
 mod model;

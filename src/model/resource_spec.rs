@@ -477,6 +477,25 @@ impl ResourceSpec {
         }
     }
 
+    /// Every secret reference in the spec, by attribute path (`auth_token`, `secrets.root_password`).
+    pub(crate) fn secret_refs(&self) -> Vec<(String, &SecretRef)> {
+        let field = |name: &str, secret: Option<&SecretRef>| secret.map(|secret| (name.to_owned(), secret));
+        match self {
+            Self::Cache(spec) => {
+                [field("auth_token", spec.auth_token.as_ref()), field("secret_key", spec.secret_key.as_ref())]
+                    .into_iter()
+                    .flatten()
+                    .collect()
+            }
+            Self::Builder(spec) => field("ssh_key", spec.ssh_key.as_ref()).into_iter().collect(),
+            Self::Host(spec) => field("ssh_key", spec.ssh_key.as_ref()).into_iter().collect(),
+            Self::Service(spec) => {
+                spec.secrets.iter().map(|(name, secret)| (format!("secrets.{name}"), secret)).collect()
+            }
+            Self::Build(_) | Self::Vm(_) | Self::Container(_) => Vec::new(),
+        }
+    }
+
     /// The resource's attributes for diffing: its top-level fields as JSON values, `needs` left
     /// out (dependencies are compared apart). Secret references appear as references.
     pub(crate) fn attributes(&self) -> Attributes {

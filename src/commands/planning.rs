@@ -1,0 +1,127 @@
+//! Making a plan, shared by `plan`, `apply` and `destroy`: refresh, resolve secret digests, diff.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+
+use crate::cli::PlanningArgs;
+use crate::drivers::{DriverContext, DriverSet, Registry};
+use crate::error::CommandError;
+use crate::model::ResourceId;
+use crate::plan::diff::{DiffInput, PlanOptions, ReplaceRules};
+use crate::plan::Plan;
+use crate::project::Project;
+use crate::settings::{parse_addresses, parse_duration};
+use crate::state::State;
+
+/// What the user asked the plan to consider.
+pub(super) struct PlanRequest {
+    /// `--target`, `--exclude`, `--replace`, destroy.
+    pub(super) options: PlanOptions,
+    /// `--refresh`.
+    pub(super) refresh: bool,
+}
+
+impl PlanRequest {
+    /// Reads the planning flags.
+    pub(super) fn from_args(planning: &PlanningArgs, replace: &[String], is_destroy: bool) -> anyhow::Result<Self> {
+        Ok(Self {
+            options: PlanOptions {
+                targets: parse_addresses(&planning.targets, "--target")?,
+                excludes: parse_addresses(&planning.excludes, "--exclude")?,
+                replace: parse_addresses(replace, "--replace")?,
+                is_destroy,
+            },
+            refresh: planning.refresh,
+        })
+    }
+}
+
+/// The lock timeout from `--lock-timeout`.
+pub(super) fn lock_timeout(planning: &PlanningArgs) -> anyhow::Result<std::time::Duration> {
+    Ok(parse_duration(&planning.lock_timeout, "--lock-timeout")?)
+}
+
+/// The context drivers get for this project and lineage.
+pub(super) fn driver_context(project: &Project, lineage: &str) -> Arc<DriverContext> {
+    Arc::new(DriverContext {
+        base_dir: project.base_dir.clone(),
+        state_dir: project.state_dir.clone(),
+        lineage: lineage.to_owned(),
+    })
+}
+
+/// The state to plan against: the recorded one, or an empty one with a new lineage.
+pub(super) fn state_or_new(state: Option<State>) -> State {
+    state.unwrap_or_else(State::new_lineage)
+}
+
+/// Plans `project` against `state` (a new, empty state when nothing was recorded yet).
+pub(super) fn make_plan(
+    runtime: &tokio::runtime::Runtime,
+    project: &Project,
+    state: &State,
+    drivers: &Arc<Registry>,
+    request: &PlanRequest,
+) -> anyhow::Result<Plan> {
+    let context = driver_context(project, &state.lineage);
+    let observed = if request.refresh && !state.resources.is_empty() {
+        let dyn_drivers: Arc<dyn DriverSet> = drivers.clone();
+        let refreshed = runtime.block_on(crate::refresh::refresh(dyn_drivers, Arc::clone(&context), state, 10));
+        if let Some((address, error)) = refreshed.errors.first() {
+            let others = refreshed.errors.len() - 1;
+            return Err(anyhow::Error::new(error.clone()).context(format!(
+                "refresh of `{address}` failed{}",
+                if others > 0 { format!(" (and {others} more)") } else { String::new() }
+            )));
+        }
+        refreshed.observed
+    } else {
+        BTreeMap::new()
+    };
+    let secret_digests = if request.options.is_destroy { BTreeMap::new() } else { secret_digests(project, state)? };
+    let rules = |kind| {
+        let driver = drivers.driver(kind);
+        ReplaceRules { forcing: driver.replace_attributes(), create_before_destroy: driver.creates_before_destroying() }
+    };
+    let recorded = if state.resources.is_empty() && state.serial == 0 { None } else { Some(state) };
+    let input = DiffInput {
+        spec: &project.spec,
+        state: recorded,
+        observed: &observed,
+        secret_digests: &secret_digests,
+        rules: &rules,
+        options: &request.options,
+    };
+    let mut plan = crate::plan::diff::diff(&input).map_err(|error| CommandError::new(error.to_string()))?;
+    plan.lineage = Some(state.lineage.clone());
+    plan.serial = state.serial;
+    Ok(plan)
+}
+
+/// Salted digests of every secret the file references, so a plan can say a secret changed
+/// without showing it. Every unreadable secret is reported at once.
+fn secret_digests(
+    project: &Project,
+    state: &State,
+) -> anyhow::Result<BTreeMap<ResourceId, BTreeMap<String, String>>> {
+    let mut digests = BTreeMap::new();
+    let mut problems = Vec::new();
+    for (address, resource) in &project.spec.resources {
+        for (path, secret) in resource.spec.secret_refs() {
+            match secret.resolve(&project.base_dir) {
+                Ok(value) => {
+                    digests.entry(address.clone()).or_insert_with(BTreeMap::new).insert(path, value.digest(&state.lineage));
+                }
+                Err(error) => problems.push(format!("`{address}.{path}` (`{secret}`): {error}")),
+            }
+        }
+    }
+    if problems.is_empty() {
+        return Ok(digests);
+    }
+    Err(CommandError::new(format!("cannot read {} secret(s):\n  {}", problems.len(), problems.join("\n  ")))
+        .with_hint("rave reads secrets when it plans, to tell whether they changed; set the variables or create the files"))
+    .context("planning needs every secret the file references")
+}
