@@ -1,1 +1,9 @@
 //! Integration tests: the real `rave` binary, run in temporary directories.
+
+mod apply;
+mod crash;
+mod examples;
+mod lock;
+mod plan;
+mod support;
+mod validate;
