@@ -38,7 +38,7 @@ fn generate(count: usize) -> String {
         );
     }
     yaml.push_str("services:\n");
-    for index in 0..count - yaml.matches('\n').count().min(count) {
+    for index in 0..count.saturating_sub(2 + 6 * per) {
         let _ = writeln!(
             yaml,
             "  svc{index}: {{ type: nats, runs_on: vm.vm{}, port: 4222, health: {{ tcp: \"192.0.2.1:4222\" }} }}",
