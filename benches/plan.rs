@@ -19,7 +19,10 @@ fn generate(count: usize) -> String {
     yaml.push_str("  lan: { type: nix-store, uri: \"file:///var/cache/rave\", public_key: \"lan-1:AAAA\" }\n");
     yaml.push_str("builders:\n  b0: { ssh: root@192.0.2.9, host_key: \"ssh-ed25519 AAAA\", max_jobs: 8 }\nbuilds:\n");
     for index in 0..per {
-        let _ = writeln!(yaml, "  build{index}: {{ attr: \".#packages.x86_64-linux.p{index}\", builders: [b0], push: [lan] }}");
+        let _ = writeln!(
+            yaml,
+            "  build{index}: {{ attr: \".#packages.x86_64-linux.p{index}\", builders: [b0], push: [lan] }}"
+        );
     }
     yaml.push_str("hosts:\n");
     for index in 0..per {

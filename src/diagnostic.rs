@@ -38,23 +38,14 @@ pub(crate) struct Location {
 impl Location {
     /// A location at a position in `file`.
     pub(crate) fn at(file: &Path, position: Position) -> Self {
-        Self {
-            file: file.to_path_buf(),
-            position: Some(position),
-        }
+        Self { file: file.to_path_buf(), position: Some(position) }
     }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
-            Some(position) => write!(
-                f,
-                "{}:{}:{}",
-                self.file.display(),
-                position.line,
-                position.column
-            ),
+            Some(position) => write!(f, "{}:{}:{}", self.file.display(), position.line, position.column),
             None => write!(f, "{}", self.file.display()),
         }
     }
@@ -76,12 +67,7 @@ pub(crate) struct Diagnostic {
 impl Diagnostic {
     /// An error at `location`.
     pub(crate) fn error(location: Location, message: impl Into<String>) -> Self {
-        Self {
-            severity: Severity::Error,
-            message: message.into(),
-            location,
-            hint: None,
-        }
+        Self { severity: Severity::Error, message: message.into(), location, hint: None }
     }
 
     /// Adds a hint saying what to do.

@@ -50,16 +50,18 @@ impl Project {
     pub(crate) fn state_backend(&self) -> Result<LocalBackend, CommandError> {
         match self.spec.state.backend {
             StateBackendKind::Local => {
-                let path = self.spec.state.path.as_ref().map_or_else(
-                    || self.state_dir.join("state.json"),
-                    |path| self.base_dir.join(path),
-                );
+                let path = self
+                    .spec
+                    .state
+                    .path
+                    .as_ref()
+                    .map_or_else(|| self.state_dir.join("state.json"), |path| self.base_dir.join(path));
                 Ok(LocalBackend::new(path))
             }
-            StateBackendKind::Postgres => Err(CommandError::new(
-                "the `postgres` state backend is not available in this version of rave",
-            )
-            .with_hint("use `state: { backend: local }` for now")),
+            StateBackendKind::Postgres => {
+                Err(CommandError::new("the `postgres` state backend is not available in this version of rave")
+                    .with_hint("use `state: { backend: local }` for now"))
+            }
         }
     }
 }

@@ -18,11 +18,8 @@ pub(crate) fn find_file(explicit: Option<&Path>, dir: &Path) -> Result<PathBuf, 
     let found: Vec<&str> = DEFAULT_FILES.into_iter().filter(|name| dir.join(name).is_file()).collect();
     match found.as_slice() {
         [name] => Ok(PathBuf::from(name)),
-        [] => Err(CommandError::new(format!(
-            "no `rave.yaml`, `rave.yml` or `rave.toml` in `{}`",
-            dir.display()
-        ))
-        .with_hint("create one (see `examples/`), or name the file with `-f FILE`")),
+        [] => Err(CommandError::new(format!("no `rave.yaml`, `rave.yml` or `rave.toml` in `{}`", dir.display()))
+            .with_hint("create one (see `examples/`), or name the file with `-f FILE`")),
         several => Err(CommandError::new(format!(
             "more than one desired-state file in `{}`: {}",
             dir.display(),

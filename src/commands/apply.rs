@@ -79,7 +79,10 @@ fn plan_and_apply(
             let state = state_or_new(recorded);
             let plan = make_plan(&runtime, project, &state, &drivers, &request)?;
             context.printer.data(&super::plan::render(&plan, PlanFormat::Human, &context.printer.stdout_styles()));
-            if plan.has_changes() && !auto_approve && !context.printer.confirm("Do you want to perform these actions?")? {
+            if plan.has_changes()
+                && !auto_approve
+                && !context.printer.confirm("Do you want to perform these actions?")?
+            {
                 context.printer.message("Apply cancelled.");
                 return Ok(ExitStatus::Failure);
             }
@@ -118,20 +121,21 @@ fn check_saved_plan(plan: &Plan, project: &Project, recorded: Option<State>) -> 
     let lineage = plan.lineage.clone().unwrap_or_default();
     match recorded {
         Some(state) if state.lineage != lineage => {
-            Err(stale(format!("it was made for state lineage `{lineage}`, the state is lineage `{}`", state.lineage)).into())
+            Err(stale(format!("it was made for state lineage `{lineage}`, the state is lineage `{}`", state.lineage))
+                .into())
         }
-        Some(state) if state.serial != plan.serial => Err(stale(format!(
-            "state serial moved from {} to {} since it was made",
-            plan.serial, state.serial
-        ))
-        .into()),
+        Some(state) if state.serial != plan.serial => {
+            Err(stale(format!("state serial moved from {} to {} since it was made", plan.serial, state.serial)).into())
+        }
         Some(state) => Ok(state),
         None if plan.serial == 0 => {
             let mut state = State::new_lineage();
             state.lineage = lineage;
             Ok(state)
         }
-        None => Err(stale(format!("it was made against state serial {}, and there is no state now", plan.serial)).into()),
+        None => {
+            Err(stale(format!("it was made against state serial {}, and there is no state now", plan.serial)).into())
+        }
     }
 }
 

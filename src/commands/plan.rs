@@ -34,7 +34,11 @@ pub(super) fn run(context: &Context<'_>, args: &PlanArgs) -> anyhow::Result<Exit
     let styles = context.printer.stdout_styles();
     context.printer.data(&render(&plan, args.format, &styles));
     if let Some(out) = &args.out {
-        context.printer.message(&format!("Saved the plan to `{}`; run `rave apply {}` to carry it out.", out.display(), out.display()));
+        context.printer.message(&format!(
+            "Saved the plan to `{}`; run `rave apply {}` to carry it out.",
+            out.display(),
+            out.display()
+        ));
     }
     Ok(if args.detailed_exitcode && plan.has_changes() { ExitStatus::Changes } else { ExitStatus::Success })
 }

@@ -9,8 +9,8 @@ use crate::cli::PlanningArgs;
 use crate::drivers::{DriverContext, DriverSet, Registry};
 use crate::error::CommandError;
 use crate::model::ResourceId;
-use crate::plan::diff::{DiffInput, PlanOptions, ReplaceRules};
 use crate::plan::Plan;
+use crate::plan::diff::{DiffInput, PlanOptions, ReplaceRules};
 use crate::project::Project;
 use crate::settings::{parse_addresses, parse_duration};
 use crate::state::State;
@@ -102,17 +102,17 @@ pub(super) fn make_plan(
 
 /// Salted digests of every secret the file references, so a plan can say a secret changed
 /// without showing it. Every unreadable secret is reported at once.
-fn secret_digests(
-    project: &Project,
-    state: &State,
-) -> anyhow::Result<BTreeMap<ResourceId, BTreeMap<String, String>>> {
+fn secret_digests(project: &Project, state: &State) -> anyhow::Result<BTreeMap<ResourceId, BTreeMap<String, String>>> {
     let mut digests = BTreeMap::new();
     let mut problems = Vec::new();
     for (address, resource) in &project.spec.resources {
         for (path, secret) in resource.spec.secret_refs() {
             match secret.resolve(&project.base_dir) {
                 Ok(value) => {
-                    digests.entry(address.clone()).or_insert_with(BTreeMap::new).insert(path, value.digest(&state.lineage));
+                    digests
+                        .entry(address.clone())
+                        .or_insert_with(BTreeMap::new)
+                        .insert(path, value.digest(&state.lineage));
                 }
                 Err(error) => problems.push(format!("`{address}.{path}` (`{secret}`): {error}")),
             }
@@ -121,7 +121,8 @@ fn secret_digests(
     if problems.is_empty() {
         return Ok(digests);
     }
-    Err(CommandError::new(format!("cannot read {} secret(s):\n  {}", problems.len(), problems.join("\n  ")))
-        .with_hint("rave reads secrets when it plans, to tell whether they changed; set the variables or create the files"))
+    Err(CommandError::new(format!("cannot read {} secret(s):\n  {}", problems.len(), problems.join("\n  "))).with_hint(
+        "rave reads secrets when it plans, to tell whether they changed; set the variables or create the files",
+    ))
     .context("planning needs every secret the file references")
 }

@@ -55,11 +55,7 @@ pub(crate) struct DriverError {
 impl DriverError {
     /// A failure that left nothing half done.
     pub(crate) fn new(summary: impl Into<String>) -> Self {
-        Self {
-            summary: summary.into(),
-            details: Vec::new(),
-            is_partial: false,
-        }
+        Self { summary: summary.into(), details: Vec::new(), is_partial: false }
     }
 
     /// Adds a supporting line.

@@ -12,10 +12,8 @@ use crate::model::ResourceId;
 pub(super) fn render(graph: &DiGraph<ResourceId, ()>) -> String {
     let mut nodes: Vec<&ResourceId> = graph.node_weights().collect();
     nodes.sort();
-    let mut edges: Vec<(&ResourceId, &ResourceId)> = graph
-        .edge_references()
-        .map(|edge| (&graph[edge.source()], &graph[edge.target()]))
-        .collect();
+    let mut edges: Vec<(&ResourceId, &ResourceId)> =
+        graph.edge_references().map(|edge| (&graph[edge.source()], &graph[edge.target()])).collect();
     edges.sort();
     let mut out = String::from("digraph rave {\n  rankdir = \"RL\";\n  node [shape = box];\n");
     for node in nodes {

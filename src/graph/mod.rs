@@ -45,10 +45,7 @@ impl ResourceGraph {
         if cycles.is_empty() {
             Ok(built)
         } else {
-            Err(cycles
-                .into_iter()
-                .map(|cycle| cycle::diagnostic(spec, &cycle))
-                .collect())
+            Err(cycles.into_iter().map(|cycle| cycle::diagnostic(spec, &cycle)).collect())
         }
     }
 
@@ -74,22 +71,12 @@ pub(crate) mod tests {
         let mut resources = std::collections::BTreeMap::new();
         for (line, (name, needs)) in (1u32..).zip(edges) {
             let id: ResourceId = format!("host.{name}").parse().unwrap();
-            let needs: Vec<ResourceId> = needs
-                .iter()
-                .map(|need| format!("host.{need}").parse().unwrap())
-                .collect();
+            let needs: Vec<ResourceId> = needs.iter().map(|need| format!("host.{need}").parse().unwrap()).collect();
             let needs_text: Vec<String> = needs.iter().map(ToString::to_string).collect();
             let host = serde_json::json!({ "local": true, "needs": needs_text });
             let spec = ResourceSpec::Host(serde_json::from_value(host).unwrap());
-            resources.insert(
-                id.clone(),
-                Resource {
-                    id,
-                    spec,
-                    dependencies: needs,
-                    position: Position { line, column: 3 },
-                },
-            );
+            resources
+                .insert(id.clone(), Resource { id, spec, dependencies: needs, position: Position { line, column: 3 } });
         }
         Spec {
             source: "rave.yaml".into(),
@@ -102,41 +89,24 @@ pub(crate) mod tests {
 
     #[test]
     fn a_dag_builds() {
-        let graph = ResourceGraph::build(&spec_with_needs(&[
-            ("a", &[]),
-            ("b", &["a"]),
-            ("c", &["a", "b"]),
-        ]))
-        .unwrap();
+        let graph = ResourceGraph::build(&spec_with_needs(&[("a", &[]), ("b", &["a"]), ("c", &["a", "b"])])).unwrap();
         assert_eq!(graph.len(), 3);
     }
 
     #[test]
     fn a_cycle_is_printed_in_order() {
-        let errors = ResourceGraph::build(&spec_with_needs(&[
-            ("a", &["b"]),
-            ("b", &["c"]),
-            ("c", &["a"]),
-            ("d", &[]),
-        ]))
-        .unwrap_err();
+        let errors = ResourceGraph::build(&spec_with_needs(&[("a", &["b"]), ("b", &["c"]), ("c", &["a"]), ("d", &[])]))
+            .unwrap_err();
         assert_eq!(errors.len(), 1);
-        assert_eq!(
-            errors[0].message,
-            "dependency cycle: `host.a -> host.b -> host.c -> host.a`"
-        );
+        assert_eq!(errors[0].message, "dependency cycle: `host.a -> host.b -> host.c -> host.a`");
         assert_eq!(errors[0].location.to_string(), "rave.yaml:1:3");
     }
 
     #[test]
     fn separate_cycles_are_all_reported() {
-        let errors = ResourceGraph::build(&spec_with_needs(&[
-            ("a", &["b"]),
-            ("b", &["a"]),
-            ("c", &["d"]),
-            ("d", &["c"]),
-        ]))
-        .unwrap_err();
+        let errors =
+            ResourceGraph::build(&spec_with_needs(&[("a", &["b"]), ("b", &["a"]), ("c", &["d"]), ("d", &["c"])]))
+                .unwrap_err();
         assert_eq!(errors.len(), 2);
     }
 }

@@ -25,9 +25,7 @@ impl Duration {
 
     /// Parses `30s`, `5m`, `1h`, `1h30m`.
     pub(crate) fn parse(text: &str) -> Result<Self, String> {
-        let bad = || {
-            format!("`{text}` is not a duration; write a number and a unit: `30s`, `5m` or `1h`")
-        };
+        let bad = || format!("`{text}` is not a duration; write a number and a unit: `30s`, `5m` or `1h`");
         let mut seconds: u64 = 0;
         let mut digits = String::new();
         for character in text.trim().chars() {
@@ -42,10 +40,7 @@ impl Duration {
                 _ => return Err(bad()),
             };
             let number: u64 = digits.parse().map_err(|_| bad())?;
-            seconds = number
-                .checked_mul(unit)
-                .and_then(|part| seconds.checked_add(part))
-                .ok_or_else(bad)?;
+            seconds = number.checked_mul(unit).and_then(|part| seconds.checked_add(part)).ok_or_else(bad)?;
             digits.clear();
         }
         if !digits.is_empty() || text.trim().is_empty() {
@@ -57,11 +52,7 @@ impl Duration {
 
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (hours, minutes, seconds) = (
-            self.seconds / 3600,
-            self.seconds / 60 % 60,
-            self.seconds % 60,
-        );
+        let (hours, minutes, seconds) = (self.seconds / 3600, self.seconds / 60 % 60, self.seconds % 60);
         if hours > 0 {
             write!(f, "{hours}h")?;
         }
@@ -108,10 +99,7 @@ mod tests {
     #[test]
     fn durations_parse_and_print() {
         assert_eq!(Duration::parse("120s").unwrap().to_string(), "2m");
-        assert_eq!(
-            Duration::parse("1h30m").unwrap(),
-            Duration::from_seconds(5400)
-        );
+        assert_eq!(Duration::parse("1h30m").unwrap(), Duration::from_seconds(5400));
         assert!(Duration::parse("10").is_err());
         assert!(Duration::parse("5d").is_err());
         assert!(Duration::parse("").is_err());

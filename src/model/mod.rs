@@ -16,9 +16,8 @@ use std::path::PathBuf;
 pub(crate) use duration::Duration;
 pub(crate) use resource_id::{AddressError, Name, NameError, ResourceId, ResourceKind};
 pub(crate) use resource_spec::{
-    Attributes, BuildSpec, BuilderSpec, CacheSpec, CacheType, Capacity, ContainerSpec, HealthCheck,
-    HealthChecks, HostSpec, Hypervisor, Interface, Provision, ResourceSpec, ServiceSpec, VmSpec,
-    VmState, Volume,
+    Attributes, BuildSpec, BuilderSpec, CacheSpec, CacheType, Capacity, ContainerSpec, HealthCheck, HealthChecks,
+    HostSpec, Hypervisor, Interface, Provision, ResourceSpec, ServiceSpec, VmSpec, VmState, Volume,
 };
 pub(crate) use secret_ref::{SecretError, SecretRef, SecretValue};
 pub(crate) use size::Size;

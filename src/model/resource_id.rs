@@ -32,15 +32,8 @@ pub(crate) enum ResourceKind {
 
 impl ResourceKind {
     /// Every kind, in file order.
-    pub(crate) const ALL: [ResourceKind; 7] = [
-        Self::Cache,
-        Self::Builder,
-        Self::Build,
-        Self::Host,
-        Self::Vm,
-        Self::Container,
-        Self::Service,
-    ];
+    pub(crate) const ALL: [ResourceKind; 7] =
+        [Self::Cache, Self::Builder, Self::Build, Self::Host, Self::Vm, Self::Container, Self::Service];
 
     /// The prefix used in addresses: `vm` in `vm.gitlab`.
     pub(crate) fn prefix(self) -> &'static str {
@@ -110,23 +103,11 @@ impl fmt::Display for NameError {
             Self::TooLong { length } => {
                 write!(f, "a name has at most 63 characters, this one has {length}")
             }
-            Self::BadCharacter {
-                character,
-                is_first: true,
-            } => {
-                write!(
-                    f,
-                    "a name starts with a lowercase letter or a digit, not `{character}`"
-                )
+            Self::BadCharacter { character, is_first: true } => {
+                write!(f, "a name starts with a lowercase letter or a digit, not `{character}`")
             }
-            Self::BadCharacter {
-                character,
-                is_first: false,
-            } => {
-                write!(
-                    f,
-                    "a name holds only lowercase letters, digits, `_` and `-`, not `{character}`"
-                )
+            Self::BadCharacter { character, is_first: false } => {
+                write!(f, "a name holds only lowercase letters, digits, `_` and `-`, not `{character}`")
             }
         }
     }
@@ -143,18 +124,12 @@ impl Name {
             return Err(NameError::Empty);
         };
         if !(first.is_ascii_lowercase() || first.is_ascii_digit()) {
-            return Err(NameError::BadCharacter {
-                character: first,
-                is_first: true,
-            });
+            return Err(NameError::BadCharacter { character: first, is_first: true });
         }
-        if let Some(character) = chars
-            .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-'))
+        if let Some(character) =
+            chars.find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-'))
         {
-            return Err(NameError::BadCharacter {
-                character,
-                is_first: false,
-            });
+            return Err(NameError::BadCharacter { character, is_first: false });
         }
         if text.len() > Self::MAX_LENGTH {
             return Err(NameError::TooLong { length: text.len() });
@@ -183,8 +158,7 @@ impl Serialize for Name {
 impl<'de> Deserialize<'de> for Name {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Name::new(&text)
-            .map_err(|error| serde::de::Error::custom(format!("invalid name `{text}`: {error}")))
+        Name::new(&text).map_err(|error| serde::de::Error::custom(format!("invalid name `{text}`: {error}")))
     }
 }
 
@@ -230,11 +204,7 @@ impl fmt::Display for AddressError {
             Self::MissingDot => write!(f, "an address is written `kind.name`, like `vm.gitlab`"),
             Self::UnknownKind { prefix } => {
                 let kinds: Vec<&str> = ResourceKind::ALL.iter().map(|kind| kind.prefix()).collect();
-                write!(
-                    f,
-                    "`{prefix}` is not a kind; kinds are {}",
-                    kinds.join(", ")
-                )
+                write!(f, "`{prefix}` is not a kind; kinds are {}", kinds.join(", "))
             }
             Self::BadName(error) => error.fmt(f),
         }
@@ -253,9 +223,8 @@ impl FromStr for ResourceId {
 
     fn from_str(text: &str) -> Result<Self, Self::Err> {
         let (prefix, name) = text.split_once('.').ok_or(AddressError::MissingDot)?;
-        let kind = ResourceKind::from_prefix(prefix).ok_or_else(|| AddressError::UnknownKind {
-            prefix: prefix.to_owned(),
-        })?;
+        let kind =
+            ResourceKind::from_prefix(prefix).ok_or_else(|| AddressError::UnknownKind { prefix: prefix.to_owned() })?;
         let name = Name::new(name).map_err(AddressError::BadName)?;
         Ok(Self { kind, name })
     }
@@ -276,8 +245,7 @@ impl Serialize for ResourceId {
 impl<'de> Deserialize<'de> for ResourceId {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        text.parse()
-            .map_err(|error| serde::de::Error::custom(format!("invalid address `{text}`: {error}")))
+        text.parse().map_err(|error| serde::de::Error::custom(format!("invalid address `{text}`: {error}")))
     }
 }
 
@@ -307,32 +275,17 @@ mod tests {
 
     #[test]
     fn bad_addresses_say_why() {
-        assert_eq!(
-            "gitlab".parse::<ResourceId>(),
-            Err(AddressError::MissingDot)
-        );
-        assert!(matches!(
-            "vms.gitlab".parse::<ResourceId>(),
-            Err(AddressError::UnknownKind { .. })
-        ));
-        assert!(matches!(
-            "vm.Git".parse::<ResourceId>(),
-            Err(AddressError::BadName(_))
-        ));
+        assert_eq!("gitlab".parse::<ResourceId>(), Err(AddressError::MissingDot));
+        assert!(matches!("vms.gitlab".parse::<ResourceId>(), Err(AddressError::UnknownKind { .. })));
+        assert!(matches!("vm.Git".parse::<ResourceId>(), Err(AddressError::BadName(_))));
     }
 
     #[test]
     fn names_are_checked() {
         assert!(Name::new("a0_b-c").is_ok());
         assert_eq!(Name::new(""), Err(NameError::Empty));
-        assert!(matches!(
-            Name::new("-a"),
-            Err(NameError::BadCharacter { is_first: true, .. })
-        ));
-        assert!(matches!(
-            Name::new(&"a".repeat(64)),
-            Err(NameError::TooLong { length: 64 })
-        ));
+        assert!(matches!(Name::new("-a"), Err(NameError::BadCharacter { is_first: true, .. })));
+        assert!(matches!(Name::new(&"a".repeat(64)), Err(NameError::TooLong { length: 64 })));
         assert!(Name::new(&"a".repeat(63)).is_ok());
     }
 }

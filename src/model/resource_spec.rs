@@ -377,20 +377,12 @@ impl<'de> Deserialize<'de> for HealthChecks {
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a health check or a list of them")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(
-                self,
-                map: A,
-            ) -> Result<HealthChecks, A::Error> {
-                let check =
-                    HealthCheck::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<HealthChecks, A::Error> {
+                let check = HealthCheck::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
                 Ok(HealthChecks(vec![check]))
             }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                seq: A,
-            ) -> Result<HealthChecks, A::Error> {
-                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
-                    .map(HealthChecks)
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<HealthChecks, A::Error> {
+                Vec::deserialize(serde::de::value::SeqAccessDeserializer::new(seq)).map(HealthChecks)
             }
         }
         deserializer.deserialize_any(OneOrMany)
@@ -448,10 +440,7 @@ impl ResourceSpec {
     /// `push`), not counting `needs`, with the field that names each.
     pub(crate) fn references(&self) -> Vec<(&'static str, ResourceId)> {
         let named = |field: &'static str, kind: ResourceKind, names: &[Name]| {
-            names
-                .iter()
-                .map(move |name| (field, ResourceId::new(kind, name.clone())))
-                .collect::<Vec<_>>()
+            names.iter().map(move |name| (field, ResourceId::new(kind, name.clone()))).collect::<Vec<_>>()
         };
         match self {
             Self::Cache(_) | Self::Builder(_) => Vec::new(),
@@ -462,14 +451,12 @@ impl ResourceSpec {
             }
             Self::Host(spec) => named("push", ResourceKind::Cache, &spec.push),
             Self::Vm(spec) => {
-                let mut references =
-                    named("host", ResourceKind::Host, std::slice::from_ref(&spec.host));
+                let mut references = named("host", ResourceKind::Host, std::slice::from_ref(&spec.host));
                 references.extend(named("push", ResourceKind::Cache, &spec.push));
                 references
             }
             Self::Container(spec) => {
-                let mut references =
-                    named("host", ResourceKind::Host, std::slice::from_ref(&spec.host));
+                let mut references = named("host", ResourceKind::Host, std::slice::from_ref(&spec.host));
                 references.extend(named("push", ResourceKind::Cache, &spec.push));
                 references
             }
@@ -511,10 +498,7 @@ impl ResourceSpec {
         let Ok(serde_json::Value::Object(fields)) = value else {
             unreachable!("resource specs serialize to JSON objects");
         };
-        fields
-            .into_iter()
-            .filter(|(name, _)| name != "needs")
-            .collect()
+        fields.into_iter().filter(|(name, _)| name != "needs").collect()
     }
 }
 

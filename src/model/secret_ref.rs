@@ -83,9 +83,7 @@ impl SecretRef {
     pub(crate) fn parse(text: &str) -> Result<Self, String> {
         if let Some(name) = text.strip_prefix("env:") {
             if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-                return Err(format!(
-                    "`{text}`: an environment variable name holds letters, digits and `_`"
-                ));
+                return Err(format!("`{text}`: an environment variable name holds letters, digits and `_`"));
             }
             return Ok(Self::Env(name.to_owned()));
         }
@@ -102,17 +100,13 @@ impl SecretRef {
     /// A single trailing newline in a file is dropped, as `echo secret > file` adds one.
     pub(crate) fn resolve(&self, base_dir: &Path) -> Result<SecretValue, SecretError> {
         match self {
-            Self::Env(name) => std::env::var(name)
-                .map(SecretValue)
-                .map_err(|_| SecretError::EnvMissing { name: name.clone() }),
+            Self::Env(name) => {
+                std::env::var(name).map(SecretValue).map_err(|_| SecretError::EnvMissing { name: name.clone() })
+            }
             Self::File(path) => {
                 let path = base_dir.join(path);
-                let mut text = std::fs::read_to_string(&path).map_err(|source| {
-                    SecretError::FileUnreadable {
-                        path: path.clone(),
-                        source,
-                    }
-                })?;
+                let mut text = std::fs::read_to_string(&path)
+                    .map_err(|source| SecretError::FileUnreadable { path: path.clone(), source })?;
                 if text.ends_with('\n') {
                     text.pop();
                 }
@@ -163,19 +157,9 @@ mod tests {
 
     #[test]
     fn references_parse() {
-        assert_eq!(
-            SecretRef::parse("env:TOKEN").unwrap(),
-            SecretRef::Env("TOKEN".into())
-        );
-        assert_eq!(
-            SecretRef::parse("file:keys/a").unwrap(),
-            SecretRef::File("keys/a".into())
-        );
-        assert!(
-            SecretRef::parse("hunter2")
-                .unwrap_err()
-                .contains("never write the secret")
-        );
+        assert_eq!(SecretRef::parse("env:TOKEN").unwrap(), SecretRef::Env("TOKEN".into()));
+        assert_eq!(SecretRef::parse("file:keys/a").unwrap(), SecretRef::File("keys/a".into()));
+        assert!(SecretRef::parse("hunter2").unwrap_err().contains("never write the secret"));
         assert!(SecretRef::parse("env:").is_err());
     }
 

@@ -9,12 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 const MIB: u64 = 1024 * 1024;
 /// Units accepted after the number, largest first so printing picks the largest exact one.
-const UNITS: [(&str, u64); 4] = [
-    ("TiB", MIB * 1024 * 1024),
-    ("GiB", MIB * 1024),
-    ("MiB", MIB),
-    ("KiB", 1024),
-];
+const UNITS: [(&str, u64); 4] = [("TiB", MIB * 1024 * 1024), ("GiB", MIB * 1024), ("MiB", MIB), ("KiB", 1024)];
 
 /// A size in bytes, written with a binary unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -25,9 +20,7 @@ pub(crate) struct Size {
 impl Size {
     /// A size of `mebibytes` MiB.
     pub(crate) fn from_mebibytes(mebibytes: u64) -> Self {
-        Self {
-            bytes: mebibytes.saturating_mul(MIB),
-        }
+        Self { bytes: mebibytes.saturating_mul(MIB) }
     }
 
     /// The size in bytes.
@@ -43,15 +36,11 @@ impl Size {
     /// Parses `512MiB`, `8GiB`, `1TiB`, `64KiB` or a bare integer of MiB.
     pub(crate) fn parse(text: &str) -> Result<Self, String> {
         let text = text.trim();
-        let split = text
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len());
+        let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
         let (digits, unit) = text.split_at(split);
-        let number: u64 = digits.parse().map_err(|_| {
-            format!(
-                "`{text}` is not a size; write a whole number and a unit, like `512MiB` or `8GiB`"
-            )
-        })?;
+        let number: u64 = digits
+            .parse()
+            .map_err(|_| format!("`{text}` is not a size; write a whole number and a unit, like `512MiB` or `8GiB`"))?;
         let multiplier = if unit.is_empty() {
             MIB
         } else {
@@ -61,19 +50,13 @@ impl Size {
                 .map(|(_, multiplier)| *multiplier)
                 .ok_or_else(|| format!("`{unit}` is not a size unit; use KiB, MiB, GiB or TiB"))?
         };
-        number
-            .checked_mul(multiplier)
-            .map(|bytes| Self { bytes })
-            .ok_or_else(|| format!("`{text}` is too large"))
+        number.checked_mul(multiplier).map(|bytes| Self { bytes }).ok_or_else(|| format!("`{text}` is too large"))
     }
 }
 
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match UNITS
-            .iter()
-            .find(|(_, multiplier)| self.bytes >= *multiplier && self.bytes % multiplier == 0)
-        {
+        match UNITS.iter().find(|(_, multiplier)| self.bytes >= *multiplier && self.bytes % multiplier == 0) {
             Some((unit, multiplier)) => write!(f, "{}{unit}", self.bytes / multiplier),
             None => write!(f, "{}B", self.bytes),
         }

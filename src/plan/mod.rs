@@ -141,8 +141,6 @@ pub(crate) enum Observed {
 impl Plan {
     /// Whether the plan does anything.
     pub(crate) fn has_changes(&self) -> bool {
-        self.changes
-            .iter()
-            .any(|change| change.action != Action::NoOp)
+        self.changes.iter().any(|change| change.action != Action::NoOp)
     }
 }

@@ -79,10 +79,7 @@ impl std::fmt::Display for StateError {
                 "state serial moved on from {expected} to {found}: someone else applied in the meantime; plan again"
             ),
             Self::LineageMismatch { expected, found } => {
-                write!(
-                    f,
-                    "state lineage is `{found}`, expected `{expected}`: this is another project's state"
-                )
+                write!(f, "state lineage is `{found}`, expected `{expected}`: this is another project's state")
             }
             Self::Lock(error) => error.fmt(f),
         }

@@ -57,20 +57,10 @@ impl std::fmt::Display for LockError {
                 holder.id,
                 waited.as_secs()
             ),
-            Self::WrongId {
-                given,
-                holder: Some(holder),
-            } => {
-                write!(
-                    f,
-                    "lock id `{given}` does not match the current lock `{}`",
-                    holder.id
-                )
+            Self::WrongId { given, holder: Some(holder) } => {
+                write!(f, "lock id `{given}` does not match the current lock `{}`", holder.id)
             }
-            Self::WrongId {
-                given,
-                holder: None,
-            } => write!(f, "lock id `{given}` given, but the state is not locked"),
+            Self::WrongId { given, holder: None } => write!(f, "lock id `{given}` given, but the state is not locked"),
             Self::HolderAlive { holder } => write!(
                 f,
                 "lock `{}` is held by a running process (pid {} on {}, {}); stop it instead of unlocking",

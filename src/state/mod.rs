@@ -62,15 +62,7 @@ impl State {
                 ^ u128::from(std::process::id());
             bytes = seed.to_le_bytes();
         }
-        let lineage = bytes
-            .iter()
-            .map(|byte| format!("{byte:02x}"))
-            .collect::<String>();
-        Self {
-            version: STATE_VERSION,
-            serial: 0,
-            lineage,
-            resources: BTreeMap::new(),
-        }
+        let lineage = bytes.iter().map(|byte| format!("{byte:02x}")).collect::<String>();
+        Self { version: STATE_VERSION, serial: 0, lineage, resources: BTreeMap::new() }
     }
 }

@@ -121,7 +121,12 @@ fn removing_a_resource_from_the_file_destroys_it() {
     project.rave(&["apply", "--auto-approve"]).assert_code(0);
     project.write("rave.yaml", "version: 1\nproject: p\nhosts:\n  a: { local: true, health: { command: [true] } }\n");
     let run = project.rave(&["plan"]);
-    assert!(run.stdout.contains("because host.b is not in the configuration") || run.stdout.contains("not in the configuration"), "{}", run.transcript());
+    assert!(
+        run.stdout.contains("because host.b is not in the configuration")
+            || run.stdout.contains("not in the configuration"),
+        "{}",
+        run.transcript()
+    );
     assert!(run.stdout.contains("Plan: 0 to add, 0 to change, 2 to destroy."), "{}", run.transcript());
 }
 

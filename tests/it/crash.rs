@@ -47,7 +47,12 @@ fn an_apply_killed_at_any_point_loses_nothing() {
         } else {
             format!("Plan: {remaining} to add, 0 to change, 0 to destroy.")
         };
-        assert!(plan.stdout.contains(&expected), "killed after {delay_ms} ms, {} recorded:\n{}", done.len(), plan.transcript());
+        assert!(
+            plan.stdout.contains(&expected),
+            "killed after {delay_ms} ms, {} recorded:\n{}",
+            done.len(),
+            plan.transcript()
+        );
 
         project.rave(&["apply", "--auto-approve"]).assert_code(0);
         let after = project.rave(&["plan", "--detailed-exitcode"]);

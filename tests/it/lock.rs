@@ -9,7 +9,9 @@ fn slow_project(seconds: &str) -> Project {
     let project = Project::new();
     project.write(
         "rave.yaml",
-        format!("version: 1\nproject: p\nhosts:\n  slow: {{ local: true, health: {{ command: [sleep, \"{seconds}\"] }} }}\n"),
+        format!(
+            "version: 1\nproject: p\nhosts:\n  slow: {{ local: true, health: {{ command: [sleep, \"{seconds}\"] }} }}\n"
+        ),
     );
     project
 }
@@ -20,7 +22,9 @@ fn start_holder(project: &Project) -> std::process::Child {
     let lock = project.path().join(".rave/state.json.lock");
     let deadline = Instant::now() + Duration::from_secs(10);
     while Instant::now() < deadline {
-        if std::fs::read_to_string(&lock).is_ok_and(|text| text.contains(&format!("\"pid\": {}", child.id())) || text.contains(&format!("\"pid\":{}", child.id()))) {
+        if std::fs::read_to_string(&lock).is_ok_and(|text| {
+            text.contains(&format!("\"pid\": {}", child.id())) || text.contains(&format!("\"pid\":{}", child.id()))
+        }) {
             return child;
         }
         std::thread::sleep(Duration::from_millis(20));

@@ -77,7 +77,10 @@ fn an_update_in_place_shows_the_attribute() {
     let project = Project::new();
     project.write("rave.yaml", "version: 1\nproject: p\nhosts:\n  a: { local: true, health: { command: [true] } }\n");
     project.rave(&["apply", "--auto-approve"]).assert_code(0);
-    project.write("rave.yaml", "version: 1\nproject: p\nhosts:\n  a: { local: true, health: { command: [\"true\", \"again\"] } }\n");
+    project.write(
+        "rave.yaml",
+        "version: 1\nproject: p\nhosts:\n  a: { local: true, health: { command: [\"true\", \"again\"] } }\n",
+    );
     let run = project.rave(&["plan", "--detailed-exitcode"]);
     run.assert_code(2);
     assert!(run.stdout.contains("# host.a will be updated in place"), "{}", run.transcript());

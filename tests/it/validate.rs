@@ -8,7 +8,11 @@ fn a_valid_file_is_accepted() {
     project.write("rave.yaml", "version: 1\nproject: p\nhosts:\n  here: { local: true }\n");
     let run = project.rave(&["validate"]);
     run.assert_code(0);
-    assert!(run.stderr.contains("`rave.yaml` is valid: 1 resources") || run.stdout.contains("is valid"), "{}", run.transcript());
+    assert!(
+        run.stderr.contains("`rave.yaml` is valid: 1 resources") || run.stdout.contains("is valid"),
+        "{}",
+        run.transcript()
+    );
 }
 
 #[test]

@@ -82,9 +82,8 @@ impl Project {
 
     /// Turns a finished process's output into a [`Run`], with temp paths filtered.
     pub(crate) fn run_from(&self, output: &Output) -> Run {
-        let filter = |bytes: &[u8]| {
-            String::from_utf8_lossy(bytes).replace(&self.dir.path().display().to_string(), "[TEMP]")
-        };
+        let filter =
+            |bytes: &[u8]| String::from_utf8_lossy(bytes).replace(&self.dir.path().display().to_string(), "[TEMP]");
         Run { code: output.status.code(), stdout: filter(&output.stdout), stderr: filter(&output.stderr) }
     }
 }
