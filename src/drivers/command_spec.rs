@@ -109,7 +109,8 @@ impl ShellWord<'_> {
         !word.is_empty()
             && !word.starts_with(['#', '='])
             && word.chars().all(|character| {
-                character.is_ascii_alphanumeric() || matches!(character, '_' | '-' | '.' | '/' | ':' | ',' | '=' | '@' | '%' | '+' | '#')
+                character.is_ascii_alphanumeric()
+                    || matches!(character, '_' | '-' | '.' | '/' | ':' | ',' | '=' | '@' | '%' | '+' | '#')
             })
     }
 }
@@ -134,7 +135,9 @@ mod tests {
 
     #[test]
     fn plain_words_stay_bare() {
-        for word in ["nix", "build", "--json", "-L", "/nix/store/abc-x", "a=b", "user@host:22", "x,y", "50%", "c++", ".#attr"] {
+        for word in
+            ["nix", "build", "--json", "-L", "/nix/store/abc-x", "a=b", "user@host:22", "x,y", "50%", "c++", ".#attr"]
+        {
             assert_eq!(quoted(word), word);
         }
     }

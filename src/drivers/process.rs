@@ -257,11 +257,12 @@ pub(crate) async fn run(spec: &CommandSpec, events: Option<&EventSink>) -> Resul
             );
             fed.and(out).and(err)
         });
+        // One wait, never restarted: the pipes close while a timed-out group is being stopped,
+        // and a fresh wait would then see an exit instead of the timeout.
+        let mut waiting = pin!(wait_until(&mut child, group.pid, deadline));
         tokio::select! {
-            reading = &mut readers => (wait_until(&mut child, group.pid, deadline).await, Some(reading)),
-            ending = wait_until(&mut child, group.pid, deadline) => {
-                (ending, timeout(DRAIN_GRACE, &mut readers).await.ok())
-            }
+            reading = &mut readers => (waiting.await, Some(reading)),
+            ending = &mut waiting => (ending, timeout(DRAIN_GRACE, readers).await.ok()),
         }
     };
     group.disarm();
@@ -463,30 +464,8 @@ async fn next_line<R: AsyncRead + Unpin>(reader: &mut BufReader<R>, line: &mut V
 mod tests {
     use std::time::Duration;
 
-    use tokio::sync::mpsc::{UnboundedReceiver, unbounded_channel};
-
     use super::*;
-    use crate::apply::Event;
-    use crate::model::{Name, ResourceId, ResourceKind};
-
-    fn sink() -> (EventSink, UnboundedReceiver<Event>) {
-        let (sender, receiver) = unbounded_channel();
-        let address = ResourceId::new(ResourceKind::Host, Name::new("test").unwrap());
-        (EventSink::new(address, sender), receiver)
-    }
-
-    /// The lines logged on `stream` so far.
-    fn logged(receiver: &mut UnboundedReceiver<Event>, wanted: Stream) -> Vec<String> {
-        let mut lines = Vec::new();
-        while let Ok(event) = receiver.try_recv() {
-            if let Event::Log { stream, line, .. } = event
-                && stream == wanted
-            {
-                lines.push(line);
-            }
-        }
-        lines
-    }
+    use crate::drivers::test_support::{drain, logged, sink};
 
     fn shell(script: &str) -> CommandSpec {
         CommandSpec::new("sh").args(["-c", script])
@@ -516,43 +495,26 @@ mod tests {
 
     #[tokio::test]
     async fn both_streams_are_captured_and_logged() {
-        let (events, mut receiver) = sink();
+        let (events, mut receiver) = sink("host.test");
         let output = run(&shell("printf 'a\\nb\\n'; printf 'e1\\ne2' >&2"), Some(&events)).await.unwrap();
         assert_eq!(output.stdout, "a\nb\n");
         assert_eq!(output.stderr, "e1\ne2");
-        let mut all = Vec::new();
-        while let Ok(event) = receiver.try_recv() {
-            all.push(event);
-        }
-        let out: Vec<_> = all.iter().filter_map(|event| match event {
-            Event::Log { stream: Stream::Stdout, line, .. } => Some(line.as_str()),
-            _ => None,
-        }).collect();
-        let err: Vec<_> = all.iter().filter_map(|event| match event {
-            Event::Log { stream: Stream::Stderr, line, .. } => Some(line.as_str()),
-            _ => None,
-        }).collect();
-        assert_eq!(out, ["a", "b"]);
-        assert_eq!(err, ["e1", "e2"]);
+        let all = drain(&mut receiver);
+        assert_eq!(logged(&all, Stream::Stdout), ["a", "b"]);
+        assert_eq!(logged(&all, Stream::Stderr), ["e1", "e2"]);
     }
 
     #[tokio::test]
     async fn a_flood_on_both_pipes_does_not_deadlock() {
-        let (events, mut receiver) = sink();
+        let (events, mut receiver) = sink("host.test");
         let spec = shell("seq 1 100000 >&2 & seq 1 100000; wait").timeout(Duration::from_secs(60));
         let output = run(&spec, Some(&events)).await.unwrap();
         assert_eq!(output.stdout.lines().count(), 100_000);
         assert_eq!(output.stderr.lines().count(), 100_000);
         assert_eq!(output.stdout.lines().last(), Some("100000"));
-        let (mut out, mut err) = (0, 0);
-        while let Ok(event) = receiver.try_recv() {
-            match event {
-                Event::Log { stream: Stream::Stdout, .. } => out += 1,
-                Event::Log { stream: Stream::Stderr, .. } => err += 1,
-                _ => {}
-            }
-        }
-        assert_eq!((out, err), (100_000, 100_000));
+        let all = drain(&mut receiver);
+        assert_eq!(logged(&all, Stream::Stdout).len(), 100_000);
+        assert_eq!(logged(&all, Stream::Stderr).len(), 100_000);
     }
 
     #[tokio::test]
@@ -566,10 +528,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_line_longer_than_the_limit_is_cut_into_pieces() {
-        let (events, mut receiver) = sink();
+        let (events, mut receiver) = sink("host.test");
         let output = run(&shell("head -c 150000 /dev/zero | tr '\\0' x"), Some(&events)).await.unwrap();
         assert_eq!(output.stdout.len(), 150_000);
-        let lengths: Vec<usize> = logged(&mut receiver, Stream::Stdout).iter().map(String::len).collect();
+        let lengths: Vec<usize> = logged(&drain(&mut receiver), Stream::Stdout).iter().map(String::len).collect();
         assert_eq!(lengths, [LINE_LIMIT, LINE_LIMIT, 150_000 - 2 * LINE_LIMIT]);
     }
 
@@ -626,7 +588,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_timeout_stops_the_whole_process_group() {
-        let (events, mut receiver) = sink();
+        let (events, mut receiver) = sink("host.test");
         let spec = shell("sleep 30 & echo $!; sleep 30 & echo $!; echo $$; wait").timeout(Duration::from_secs(1));
         let started = std::time::Instant::now();
         let error = run(&spec, Some(&events)).await.unwrap_err();
@@ -634,28 +596,28 @@ mod tests {
         let ProcessError::TimedOut { after, .. } = &error else { panic!("{error:?}") };
         assert_eq!(*after, Duration::from_secs(1));
         assert_eq!(error.to_string().lines().next(), Some("`sh` did not finish within 1s and was stopped"));
-        let pids = pids(&logged(&mut receiver, Stream::Stdout));
+        let pids = pids(&logged(&drain(&mut receiver), Stream::Stdout));
         assert_eq!(pids.len(), 3);
         assert_eq!(survivors(&pids).await, Vec::<i32>::new());
     }
 
     #[tokio::test]
     async fn a_program_ignoring_sigterm_is_killed() {
-        let (events, mut receiver) = sink();
+        let (events, mut receiver) = sink("host.test");
         let spec = shell("trap '' TERM; echo $$; while :; do sleep 0.1; done").timeout(Duration::from_millis(500));
         let error = run(&spec, Some(&events)).await.unwrap_err();
         assert!(matches!(error, ProcessError::TimedOut { .. }), "{error:?}");
-        let pids = pids(&logged(&mut receiver, Stream::Stdout));
+        let pids = pids(&logged(&drain(&mut receiver), Stream::Stdout));
         assert_eq!(survivors(&pids).await, Vec::<i32>::new());
     }
 
     #[tokio::test]
     async fn dropping_the_run_stops_the_whole_process_group() {
-        let (events, mut receiver) = sink();
+        let (events, mut receiver) = sink("host.test");
         let spec = shell("sleep 30 & echo $!; echo $$; wait");
         let cut_short = tokio::time::timeout(Duration::from_millis(500), run(&spec, Some(&events))).await;
         assert!(cut_short.is_err());
-        let pids = pids(&logged(&mut receiver, Stream::Stdout));
+        let pids = pids(&logged(&drain(&mut receiver), Stream::Stdout));
         assert_eq!(pids.len(), 2);
         assert_eq!(survivors(&pids).await, Vec::<i32>::new());
     }
