@@ -7,8 +7,15 @@
 //! [`crate::apply::EventSink`]. Only `process.rs` starts programs.
 
 pub(crate) mod command_spec;
+pub(crate) mod health;
+mod host;
+pub(crate) mod placement;
 pub(crate) mod process;
 mod registry;
+mod service;
+#[cfg(test)]
+mod test_support;
+mod unsupported;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -19,7 +26,7 @@ use std::pin::Pin;
 pub(crate) use registry::Registry;
 
 use crate::apply::EventSink;
-use crate::model::{ResourceId, ResourceKind};
+use crate::model::{HostSpec, ResourceId, ResourceKind, ResourceSpec};
 use crate::plan::{Desired, Observed};
 use crate::state::ResourceState;
 
@@ -30,7 +37,7 @@ pub(crate) type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub(crate) type Outputs = BTreeMap<String, serde_json::Value>;
 
 /// What every driver call gets besides the resource itself.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct DriverContext {
     /// The directory of the desired-state file: relative paths (secrets, flakes) start here.
     pub(crate) base_dir: PathBuf,
@@ -38,6 +45,24 @@ pub(crate) struct DriverContext {
     pub(crate) state_dir: PathBuf,
     /// The state lineage, salt for secret digests.
     pub(crate) lineage: String,
+    /// Every host the plan declares, by address: how a driver reaches the host that something
+    /// (a service, later a VM or container) is placed on. Fill it with [`DriverContext::hosts_of`].
+    pub(crate) hosts: BTreeMap<ResourceId, HostSpec>,
+}
+
+impl DriverContext {
+    /// The hosts among `resources` (a plan's desired specs, or a `Spec`'s), for [`Self::hosts`].
+    pub(crate) fn hosts_of<'a>(
+        resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
+    ) -> BTreeMap<ResourceId, HostSpec> {
+        resources
+            .into_iter()
+            .filter_map(|(address, spec)| match spec {
+                ResourceSpec::Host(host) => Some((address.clone(), host.clone())),
+                _ => None,
+            })
+            .collect()
+    }
 }
 
 /// A driver's failure: what went wrong, said for the user, with the evidence.
@@ -63,6 +88,11 @@ impl DriverError {
     pub(crate) fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.details.push(detail.into());
         self
+    }
+
+    /// A driver was handed a spec of another kind: a bug in rave, not in the file.
+    pub(crate) fn wrong_kind(address: &ResourceId, spec: &ResourceSpec) -> Self {
+        Self::new(format!("`{address}` was handed a `{}` spec: this is a bug in rave", spec.kind()))
     }
 
     /// Marks the resource as possibly half done.

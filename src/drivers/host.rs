@@ -1,0 +1,224 @@
+//! [`HostDriver`]: `hosts:`. For now only the machine rave runs on (`local: true`).
+//!
+//! Applying a local host checks that the machine is usable: its architecture (`uname -m`, recorded
+//! as the `machine` output) matches a declared `system`, and its health checks pass. Nothing is
+//! installed and nothing is torn down: rave neither creates nor removes machines. Hosts reached
+//! over SSH and hosts with `nixos:` wait for the SSH transport and the NixOS deploy.
+
+use std::time::Duration;
+
+use super::command_spec::CommandSpec;
+use super::placement::Placement;
+use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, health, process};
+use crate::apply::EventSink;
+use crate::model::{HostSpec, ResourceId, ResourceSpec};
+use crate::plan::{Desired, Observed};
+use crate::state::ResourceState;
+
+/// How long `uname` may take.
+const UNAME_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The driver for hosts.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HostDriver;
+
+impl HostDriver {
+    /// Create and update alike: check the machine, then its health.
+    async fn converge(address: &ResourceId, desired: &Desired, events: &EventSink) -> Result<Outputs, DriverError> {
+        let ResourceSpec::Host(spec) = &desired.spec else {
+            return Err(DriverError::wrong_kind(address, &desired.spec));
+        };
+        let placement = Placement::of_host(address, spec)?;
+        if spec.nixos.is_some() {
+            return Err(DriverError::new(format!(
+                "deploying the NixOS system of `{address}` is not supported yet: this rave has no NixOS deploy (planned)"
+            ))
+            .with_detail("leave `nixos:` out to have rave check the host without deploying it"));
+        }
+        events.progress("checking the machine");
+        let machine = machine(&placement, events).await?;
+        check_system(address, spec, &machine)?;
+        health::check_all(&spec.health, &placement, events).await?;
+        Ok(Outputs::from([("machine".to_owned(), serde_json::Value::String(machine))]))
+    }
+}
+
+/// The machine's architecture, as `uname -m` prints it.
+async fn machine(placement: &Placement, events: &EventSink) -> Result<String, DriverError> {
+    let spec = CommandSpec::new("uname").arg("-m").timeout(UNAME_TIMEOUT);
+    let output = match placement {
+        Placement::Local => process::run(&spec, Some(events)).await?,
+    };
+    let machine = output.stdout.trim();
+    if machine.is_empty() {
+        return Err(DriverError::new("`uname -m` printed nothing: the machine's architecture is unknown"));
+    }
+    Ok(machine.to_owned())
+}
+
+/// Checks that a declared Nix `system` (`x86_64-linux`) fits the machine (`x86_64`).
+fn check_system(address: &ResourceId, spec: &HostSpec, machine: &str) -> Result<(), DriverError> {
+    let Some(system) = &spec.system else { return Ok(()) };
+    let declared = system.split('-').next().unwrap_or_default();
+    // `uname -m` says `arm64` on some systems and `amd64` on the BSDs; Nix says `aarch64`, `x86_64`.
+    let actual = match machine {
+        "arm64" => "aarch64",
+        "amd64" => "x86_64",
+        other => other,
+    };
+    if declared == actual {
+        return Ok(());
+    }
+    Err(DriverError::new(format!(
+        "`{address}` declares system `{system}`, but the machine is `{machine}` (`uname -m`)"
+    ))
+    .with_detail(format!("write the machine's system, like `system: {actual}-linux`, or leave `system` out")))
+}
+
+impl Driver for HostDriver {
+    fn replace_attributes(&self) -> &'static [&'static str] {
+        // Another address, port, or the switch between local and SSH, is another machine.
+        &["ssh", "port", "local"]
+    }
+
+    fn refresh<'a>(
+        &'a self,
+        _context: &'a DriverContext,
+        _address: &'a ResourceId,
+        _recorded: &'a ResourceState,
+    ) -> BoxFuture<'a, Result<Observed, DriverError>> {
+        // Reading a host back is a health check; refresh stays cheap and leaves that to apply.
+        Box::pin(async { Ok(Observed::AsRecorded) })
+    }
+
+    fn create<'a>(
+        &'a self,
+        _context: &'a DriverContext,
+        events: &'a EventSink,
+        address: &'a ResourceId,
+        desired: &'a Desired,
+    ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
+        Box::pin(Self::converge(address, desired, events))
+    }
+
+    fn update<'a>(
+        &'a self,
+        _context: &'a DriverContext,
+        events: &'a EventSink,
+        address: &'a ResourceId,
+        _recorded: &'a ResourceState,
+        desired: &'a Desired,
+    ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
+        Box::pin(Self::converge(address, desired, events))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        _context: &'a DriverContext,
+        events: &'a EventSink,
+        address: &'a ResourceId,
+        _recorded: &'a ResourceState,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            events.progress(format!("nothing to tear down: rave does not remove machines, it forgets `{address}`"));
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::apply::{Event, Stream};
+    use crate::drivers::test_support::{drain, logged, progress, recorded, sink};
+
+    fn desired(spec: serde_json::Value) -> Desired {
+        let spec = serde_json::from_value(spec).unwrap();
+        Desired { spec: ResourceSpec::Host(spec), dependencies: Vec::new(), secret_digests: BTreeMap::new() }
+    }
+
+    /// What `uname -m` prints here: Rust and Linux name architectures alike.
+    fn this_machine() -> String {
+        std::env::consts::ARCH.to_owned()
+    }
+
+    async fn create(address: &str, spec: serde_json::Value) -> (Result<Outputs, DriverError>, Vec<Event>) {
+        let (events, mut receiver) = sink(address);
+        let address: ResourceId = address.parse().unwrap();
+        let result = HostDriver.create(&DriverContext::default(), &events, &address, &desired(spec)).await;
+        (result, drain(&mut receiver))
+    }
+
+    #[tokio::test]
+    async fn a_local_host_records_its_machine_and_passes_its_checks() {
+        let system = format!("{}-linux", this_machine());
+        let spec = json!({ "local": true, "system": system, "health": { "command": ["true"] } });
+        let (result, events) = create("host.workstation", spec).await;
+        assert_eq!(result, Ok(Outputs::from([("machine".to_owned(), json!(this_machine()))])));
+        assert_eq!(logged(&events, Stream::Stdout), [this_machine()]);
+        assert_eq!(progress(&events), ["checking the machine", "health check 1/3: `true` succeeded"]);
+    }
+
+    #[tokio::test]
+    async fn a_local_host_whose_health_command_fails_names_the_check() {
+        let spec = json!({ "local": true, "health": [
+            { "command": ["true"] },
+            { "command": ["sh", "-c", "echo not ready >&2; exit 4"], "retries": 1 },
+        ] });
+        let (result, _) = create("host.workstation", spec).await;
+        let error = result.unwrap_err();
+        assert_eq!(error.summary, "health check failed: `sh -c 'echo not ready >&2; exit 4'` failed with exit code 4");
+        assert_eq!(error.details.last().map(String::as_str), Some("  not ready"));
+        assert!(!error.is_partial);
+    }
+
+    #[tokio::test]
+    async fn a_declared_system_must_fit_the_machine() {
+        let other = if this_machine() == "aarch64" { "x86_64-linux" } else { "aarch64-linux" };
+        let (result, _) = create("host.workstation", json!({ "local": true, "system": other })).await;
+        let error = result.unwrap_err();
+        assert_eq!(
+            error.summary,
+            format!(
+                "`host.workstation` declares system `{other}`, but the machine is `{}` (`uname -m`)",
+                this_machine()
+            )
+        );
+    }
+
+    #[tokio::test]
+    async fn ssh_and_nixos_hosts_are_not_supported_yet() {
+        let ssh = json!({ "ssh": "root@192.0.2.2", "host_key": "ssh-ed25519 AAAA" });
+        let (result, events) = create("host.shoshin", ssh).await;
+        assert_eq!(
+            result.unwrap_err().summary,
+            "deploying to `host.shoshin` over SSH is not supported yet: this rave has no SSH transport (planned)"
+        );
+        assert!(events.is_empty());
+        let nixos = json!({ "local": true, "nixos": ".#nixosConfigurations.workstation" });
+        let (result, _) = create("host.workstation", nixos).await;
+        assert_eq!(
+            result.unwrap_err().summary,
+            "deploying the NixOS system of `host.workstation` is not supported yet: this rave has no NixOS deploy (planned)"
+        );
+    }
+
+    #[tokio::test]
+    async fn deleting_a_host_tears_nothing_down() {
+        let (events, mut receiver) = sink("host.workstation");
+        let address: ResourceId = "host.workstation".parse().unwrap();
+        let recorded = recorded();
+        let result = HostDriver.delete(&DriverContext::default(), &events, &address, &recorded).await;
+        assert_eq!(result, Ok(()));
+        assert_eq!(
+            progress(&drain(&mut receiver)),
+            ["nothing to tear down: rave does not remove machines, it forgets `host.workstation`"]
+        );
+        let observed = HostDriver.refresh(&DriverContext::default(), &address, &recorded).await;
+        assert_eq!(observed, Ok(Observed::AsRecorded));
+    }
+}

@@ -1,0 +1,193 @@
+//! [`ServiceDriver`]: `services:`. For now a service on a `local: true` host is checked, not run.
+//!
+//! rave does not install or start a service on a host without `nixos:`: the host's own
+//! configuration does. Applying the service runs its health checks where it runs; deleting it
+//! removes nothing. Services on SSH hosts, VMs and containers wait for those transports. The
+//! default probe per service type (when no `health:` is declared) is still to come.
+
+use super::placement::Placement;
+use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, health};
+use crate::apply::EventSink;
+use crate::model::{ResourceId, ResourceSpec};
+use crate::plan::{Desired, Observed};
+use crate::state::ResourceState;
+
+/// The driver for services.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ServiceDriver;
+
+impl ServiceDriver {
+    /// Create and update alike: check the service's health where it runs.
+    async fn converge(
+        context: &DriverContext,
+        address: &ResourceId,
+        desired: &Desired,
+        events: &EventSink,
+    ) -> Result<Outputs, DriverError> {
+        let ResourceSpec::Service(spec) = &desired.spec else {
+            return Err(DriverError::wrong_kind(address, &desired.spec));
+        };
+        let placement = Placement::of_target(address, &spec.runs_on, &context.hosts)?;
+        if spec.health.is_empty() {
+            events.progress(format!(
+                "nothing was checked: `{address}` declares no `health`, and a default probe for type `{}` is planned",
+                spec.service_type
+            ));
+        } else {
+            health::check_all(&spec.health, &placement, events).await?;
+        }
+        Ok(Outputs::new())
+    }
+}
+
+impl Driver for ServiceDriver {
+    fn replace_attributes(&self) -> &'static [&'static str] {
+        // Another type is another program; another placement is another machine.
+        &["type", "runs_on"]
+    }
+
+    fn refresh<'a>(
+        &'a self,
+        _context: &'a DriverContext,
+        _address: &'a ResourceId,
+        _recorded: &'a ResourceState,
+    ) -> BoxFuture<'a, Result<Observed, DriverError>> {
+        Box::pin(async { Ok(Observed::AsRecorded) })
+    }
+
+    fn create<'a>(
+        &'a self,
+        context: &'a DriverContext,
+        events: &'a EventSink,
+        address: &'a ResourceId,
+        desired: &'a Desired,
+    ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
+        Box::pin(Self::converge(context, address, desired, events))
+    }
+
+    fn update<'a>(
+        &'a self,
+        context: &'a DriverContext,
+        events: &'a EventSink,
+        address: &'a ResourceId,
+        _recorded: &'a ResourceState,
+        desired: &'a Desired,
+    ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
+        Box::pin(Self::converge(context, address, desired, events))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        _context: &'a DriverContext,
+        events: &'a EventSink,
+        address: &'a ResourceId,
+        _recorded: &'a ResourceState,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            events.progress(format!(
+                "nothing to remove: rave checked `{address}` but does not run it on a host without `nixos:`"
+            ));
+            Ok(())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::json;
+
+    use super::*;
+    use crate::drivers::test_support::{closed_port, drain, progress, recorded, reply, serve_http, sink};
+
+    fn context() -> DriverContext {
+        let hosts = [
+            ("host.workstation", json!({ "local": true })),
+            ("host.shoshin", json!({ "ssh": "root@192.0.2.2", "host_key": "ssh-ed25519 AAAA" })),
+        ];
+        let specs: Vec<(ResourceId, ResourceSpec)> = hosts
+            .into_iter()
+            .map(|(address, spec)| {
+                (address.parse().unwrap(), ResourceSpec::Host(serde_json::from_value(spec).unwrap()))
+            })
+            .collect();
+        DriverContext { hosts: DriverContext::hosts_of(specs.iter().map(|(a, s)| (a, s))), ..DriverContext::default() }
+    }
+
+    fn desired(spec: serde_json::Value) -> Desired {
+        let spec = serde_json::from_value(spec).unwrap();
+        Desired { spec: ResourceSpec::Service(spec), dependencies: Vec::new(), secret_digests: BTreeMap::new() }
+    }
+
+    async fn create(spec: serde_json::Value) -> (Result<Outputs, DriverError>, Vec<String>) {
+        let (events, mut receiver) = sink("service.web");
+        let address: ResourceId = "service.web".parse().unwrap();
+        let result = ServiceDriver.create(&context(), &events, &address, &desired(spec)).await;
+        (result, progress(&drain(&mut receiver)))
+    }
+
+    #[tokio::test]
+    async fn a_service_on_the_local_host_passes_its_http_check_against_a_real_server() {
+        let (address, mut requests) = serve_http(vec![reply(503, "starting"), reply(200, "ready")]).await;
+        let url = format!("http://{address}/-/health");
+        let spec =
+            json!({ "type": "nginx", "runs_on": "host.workstation", "health": { "http": url, "body": "ready" } });
+        let (result, messages) = create(spec).await;
+        assert_eq!(result, Ok(Outputs::new()));
+        assert_eq!(
+            messages,
+            [
+                format!("health check 1/3: {url} answered 503, expected 200"),
+                format!("health check 2/3: {url} answered 200")
+            ]
+        );
+        assert!(requests.recv().await.unwrap().starts_with("GET /-/health HTTP/1.1\r\n"));
+    }
+
+    #[tokio::test]
+    async fn a_service_whose_check_fails_fails() {
+        let closed = format!("127.0.0.1:{}", closed_port());
+        let spec = json!({ "type": "nats", "runs_on": "host.workstation", "health": { "tcp": closed, "retries": 1 } });
+        let (result, _) = create(spec).await;
+        assert_eq!(result.unwrap_err().summary, format!("health check failed: tcp {closed} refused the connection"));
+    }
+
+    #[tokio::test]
+    async fn a_service_without_checks_says_nothing_was_checked() {
+        let (result, messages) = create(json!({ "type": "redis", "runs_on": "host.workstation" })).await;
+        assert_eq!(result, Ok(Outputs::new()));
+        assert_eq!(
+            messages,
+            [
+                "nothing was checked: `service.web` declares no `health`, and a default probe for type `redis` is planned"
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_service_elsewhere_is_not_supported_yet() {
+        let (result, messages) = create(json!({ "type": "gitlab", "runs_on": "vm.gitlab" })).await;
+        assert_eq!(
+            result.unwrap_err().summary,
+            "running `service.web` on `vm.gitlab` is not supported yet: this rave has no microVM driver (planned)"
+        );
+        assert!(messages.is_empty());
+        let (result, _) = create(json!({ "type": "nats", "runs_on": "host.shoshin" })).await;
+        assert_eq!(
+            result.unwrap_err().summary,
+            "running `service.web` on `host.shoshin` over SSH is not supported yet: this rave has no SSH transport (planned)"
+        );
+    }
+
+    #[tokio::test]
+    async fn deleting_a_service_removes_nothing() {
+        let (events, mut receiver) = sink("service.web");
+        let address: ResourceId = "service.web".parse().unwrap();
+        assert_eq!(ServiceDriver.delete(&context(), &events, &address, &recorded()).await, Ok(()));
+        assert_eq!(
+            progress(&drain(&mut receiver)),
+            ["nothing to remove: rave checked `service.web` but does not run it on a host without `nixos:`"]
+        );
+    }
+}
