@@ -74,6 +74,12 @@ pub(crate) enum Event {
         /// Which resource.
         address: ResourceId,
     },
+    /// A stop was asked for (a signal): nothing new starts, the running nodes finish. Sent again
+    /// for every further request while nodes still run.
+    Interrupted {
+        /// How many nodes are still running.
+        running: usize,
+    },
 }
 
 /// Where a driver sends its progress and log lines, already tagged with its resource.
@@ -87,6 +93,11 @@ impl EventSink {
     /// A sink for `address` sending to `sender`.
     pub(crate) fn new(address: ResourceId, sender: UnboundedSender<Event>) -> Self {
         Self { address, sender }
+    }
+
+    /// The resource this sink reports for.
+    pub(crate) fn address(&self) -> &ResourceId {
+        &self.address
     }
 
     /// Reports a step.
