@@ -37,6 +37,10 @@ mod settings;
 mod state;
 mod ui;
 
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+pub use apply::bench;
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 

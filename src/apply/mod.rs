@@ -6,6 +6,8 @@
 //! A replacement (`-/+` or `+/-`) is one node that does both halves in the order its action
 //! names (see `step`). Progress leaves as [`Event`]s for `ui::progress`; nothing here prints.
 
+#[cfg(feature = "bench")]
+pub mod bench;
 mod dag;
 mod event;
 mod executor;

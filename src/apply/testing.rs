@@ -40,7 +40,10 @@ pub(crate) struct Behaviour {
 pub(crate) type Journal = Arc<Mutex<Vec<String>>>;
 
 fn push(journal: &Journal, entry: String) {
-    journal.lock().unwrap_or_else(PoisonError::into_inner).push(entry);
+    journal
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(entry);
 }
 
 /// One driver for every kind, behaving as configured per address.
@@ -57,7 +60,10 @@ pub(crate) struct FakeDrivers {
 impl FakeDrivers {
     /// Drivers that succeed at once for every address, writing to `journal`.
     pub(crate) fn new(journal: Journal) -> Self {
-        Self { journal, ..Self::default() }
+        Self {
+            journal,
+            ..Self::default()
+        }
     }
 
     /// Every address without its own behaviour takes `delay`.
@@ -124,7 +130,10 @@ impl Driver for FakeDrivers {
     ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
         Box::pin(async move {
             self.call(Call::Create, address).await?;
-            Ok(Outputs::from([("created".to_owned(), serde_json::Value::Bool(true))]))
+            Ok(Outputs::from([(
+                "created".to_owned(),
+                serde_json::Value::Bool(true),
+            )]))
         })
     }
 
@@ -138,7 +147,10 @@ impl Driver for FakeDrivers {
     ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
         Box::pin(async move {
             self.call(Call::Update, address).await?;
-            Ok(Outputs::from([("updated".to_owned(), serde_json::Value::Bool(true))]))
+            Ok(Outputs::from([(
+                "updated".to_owned(),
+                serde_json::Value::Bool(true),
+            )]))
         })
     }
 
@@ -172,7 +184,10 @@ pub(crate) struct MemoryBackend {
 impl MemoryBackend {
     /// A backend writing to `journal`.
     pub(crate) fn new(journal: Journal) -> Self {
-        Self { journal, ..Self::default() }
+        Self {
+            journal,
+            ..Self::default()
+        }
     }
 }
 
@@ -190,11 +205,19 @@ impl StateBackend for MemoryBackend {
     }
 
     fn record(&mut self, _: &State, update: &StateUpdate) -> Result<(), StateError> {
-        if self.fail_from.is_some_and(|from| self.records.len() + 1 >= from) {
-            return Err(StateError::Io { action: "write state journal".into(), source: std::io::Error::other("disk full") });
+        if self
+            .fail_from
+            .is_some_and(|from| self.records.len() + 1 >= from)
+        {
+            return Err(StateError::Io {
+                action: "write state journal".into(),
+                source: std::io::Error::other("disk full"),
+            });
         }
         let entry = match update {
-            StateUpdate::Put { address, resource } if resource.tainted => format!("record tainted {address}"),
+            StateUpdate::Put { address, resource } if resource.tainted => {
+                format!("record tainted {address}")
+            }
             StateUpdate::Put { address, .. } => format!("record put {address}"),
             StateUpdate::Remove { address } => format!("record remove {address}"),
         };
@@ -230,13 +253,24 @@ pub(crate) fn change(address: &str, action: Action, dependencies: &[&str]) -> Ch
 
 /// A plan change for `address` with a recorded side depending on `before` and a desired side
 /// depending on `after`, each only when given.
-pub(crate) fn change_between(address: &str, action: Action, before: Option<&[&str]>, after: Option<&[&str]>) -> Change {
+pub(crate) fn change_between(
+    address: &str,
+    action: Action,
+    before: Option<&[&str]>,
+    after: Option<&[&str]>,
+) -> Change {
     let ids = |texts: &[&str]| texts.iter().map(|text| id(text)).collect::<Vec<_>>();
-    let spec = match serde_json::from_value(serde_json::json!({ "kind": "host", "spec": { "local": true } })) {
+    let spec = match serde_json::from_value(
+        serde_json::json!({ "kind": "host", "spec": { "local": true } }),
+    ) {
         Ok(spec) => spec,
         Err(error) => panic!("test spec: {error}"),
     };
-    let after = after.map(|dependencies| Desired { spec, dependencies: ids(dependencies), secret_digests: BTreeMap::new() });
+    let after = after.map(|dependencies| Desired {
+        spec,
+        dependencies: ids(dependencies),
+        secret_digests: BTreeMap::new(),
+    });
     let before = before.map(|dependencies| ResourceState {
         attributes: BTreeMap::new(),
         secret_digests: BTreeMap::new(),
@@ -244,7 +278,14 @@ pub(crate) fn change_between(address: &str, action: Action, before: Option<&[&st
         dependencies: ids(dependencies),
         tainted: false,
     });
-    Change { address: id(address), action, reasons: Vec::new(), attributes: Vec::new(), before, after }
+    Change {
+        address: id(address),
+        action,
+        reasons: Vec::new(),
+        attributes: Vec::new(),
+        before,
+        after,
+    }
 }
 
 /// A plan made of `changes`.
@@ -265,7 +306,9 @@ pub(crate) fn state_before(plan: &Plan) -> State {
     let mut state = State::new_lineage();
     for change in &plan.changes {
         if let Some(before) = &change.before {
-            state.resources.insert(change.address.clone(), before.clone());
+            state
+                .resources
+                .insert(change.address.clone(), before.clone());
         }
     }
     state
@@ -273,5 +316,9 @@ pub(crate) fn state_before(plan: &Plan) -> State {
 
 /// A context pointing nowhere: the fake drivers never read it.
 pub(crate) fn context() -> DriverContext {
-    DriverContext { base_dir: ".".into(), state_dir: ".rave".into(), lineage: "test".into() }
+    DriverContext {
+        base_dir: ".".into(),
+        state_dir: ".rave".into(),
+        lineage: "test".into(),
+    }
 }
