@@ -9,8 +9,15 @@
 //! A failure marks every transitive dependent `Skipped` at once (they cannot have started);
 //! independent branches go on. A stop (the cancel channel turning true, or a state record
 //! failing) starts nothing new; running nodes finish and are recorded; the rest end `Cancelled`.
+//!
+//! `StateBackend::record` is a blocking call made from the loop itself: the backend promises it is
+//! cheap (an append), and making it inline is what orders a record before its dependents start.
+//! Driver tasks keep running meanwhile on the other worker threads.
+//!
+//! Use: hand the receiving end of `events` to `ui::progress::show` and `tokio::join!` both; the
+//! progress display ends when `apply` returns and drops its sender.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
@@ -263,7 +270,7 @@ impl<'a> Walk<'a> {
     /// Ends every node that never started and hands back what happened.
     fn into_outcome(mut self) -> ApplyOutcome {
         let is_stopped = self.is_stopping();
-        let mut results = std::collections::BTreeMap::new();
+        let mut results = BTreeMap::new();
         for (node, result) in std::mem::take(&mut self.results).into_iter().enumerate() {
             let address = self.dag.nodes[node].address.clone();
             let result = result.unwrap_or_else(|| {

@@ -4,6 +4,10 @@
 //! then the command saves, unlocks and exits non-zero. Later signals do not kill rave (a killed
 //! apply could leave a step half done and unrecorded): they are passed on so the progress display
 //! can say what is still running.
+//!
+//! Once the handlers are installed, SIGINT and SIGTERM no longer end the process at all (tokio
+//! keeps them for the life of the process), so call [`watch_signals`] right before the apply
+//! starts, after any confirmation prompt, where Ctrl-C should still simply quit.
 
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;

@@ -10,7 +10,7 @@ use crate::ui::verbs;
 /// How many addresses an `Interrupted:` line names before it only counts.
 const NAMED_NOT_STARTED: usize = 10;
 
-/// The summary of `outcome`, ending with a newline.
+/// The summary of `outcome`, lines without a final newline (for `Printer::status`).
 ///
 /// ```text
 /// Apply complete! Resources: 2 added, 1 changed, 1 destroyed.
@@ -24,7 +24,7 @@ pub(crate) fn apply_summary(outcome: &ApplyOutcome, styles: &Styles) -> String {
         counts.added, counts.changed, counts.destroyed
     );
     if outcome.is_success() {
-        return format!("{} {done}\n", styles.success.apply_to("Apply complete!"));
+        return format!("{} {done}", styles.success.apply_to("Apply complete!"));
     }
     let mut text = format!(
         "{} {}\n{done}\n",
@@ -111,6 +111,7 @@ pub(crate) fn apply_summary(outcome: &ApplyOutcome, styles: &Styles) -> String {
         text.push('\n');
         text.push_str(&details);
     }
+    text.truncate(text.trim_end_matches('\n').len());
     text
 }
 
@@ -195,7 +196,7 @@ mod tests {
         ]);
         assert_eq!(
             apply_summary(&outcome, &Styles::plain()),
-            "Apply complete! Resources: 2 added, 1 changed, 1 destroyed.\n"
+            "Apply complete! Resources: 2 added, 1 changed, 1 destroyed."
         );
     }
 
@@ -238,8 +239,7 @@ vm.gitlab: replace (destroy first) failed: `nixos-rebuild` exited with status 1
   error: unit gitlab.service failed
   it may be half done: recorded as tainted, the next plan replaces it
 service.c: skipped because vm.gitlab failed
-service.f: skipped because vm.gitlab failed
-"
+service.f: skipped because vm.gitlab failed"
         );
     }
 
@@ -257,8 +257,7 @@ service.f: skipped because vm.gitlab failed
 Apply interrupted: 2 not started.
 Resources: 1 added, 0 changed, 0 destroyed.
 
-Interrupted: 2 steps not started (host.b, vm.c); what finished is saved, plan and apply again to do the rest.
-"
+Interrupted: 2 steps not started (host.b, vm.c); what finished is saved, plan and apply again to do the rest."
         );
     }
 
@@ -279,8 +278,7 @@ Apply stopped: 1 not started.
 Resources: 1 added, 0 changed, 0 destroyed.
 
 Stopped: 1 step not started (vm.c); plan and apply again to do the rest.
-State not recorded: failed to write state journal: disk full; nothing new was started after it.
-"
+State not recorded: failed to write state journal: disk full; nothing new was started after it."
         );
     }
 }
