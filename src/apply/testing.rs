@@ -33,6 +33,8 @@ pub(crate) struct Behaviour {
     pub(crate) delay: Duration,
     /// Calls that fail, with the error they return.
     pub(crate) failures: HashMap<Call, DriverError>,
+    /// Whether every call panics (a driver bug).
+    pub(crate) is_panicking: bool,
 }
 
 /// What happened, in order: driver calls as `create vm.a` (when they start) and records as
@@ -100,6 +102,10 @@ impl FakeDrivers {
             tokio::time::sleep(delay).await;
         }
         self.running.fetch_sub(1, Ordering::SeqCst);
+        assert!(
+            !behaviour.is_some_and(|behaviour| behaviour.is_panicking),
+            "{verb} {address} panics"
+        );
         match behaviour.and_then(|behaviour| behaviour.failures.get(&call)) {
             Some(error) => Err(error.clone()),
             None => Ok(()),

@@ -424,3 +424,33 @@ async fn a_cycle_in_recorded_dependencies_is_reported_not_waited_on() {
     );
     assert!(run.journal.is_empty());
 }
+
+#[tokio::test(start_paused = true)]
+async fn a_panicking_driver_fails_its_node_only() {
+    let panicking = Behaviour {
+        is_panicking: true,
+        ..Behaviour::default()
+    };
+    let run = Test::new(plan(vec![
+        change("host.a", Action::Create, &[]),
+        change("host.b", Action::Create, &[]),
+        change("vm.c", Action::Create, &["host.a"]),
+    ]))
+    .drivers(|drivers| drivers.with(&id("host.a"), panicking))
+    .run()
+    .await;
+    let NodeResult::Failed { error, .. } = run.result("host.a") else {
+        panic!("{:?}", run.result("host.a"))
+    };
+    assert_eq!(
+        error.summary,
+        "the driver stopped unexpectedly (a bug in rave)"
+    );
+    assert_eq!(
+        run.result("vm.c"),
+        &NodeResult::Skipped {
+            because: id("host.a")
+        }
+    );
+    assert!(run.is_succeeded("host.b"));
+}
