@@ -38,6 +38,10 @@ mod settings;
 mod state;
 mod ui;
 
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+pub use apply::bench;
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 

@@ -74,6 +74,12 @@ pub(crate) enum Event {
         /// Which resource.
         address: ResourceId,
     },
+    /// A stop was asked for (a signal): nothing new starts, the running nodes finish. Sent again
+    /// for every further request while nodes still run.
+    Interrupted {
+        /// How many nodes are still running.
+        running: usize,
+    },
 }
 
 /// Where a driver sends its progress and log lines, already tagged with its resource.
@@ -89,14 +95,26 @@ impl EventSink {
         Self { address, sender }
     }
 
+    /// The resource this sink reports for.
+    pub(crate) fn address(&self) -> &ResourceId {
+        &self.address
+    }
+
     /// Reports a step.
     pub(crate) fn progress(&self, message: impl Into<String>) {
         // A closed channel means nobody is watching any more; the work goes on regardless.
-        let _ = self.sender.send(Event::Progress { address: self.address.clone(), message: message.into() });
+        let _ = self.sender.send(Event::Progress {
+            address: self.address.clone(),
+            message: message.into(),
+        });
     }
 
     /// Reports a line a program printed.
     pub(crate) fn log(&self, stream: Stream, line: impl Into<String>) {
-        let _ = self.sender.send(Event::Log { address: self.address.clone(), stream, line: line.into() });
+        let _ = self.sender.send(Event::Log {
+            address: self.address.clone(),
+            stream,
+            line: line.into(),
+        });
     }
 }
