@@ -78,12 +78,12 @@ fn plan_and_apply(
         PlanSource::Fresh(request) => {
             let state = state_or_new(recorded);
             let plan = make_plan(&runtime, project, &state, &drivers, &request)?;
-            context.printer.data(&super::plan::render(&plan, PlanFormat::Human, &context.printer.stdout_styles()));
+            context.printer.data(&super::plan::render(&plan, PlanFormat::Human, context.printer.stdout_styles()))?;
             if plan.has_changes()
                 && !auto_approve
                 && !context.printer.confirm("Do you want to perform these actions?")?
             {
-                context.printer.message("Apply cancelled.");
+                context.printer.status("Apply cancelled.");
                 return Ok(ExitStatus::Failure);
             }
             (plan, state)
@@ -94,7 +94,7 @@ fn plan_and_apply(
     }
     let outcome = run_plan(context, project, backend, &runtime, drivers, &plan, state.clone(), parallelism);
     let committed = commit(backend, &state, &outcome);
-    context.printer.data(&crate::ui::apply_summary::render(&outcome, &context.printer.stdout_styles()));
+    context.printer.data(&format!("\n{}\n", crate::ui::apply_summary(&outcome, context.printer.stdout_styles())))?;
     committed?;
     Ok(if outcome.interrupted {
         ExitStatus::Interrupted
@@ -152,21 +152,24 @@ fn run_plan(
 ) -> ApplyOutcome {
     let driver_context = driver_context(project, &state.lineage);
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
-    let progress = runtime.spawn(crate::ui::progress::run(receiver, context.printer.progress_mode()));
-    let cancel = runtime.block_on(async { crate::apply::interrupt::watch_signals() });
     let drivers: Arc<dyn DriverSet> = drivers;
-    let outcome = runtime.block_on(crate::apply::apply(ApplyRequest {
-        plan,
-        drivers,
-        context: driver_context,
-        parallelism: usize::from(parallelism),
-        state,
-        backend,
-        events: sender,
-        cancel,
-    }));
-    let _ = runtime.block_on(progress);
-    outcome
+    runtime.block_on(async {
+        // Installed only now, after any confirmation prompt: from here on Ctrl-C means "finish
+        // what runs, save, stop" instead of killing the process.
+        let cancel = crate::apply::interrupt::watch_signals();
+        let request = ApplyRequest {
+            plan,
+            drivers,
+            context: driver_context,
+            parallelism: usize::from(parallelism),
+            state,
+            backend,
+            events: sender,
+            cancel,
+        };
+        let (outcome, ()) = tokio::join!(crate::apply::apply(request), crate::ui::progress::show(receiver, context.printer));
+        outcome
+    })
 }
 
 /// Commits what the apply did as the next serial, when it did anything.

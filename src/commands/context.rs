@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use crate::cli::GlobalArgs;
 use crate::exit_status::ExitStatus;
 use crate::project::Project;
-use crate::ui::printer::Printer;
+use crate::ui::Printer;
 
 /// An error that has already been shown to the user; only its exit status is left to give.
 #[derive(Debug)]

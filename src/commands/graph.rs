@@ -6,6 +6,6 @@ use crate::exit_status::ExitStatus;
 /// Runs `rave graph`.
 pub(super) fn run(context: &Context<'_>) -> anyhow::Result<ExitStatus> {
     let project = context.load_project()?;
-    context.printer.data(&project.graph.to_dot());
+    context.printer.data(&project.graph.to_dot())?;
     Ok(ExitStatus::Success)
 }

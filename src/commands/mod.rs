@@ -16,7 +16,7 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 use crate::exit_status::ExitStatus;
-use crate::ui::printer::Printer;
+use crate::ui::{ColorChoice, Printer, Verbosity};
 
 pub(crate) use context::Reported;
 
@@ -31,8 +31,13 @@ pub(crate) fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
             return if error.use_stderr() { ExitStatus::Failure.into() } else { ExitStatus::Success.into() };
         }
     };
-    crate::ui::logging::init(cli.global.verbose);
-    let printer = Printer::new(cli.global.color, cli.global.verbose, cli.global.quiet);
+    let color = match cli.global.color {
+        crate::cli::ColorChoice::Auto => ColorChoice::Auto,
+        crate::cli::ColorChoice::Always => ColorChoice::Always,
+        crate::cli::ColorChoice::Never => ColorChoice::Never,
+    };
+    let printer = Printer::new(Verbosity::from_flags(cli.global.verbose, cli.global.quiet), color);
+    crate::ui::logging::init(cli.global.verbose, printer.stderr_is_tty() && color != ColorChoice::Never);
     let result = context::Context::new(&cli.global, &printer).and_then(|context| match cli.command {
         Command::Validate => validate::run(&context),
         Command::Plan(args) => plan::run(&context, &args),
@@ -48,7 +53,7 @@ pub(crate) fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
                 return reported.0.into();
             }
             let (lines, hint) = crate::error::report(&error);
-            printer.error(&lines, hint.as_deref());
+            printer.error_report(&lines, hint.as_deref());
             ExitStatus::Failure.into()
         }
     }

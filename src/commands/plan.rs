@@ -31,10 +31,9 @@ pub(super) fn run(context: &Context<'_>, args: &PlanArgs) -> anyhow::Result<Exit
     if let Some(out) = &args.out {
         save_plan(&plan, out)?;
     }
-    let styles = context.printer.stdout_styles();
-    context.printer.data(&render(&plan, args.format, &styles));
+    context.printer.data(&render(&plan, args.format, context.printer.stdout_styles()))?;
     if let Some(out) = &args.out {
-        context.printer.message(&format!(
+        context.printer.status(&format!(
             "Saved the plan to `{}`; run `rave apply {}` to carry it out.",
             out.display(),
             out.display()

@@ -21,7 +21,7 @@ pub(super) fn run(context: &Context<'_>, command: &StateCommand) -> anyhow::Resu
             for address in state.iter().flat_map(|state| state.resources.keys()) {
                 let _ = writeln!(out, "{address}");
             }
-            context.printer.data(&out);
+            context.printer.data(&out)?;
         }
         StateCommand::Show { address } => {
             let address = &parse_addresses(std::slice::from_ref(address), "state show")?[0];
@@ -32,7 +32,7 @@ pub(super) fn run(context: &Context<'_>, command: &StateCommand) -> anyhow::Resu
             })?;
             let mut out = serde_json::to_string_pretty(resource)?;
             out.push('\n');
-            context.printer.data(&out);
+            context.printer.data(&out)?;
         }
         StateCommand::Rm { addresses, lock_timeout } => {
             let addresses = parse_addresses(addresses, "state rm")?;
@@ -43,7 +43,7 @@ pub(super) fn run(context: &Context<'_>, command: &StateCommand) -> anyhow::Resu
         }
         StateCommand::Unlock { id } => {
             backend.force_unlock(id)?;
-            context.printer.success(&format!("Released lock `{id}`; its holder had already stopped."));
+            context.printer.status(&format!("Released lock `{id}`; its holder had already stopped."));
         }
     }
     Ok(ExitStatus::Success)
@@ -66,7 +66,7 @@ fn remove(
     state.serial += 1;
     backend.commit(&state)?;
     for address in addresses {
-        context.printer.success(&format!("Removed `{address}` from the state; it was not destroyed."));
+        context.printer.status(&format!("Removed `{address}` from the state; it was not destroyed."));
     }
     Ok(())
 }

@@ -6,7 +6,7 @@ use crate::exit_status::ExitStatus;
 /// Runs `rave validate`.
 pub(super) fn run(context: &Context<'_>) -> anyhow::Result<ExitStatus> {
     let project = context.load_project()?;
-    context.printer.success(&format!(
+    context.printer.status(&format!(
         "`{}` is valid: {} resources",
         context.file.display(),
         project.spec.resources.len()

@@ -8,6 +8,9 @@
 use std::fmt::Write as _;
 use std::io::{self, IsTerminal, Write};
 
+use crate::config::SourceFile;
+use crate::diagnostic::Diagnostic;
+use crate::error::CommandError;
 use crate::render::style::Styles;
 
 /// How much rave says on stderr.
@@ -143,6 +146,45 @@ impl Printer {
         if self.verbosity > Verbosity::Quiet {
             self.stderr_line(&labelled(&self.stderr_styles.dim, "hint", message));
         }
+    }
+
+    /// Every problem found in the file, each with its excerpt, then how many there were.
+    pub(crate) fn diagnostics(&self, diagnostics: &[Diagnostic], source: Option<&SourceFile>) {
+        for diagnostic in diagnostics {
+            let text = crate::diagnostic::render(diagnostic, source);
+            let (label, style) =
+                if diagnostic.is_error() { ("error", &self.stderr_styles.error) } else { ("warning", &self.stderr_styles.warning) };
+            let text = match text.strip_prefix(label) {
+                Some(rest) => format!("{}{rest}", style.apply_to(label)),
+                None => text,
+            };
+            self.stderr_line(&text);
+        }
+        let errors = diagnostics.iter().filter(|diagnostic| diagnostic.is_error()).count();
+        if errors > 1 {
+            self.stderr_line(&labelled(&self.stderr_styles.error, "error", &format!("found {errors} problems")));
+        }
+    }
+
+    /// Asks `question` on the terminal and returns whether the answer was `yes`. Without a
+    /// terminal there is nobody to ask: that is an error saying how to approve instead.
+    pub(crate) fn confirm(&self, question: &str) -> Result<bool, CommandError> {
+        if !io::stdin().is_terminal() {
+            return Err(CommandError::new("this needs your approval, and there is no terminal to ask on").with_hint(
+                "review the plan, then pass `--auto-approve`, or save it with `rave plan -o FILE` and run `rave apply FILE`",
+            ));
+        }
+        let prompt = format!(
+            "\n{}\n  Only `yes` will be accepted to approve.\n\n  {} ",
+            self.stderr_styles.bold.apply_to(question),
+            self.stderr_styles.bold.apply_to("Enter a value:")
+        );
+        let _ = write!(io::stderr().lock(), "{prompt}");
+        let mut answer = String::new();
+        io::stdin()
+            .read_line(&mut answer)
+            .map_err(|error| CommandError::new(format!("failed to read the answer from the terminal: {error}")))?;
+        Ok(answer.trim() == "yes")
     }
 
     /// Writes `text` and a newline to stderr, whatever the verbosity (for `progress`).
