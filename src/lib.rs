@@ -37,6 +37,9 @@ mod settings;
 mod state;
 mod ui;
 
+#[doc(hidden)]
+pub use state::bench_api;
+
 use std::ffi::OsString;
 use std::process::ExitCode;
 

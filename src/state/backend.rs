@@ -84,6 +84,17 @@ impl std::fmt::Display for StateError {
     }
 }
 
+impl StateError {
+    /// A `Corrupt` error for JSON in `path` that did not parse, located at `path:line:column`
+    /// (`line` counted in the whole file), with serde's message stripped of its own position.
+    pub(crate) fn corrupt_json(path: &std::path::Path, line: usize, error: &serde_json::Error) -> Self {
+        let message = error.to_string();
+        let position = format!(" at line {} column {}", error.line(), error.column());
+        let detail = message.strip_suffix(&position).unwrap_or(&message).to_owned();
+        Self::Corrupt { location: format!("{}:{line}:{}", path.display(), error.column()), detail }
+    }
+}
+
 impl std::error::Error for StateError {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
