@@ -12,14 +12,23 @@ fn state(criterion: &mut Criterion) {
     let directory = tempfile::tempdir().expect("a temporary directory");
     let mut group = criterion.benchmark_group("state_10000_resources");
 
-    let mut recorder = StateBench::new(&directory.path().join("record.json"), RESOURCES).expect("a state");
-    group.bench_function("record", |bencher| bencher.iter(|| recorder.record().expect("recorded")));
+    let mut recorder =
+        StateBench::new(&directory.path().join("record.json"), RESOURCES).expect("a state");
+    group.bench_function("record", |bencher| {
+        bencher.iter(|| recorder.record().expect("recorded"));
+    });
 
-    let mut committer = StateBench::new(&directory.path().join("commit.json"), RESOURCES).expect("a state");
-    group.bench_function("commit", |bencher| bencher.iter(|| committer.commit().expect("committed")));
+    let mut committer =
+        StateBench::new(&directory.path().join("commit.json"), RESOURCES).expect("a state");
+    group.bench_function("commit", |bencher| {
+        bencher.iter(|| committer.commit().expect("committed"));
+    });
 
-    let mut loader = StateBench::new(&directory.path().join("load.json"), RESOURCES).expect("a state");
-    group.bench_function("load", |bencher| bencher.iter(|| black_box(loader.load().expect("loaded"))));
+    let mut loader =
+        StateBench::new(&directory.path().join("load.json"), RESOURCES).expect("a state");
+    group.bench_function("load", |bencher| {
+        bencher.iter(|| black_box(loader.load().expect("loaded")));
+    });
 
     group.finish();
 }

@@ -50,7 +50,10 @@ impl FileLock {
         })?;
         if let WaitOutcome::TimedOut { waited } = outcome {
             let holder = self.holder()?.unwrap_or_else(unknown_holder);
-            return Err(StateError::Lock(LockError::Held { holder, waited }));
+            return Err(StateError::Lock(LockError::Held {
+                holder: Box::new(holder),
+                waited,
+            }));
         }
         // Dropping `file` on failure releases the lock again.
         write_info(&file, &self.path, Some(info))?;
@@ -60,7 +63,9 @@ impl FileLock {
 
     /// Clears the holder's info and releases the lock; not holding it is fine.
     pub(crate) fn release(&mut self) -> Result<(), StateError> {
-        let Some(file) = self.held.take() else { return Ok(()) };
+        let Some(file) = self.held.take() else {
+            return Ok(());
+        };
         write_info(&file, &self.path, None)?;
         file.unlock().map_err(io_error("unlock", &self.path))
     }
@@ -69,8 +74,14 @@ impl FileLock {
     /// one in the file, or when the holder still holds the OS lock.
     pub(crate) fn force_release(&mut self, lock_id: &str) -> Result<(), StateError> {
         let holder = match self.holder()? {
-            Some(holder) if holder.id == lock_id => holder,
-            holder => return Err(StateError::Lock(LockError::WrongId { given: lock_id.to_owned(), holder })),
+            Some(holder) if holder.id == lock_id => Box::new(holder),
+            holder => {
+                let holder = holder.map(Box::new);
+                return Err(StateError::Lock(LockError::WrongId {
+                    given: lock_id.to_owned(),
+                    holder,
+                }));
+            }
         };
         if self.held.is_some() {
             return Err(StateError::Lock(LockError::HolderAlive { holder }));
@@ -78,8 +89,12 @@ impl FileLock {
         let file = open_private(&self.path, false)?;
         match file.try_lock() {
             Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Err(StateError::Lock(LockError::HolderAlive { holder })),
-            Err(std::fs::TryLockError::Error(error)) => return Err(io_error("lock", &self.path)(error)),
+            Err(std::fs::TryLockError::WouldBlock) => {
+                return Err(StateError::Lock(LockError::HolderAlive { holder }));
+            }
+            Err(std::fs::TryLockError::Error(error)) => {
+                return Err(io_error("lock", &self.path)(error));
+            }
         }
         write_info(&file, &self.path, None)?;
         file.unlock().map_err(io_error("unlock", &self.path))
@@ -96,11 +111,24 @@ impl FileLock {
     }
 }
 
+impl Drop for FileLock {
+    /// Releases the OS lock now rather than when the file closes: a process forked by another
+    /// thread shares the open file until it execs, and would hold the lock that long. The info
+    /// stays, as a killed holder's would.
+    fn drop(&mut self) {
+        if let Some(file) = &self.held {
+            // Closing the file releases the lock anyway, so a failure here changes nothing.
+            let _ = file.unlock();
+        }
+    }
+}
+
 /// Replaces the info in the lock `file` with `info` (or nothing) and syncs it.
 fn write_info(file: &File, path: &Path, info: Option<&LockInfo>) -> Result<(), StateError> {
     let bytes = match info {
-        Some(info) => serde_json::to_vec_pretty(info)
-            .map_err(|error| io_error("encode the lock info for", path)(std::io::Error::other(error)))?,
+        Some(info) => serde_json::to_vec_pretty(info).map_err(|error| {
+            io_error("encode the lock info for", path)(std::io::Error::other(error))
+        })?,
         None => Vec::new(),
     };
     file.set_len(0)
@@ -113,5 +141,12 @@ fn write_info(file: &File, path: &Path, info: Option<&LockInfo>) -> Result<(), S
 /// only just taken it, or a program other than rave.
 fn unknown_holder() -> LockInfo {
     let unknown = || "unknown".to_owned();
-    LockInfo { id: unknown(), who: unknown(), host: unknown(), pid: 0, operation: unknown(), since: unknown() }
+    LockInfo {
+        id: unknown(),
+        who: unknown(),
+        host: unknown(),
+        pid: 0,
+        operation: unknown(),
+        since: unknown(),
+    }
 }

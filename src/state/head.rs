@@ -21,13 +21,19 @@ pub(crate) struct StateHead {
 impl StateHead {
     /// The head of `state`.
     pub(crate) fn of(state: &State) -> Self {
-        Self { version: state.version, lineage: state.lineage.clone(), serial: state.serial }
+        Self {
+            version: state.version,
+            lineage: state.lineage.clone(),
+            serial: state.serial,
+        }
     }
 
     /// Refuses a state written by a newer rave.
     pub(crate) fn check_version(&self) -> Result<(), StateError> {
         if self.version > STATE_VERSION {
-            return Err(StateError::UnsupportedVersion { found: self.version });
+            return Err(StateError::UnsupportedVersion {
+                found: self.version,
+            });
         }
         Ok(())
     }
@@ -50,7 +56,10 @@ impl StateHead {
     pub(crate) fn check_base(&self, base: &State) -> Result<(), StateError> {
         self.check_lineage(base)?;
         if base.serial != self.serial {
-            return Err(StateError::SerialMoved { expected: base.serial, found: self.serial });
+            return Err(StateError::SerialMoved {
+                expected: base.serial,
+                found: self.serial,
+            });
         }
         Ok(())
     }
@@ -71,7 +80,11 @@ mod tests {
     use super::*;
 
     fn state(lineage: &str, serial: u64) -> State {
-        State { serial, lineage: lineage.to_owned(), ..State::new_lineage() }
+        State {
+            serial,
+            lineage: lineage.to_owned(),
+            ..State::new_lineage()
+        }
     }
 
     #[test]
@@ -98,15 +111,27 @@ mod tests {
         assert!(head.check_base(&state("a", 4)).is_ok());
         assert!(matches!(
             head.check_base(&state("a", 5)),
-            Err(StateError::SerialMoved { expected: 5, found: 4 })
+            Err(StateError::SerialMoved {
+                expected: 5,
+                found: 4
+            })
         ));
-        assert!(matches!(head.check_base(&state("b", 4)), Err(StateError::LineageMismatch { .. })));
+        assert!(matches!(
+            head.check_base(&state("b", 4)),
+            Err(StateError::LineageMismatch { .. })
+        ));
     }
 
     #[test]
     fn a_newer_format_is_refused() {
-        let head = StateHead { version: STATE_VERSION + 1, lineage: "a".into(), serial: 1 };
-        assert!(matches!(head.check_version(), Err(StateError::UnsupportedVersion { found }) if found == STATE_VERSION + 1));
+        let head = StateHead {
+            version: STATE_VERSION + 1,
+            lineage: "a".into(),
+            serial: 1,
+        };
+        assert!(
+            matches!(head.check_version(), Err(StateError::UnsupportedVersion { found }) if found == STATE_VERSION + 1)
+        );
         assert!(matches!(
             head.check_successor(&state("a", 2)),
             Err(StateError::UnsupportedVersion { .. })

@@ -10,6 +10,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::state::State;
 use crate::state::backend::{StateBackend, StateError, StateUpdate};
 use crate::state::file_lock::FileLock;
 use crate::state::head::StateHead;
@@ -18,7 +19,6 @@ use crate::state::lock::LockInfo;
 use crate::state::private_files::{
     io_error, link_atomically, read_private, remove_if_present, replace_atomically, with_suffix,
 };
-use crate::state::State;
 
 /// State kept in a file on the local disk.
 #[derive(Debug)]
@@ -33,9 +33,18 @@ pub(crate) struct LocalBackend {
     lock: FileLock,
     /// The journal, open for appending while the lock is held.
     journal: Option<JournalWriter>,
-    /// The head of `P` as last read or written while the lock is held (`Some(None)`: no `P`), so
-    /// that a record need not read `P`; `None` when unknown.
-    committed: Option<Option<StateHead>>,
+    /// What `P` holds, as last read or written while the lock is held, so that a record need not
+    /// read `P`.
+    committed: Committed,
+}
+
+/// What a backend knows of the committed state.
+#[derive(Debug, Clone)]
+enum Committed {
+    /// Nothing: the lock was not held since it was last read.
+    Unknown,
+    /// Its head, or `None` when there is no committed state.
+    Known(Option<StateHead>),
 }
 
 impl LocalBackend {
@@ -48,7 +57,7 @@ impl LocalBackend {
             lock: FileLock::new(with_suffix(&state_path, ".lock")),
             state_path,
             journal: None,
-            committed: None,
+            committed: Committed::Unknown,
         }
     }
 
@@ -77,21 +86,22 @@ impl LocalBackend {
 
     /// The head of the committed state, read from `P` unless known.
     fn committed_head(&mut self) -> Result<Option<StateHead>, StateError> {
-        if let Some(head) = &self.committed {
+        if let Committed::Known(head) = &self.committed {
             return Ok(head.clone());
         }
         let head = match read_private(&self.state_path)? {
             Some(bytes) => Some(parse_head(&bytes, &self.state_path)?),
             None => None,
         };
-        self.committed = Some(head.clone());
+        self.committed = Committed::Known(head.clone());
         Ok(head)
     }
 
     /// Commits `state` while holding the lock: see [`StateBackend::commit`].
     fn commit_locked(&mut self, state: &State) -> Result<(), StateError> {
-        let mut bytes = serde_json::to_vec_pretty(state)
-            .map_err(|error| io_error("encode the state for", &self.state_path)(std::io::Error::other(error)))?;
+        let mut bytes = serde_json::to_vec_pretty(state).map_err(|error| {
+            io_error("encode the state for", &self.state_path)(std::io::Error::other(error))
+        })?;
         bytes.push(b'\n');
         let current = read_private(&self.state_path)?;
         // Committing exactly the stored state again changes nothing, so the file is left alone.
@@ -102,7 +112,7 @@ impl LocalBackend {
             }
             replace_atomically(&self.state_path, &bytes)?;
         }
-        self.committed = Some(Some(StateHead::of(state)));
+        self.committed = Committed::Known(Some(StateHead::of(state)));
         self.drop_journal()
     }
 
@@ -129,7 +139,7 @@ impl StateBackend for LocalBackend {
                 // The folded state is a new version: committing it now gives its serial one meaning.
                 Some(folded) if is_folded => self.commit_locked(folded)?,
                 _ => {
-                    self.committed = Some(committed);
+                    self.committed = Committed::Known(committed);
                     if !journal_bytes.is_empty() {
                         self.drop_journal()?;
                     }
@@ -142,7 +152,7 @@ impl StateBackend for LocalBackend {
     fn lock(&mut self, info: &LockInfo, timeout: Duration) -> Result<(), StateError> {
         if !self.lock.is_held() {
             // Whatever was known about `P` may have changed while the lock was not held.
-            self.committed = None;
+            self.committed = Committed::Unknown;
         }
         self.lock.acquire(info, timeout)
     }
@@ -150,7 +160,7 @@ impl StateBackend for LocalBackend {
     fn unlock(&mut self) -> Result<(), StateError> {
         // Once the lock is gone another process may commit and remove the journal under us.
         self.journal = None;
-        self.committed = None;
+        self.committed = Committed::Unknown;
         self.lock.release()
     }
 
@@ -161,7 +171,9 @@ impl StateBackend for LocalBackend {
             }
             let journal = match &mut this.journal {
                 Some(journal) => journal,
-                None => this.journal.insert(JournalWriter::open(&this.journal_path)?),
+                None => this
+                    .journal
+                    .insert(JournalWriter::open(&this.journal_path)?),
             };
             journal.append(&JournalEntry {
                 lineage: base.lineage.as_str().into(),
@@ -199,8 +211,8 @@ fn parse_state(bytes: &[u8], path: &Path) -> Result<State, StateError> {
 
 /// Parses only the head of the state file's `bytes`.
 fn parse_head(bytes: &[u8], path: &Path) -> Result<StateHead, StateError> {
-    let head: StateHead =
-        serde_json::from_slice(bytes).map_err(|error| StateError::corrupt_json(path, error.line(), &error))?;
+    let head: StateHead = serde_json::from_slice(bytes)
+        .map_err(|error| StateError::corrupt_json(path, error.line(), &error))?;
     head.check_version()?;
     Ok(head)
 }
@@ -213,14 +225,19 @@ mod tests {
     use super::*;
     use crate::state::bench_api::sample_state;
     use crate::state::conformance::{conformance, put, updated};
+    use crate::state::lock::LockError;
 
     fn mode(path: &Path) -> u32 {
         fs::metadata(path).unwrap().permissions().mode() & 0o777
     }
 
+    /// A backend holding the lock on `path`, waiting for it a little: a holder just dropped may
+    /// still be shared for a moment with a child that another test is starting.
     fn locked(path: &Path) -> LocalBackend {
         let mut backend = LocalBackend::new(path.to_owned());
-        backend.lock(&LockInfo::current("test"), Duration::ZERO).unwrap();
+        backend
+            .lock(&LockInfo::current("test"), Duration::from_secs(5))
+            .unwrap();
         backend
     }
 
@@ -249,8 +266,12 @@ mod tests {
         let mut backend = locked(&path);
         let state = committed(&mut backend);
         backend.record(&state, &put("host.b", "two")).unwrap();
-        backend.commit(&updated(&state, 2, &[put("host.b", "two")])).unwrap();
-        backend.record(&updated(&state, 2, &[]), &put("host.c", "three")).unwrap();
+        backend
+            .commit(&updated(&state, 2, &[put("host.b", "two")]))
+            .unwrap();
+        backend
+            .record(&updated(&state, 2, &[]), &put("host.c", "three"))
+            .unwrap();
         assert_eq!(mode(&state_directory), 0o700);
         assert_eq!(mode(&directory.path().join("project")), 0o700);
         for suffix in ["", ".backup", ".journal", ".lock"] {
@@ -271,11 +292,19 @@ mod tests {
         let first = committed(&mut backend);
         assert!(!with_suffix(&path, ".backup").exists());
         let first_bytes = fs::read(&path).unwrap();
-        backend.commit(&updated(&first, 2, &[put("host.b", "two")])).unwrap();
-        assert_eq!(fs::read(with_suffix(&path, ".backup")).unwrap(), first_bytes);
+        backend
+            .commit(&updated(&first, 2, &[put("host.b", "two")]))
+            .unwrap();
+        assert_eq!(
+            fs::read(with_suffix(&path, ".backup")).unwrap(),
+            first_bytes
+        );
         assert_ne!(fs::read(&path).unwrap(), first_bytes);
         // The written form is pretty, deterministic JSON.
-        assert_eq!(first_bytes, format!("{}\n", serde_json::to_string_pretty(&first).unwrap()).into_bytes());
+        assert_eq!(
+            first_bytes,
+            format!("{}\n", serde_json::to_string_pretty(&first).unwrap()).into_bytes()
+        );
     }
 
     #[test]
@@ -288,7 +317,10 @@ mod tests {
         std::thread::sleep(Duration::from_millis(20));
         backend.commit(&state).unwrap();
         let after = fs::metadata(&path).unwrap();
-        assert_eq!((before.ino(), before.mtime_nsec()), (after.ino(), after.mtime_nsec()));
+        assert_eq!(
+            (before.ino(), before.mtime_nsec()),
+            (after.ino(), after.mtime_nsec())
+        );
         assert!(!with_suffix(&path, ".backup").exists());
     }
 
@@ -307,13 +339,19 @@ mod tests {
         fs::write(&journal_path, &torn).unwrap();
 
         let expected = updated(&state, 2, &[put("host.b", "two")]);
-        assert_eq!(LocalBackend::new(path.clone()).load().unwrap(), Some(expected));
+        assert_eq!(
+            LocalBackend::new(path.clone()).load().unwrap(),
+            Some(expected)
+        );
 
         let mut recorder = locked(&path);
         recorder.record(&state, &put("host.c", "three")).unwrap();
         drop(recorder);
         let expected = updated(&state, 2, &[put("host.b", "two"), put("host.c", "three")]);
-        assert_eq!(LocalBackend::new(path.clone()).load().unwrap(), Some(expected));
+        assert_eq!(
+            LocalBackend::new(path.clone()).load().unwrap(),
+            Some(expected)
+        );
     }
 
     #[test]
@@ -348,19 +386,34 @@ mod tests {
             error.to_string(),
             format!("state `{}:3:13` is corrupt: expected value", path.display())
         );
-        fs::write(&path, "{\"version\": 2, \"serial\": 1, \"lineage\": \"l\", \"resources\": {}, \"new\": []}").unwrap();
+        fs::write(
+            &path,
+            "{\"version\": 2, \"serial\": 1, \"lineage\": \"l\", \"resources\": {}, \"new\": []}",
+        )
+        .unwrap();
         assert!(matches!(
             LocalBackend::new(path.clone()).load(),
             Err(StateError::UnsupportedVersion { found: 2 })
         ));
-        fs::write(&path, "{\"version\": 9, \"serial\": 1, \"lineage\": \"l\", \"entirely\": \"different\"}").unwrap();
+        fs::write(
+            &path,
+            "{\"version\": 9, \"serial\": 1, \"lineage\": \"l\", \"entirely\": \"different\"}",
+        )
+        .unwrap();
         assert!(matches!(
             LocalBackend::new(path.clone()).load(),
             Err(StateError::UnsupportedVersion { found: 9 })
         ));
         let mut backend = locked(&path);
-        let next = State { serial: 2, lineage: "l".into(), ..State::new_lineage() };
-        assert!(matches!(backend.commit(&next), Err(StateError::UnsupportedVersion { found: 9 })));
+        let next = State {
+            serial: 2,
+            lineage: "l".into(),
+            ..State::new_lineage()
+        };
+        assert!(matches!(
+            backend.commit(&next),
+            Err(StateError::UnsupportedVersion { found: 9 })
+        ));
     }
 
     #[test]
@@ -379,13 +432,19 @@ mod tests {
 
         // Before the rename: the old state and the journal give the new one.
         fs::copy(&path, with_suffix(&path, ".backup.tmp")).unwrap();
-        assert_eq!(LocalBackend::new(path.clone()).load().unwrap().as_ref(), Some(&next));
+        assert_eq!(
+            LocalBackend::new(path.clone()).load().unwrap().as_ref(),
+            Some(&next)
+        );
 
         // Between the rename and the journal's removal: the journal's lines name the old serial.
         backend.commit(&next).unwrap();
         assert!(!journal_path.exists());
         fs::write(&journal_path, &journal).unwrap();
-        assert_eq!(LocalBackend::new(path.clone()).load().unwrap().as_ref(), Some(&next));
+        assert_eq!(
+            LocalBackend::new(path.clone()).load().unwrap().as_ref(),
+            Some(&next)
+        );
         drop(backend);
 
         // The next holder's load drops the stale journal; a backup left staged is replaced.
@@ -409,7 +468,10 @@ mod tests {
         assert!(!path.exists());
 
         let expected = updated(&base, 1, &[put("host.a", "one")]);
-        assert_eq!(LocalBackend::new(path.clone()).load().unwrap().as_ref(), Some(&expected));
+        assert_eq!(
+            LocalBackend::new(path.clone()).load().unwrap().as_ref(),
+            Some(&expected)
+        );
         assert!(!path.exists());
         assert_eq!(locked(&path).load().unwrap().as_ref(), Some(&expected));
         assert!(path.exists() && !with_suffix(&path, ".journal").exists());
@@ -430,11 +492,65 @@ mod tests {
                 backend.record(&state, &put("host.new", "value")).unwrap();
             }
             let after = fs::metadata(&path).unwrap();
-            assert_eq!((before.ino(), before.mtime_nsec()), (after.ino(), after.mtime_nsec()));
+            assert_eq!(
+                (before.ino(), before.mtime_nsec()),
+                (after.ino(), after.mtime_nsec())
+            );
             line_lengths.push(fs::metadata(&journal_path).unwrap().len());
         }
         assert_eq!(line_lengths[0], line_lengths[1]);
         assert!(line_lengths[1] < 3 * 512, "{line_lengths:?}");
+    }
+
+    /// Set for the child process of [`a_killed_holder_blocks_nobody`]: the lock path to hold.
+    const HOLDER_PATH: &str = "RAVE_TEST_LOCK_HOLDER_PATH";
+
+    /// Run only as that child: holds the lock for at most 30 s, until killed.
+    #[test]
+    #[ignore = "run as a child process by `a_killed_holder_blocks_nobody`"]
+    fn hold_the_lock_until_killed() {
+        let Some(path) = std::env::var_os(HOLDER_PATH) else {
+            return;
+        };
+        let _holder = locked(Path::new(&path));
+        std::thread::sleep(Duration::from_secs(30));
+    }
+
+    #[test]
+    // Tests may start this test binary itself; only drivers start other programs.
+    #[allow(clippy::disallowed_methods)]
+    fn a_killed_holder_blocks_nobody() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("state.json");
+        let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "state::local_backend::tests::hold_the_lock_until_killed",
+                "--ignored",
+            ])
+            .env(HOLDER_PATH, &path)
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut waiter = LocalBackend::new(path.clone());
+        let held = (0..100).find_map(|_| {
+            std::thread::sleep(Duration::from_millis(50));
+            match waiter.lock(&LockInfo::current("plan"), Duration::ZERO) {
+                Err(StateError::Lock(LockError::Held { holder, .. }))
+                    if holder.pid == child.id() =>
+                {
+                    Some(holder)
+                }
+                _ => None,
+            }
+        });
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let holder = held.expect("the child took the lock within 5 s");
+        assert_eq!(holder.operation, "test");
+        waiter
+            .lock(&LockInfo::current("apply"), Duration::from_secs(5))
+            .unwrap();
     }
 
     #[test]

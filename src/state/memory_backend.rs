@@ -71,7 +71,11 @@ impl Store {
     fn check_writer(&self, handle: u64) -> Result<(), StateError> {
         match (&self.holder, &self.info) {
             (Some(holder), Some(info)) if *holder != handle => {
-                Err(StateError::Lock(LockError::Held { holder: info.clone(), waited: Duration::ZERO }))
+                let holder = Box::new(info.clone());
+                Err(StateError::Lock(LockError::Held {
+                    holder,
+                    waited: Duration::ZERO,
+                }))
             }
             _ => Ok(()),
         }
@@ -94,10 +98,10 @@ impl StateBackend for MemoryBackend {
         let handle = self.handle;
         let mut store = self.store();
         let mut state = store.state.clone();
-        if journal::fold(&mut state, store.journal.iter().cloned()) && store.holder == Some(handle) {
-            if let Some(folded) = &state {
-                store.commit(folded)?;
-            }
+        let is_folded = journal::fold(&mut state, store.journal.iter().cloned());
+        // Like the local backend, a holder of the lock commits the folded version at once.
+        if let (true, Some(folded)) = (is_folded && store.holder == Some(handle), &state) {
+            store.commit(folded)?;
         }
         Ok(state)
     }
@@ -117,7 +121,7 @@ impl StateBackend for MemoryBackend {
             WaitOutcome::Taken => Ok(()),
             WaitOutcome::TimedOut { waited } => {
                 let holder = self.store().info.clone();
-                let holder = holder.unwrap_or_else(|| info.clone());
+                let holder = Box::new(holder.unwrap_or_else(|| info.clone()));
                 Err(StateError::Lock(LockError::Held { holder, waited }))
             }
         }
@@ -155,10 +159,13 @@ impl StateBackend for MemoryBackend {
     fn force_unlock(&mut self, lock_id: &str) -> Result<(), StateError> {
         let mut store = self.store();
         let holder = match &store.info {
-            Some(info) if info.id == lock_id => info.clone(),
+            Some(info) if info.id == lock_id => Box::new(info.clone()),
             other => {
-                let holder = other.clone();
-                return Err(StateError::Lock(LockError::WrongId { given: lock_id.to_owned(), holder }));
+                let holder = other.clone().map(Box::new);
+                return Err(StateError::Lock(LockError::WrongId {
+                    given: lock_id.to_owned(),
+                    holder,
+                }));
             }
         };
         if store.holder.is_some() {

@@ -17,6 +17,7 @@ pub(crate) mod memory_backend;
 mod private_files;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
@@ -62,7 +63,12 @@ pub(crate) struct ResourceState {
 impl State {
     /// A new, empty state with a fresh random lineage.
     pub(crate) fn new_lineage() -> Self {
-        Self { version: STATE_VERSION, serial: 0, lineage: random_hex(), resources: BTreeMap::new() }
+        Self {
+            version: STATE_VERSION,
+            serial: 0,
+            lineage: random_hex(),
+            resources: BTreeMap::new(),
+        }
     }
 
     /// Applies one recorded update: a put replaces the resource, a remove forgets it.
@@ -89,5 +95,11 @@ pub(crate) fn random_hex() -> String {
             ^ u128::from(std::process::id());
         bytes = seed.to_le_bytes();
     }
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    bytes
+        .iter()
+        .fold(String::with_capacity(32), |mut hex, byte| {
+            // Writing to a `String` cannot fail.
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }

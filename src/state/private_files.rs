@@ -72,25 +72,29 @@ pub(crate) fn read_private(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
     };
     restrict(&file, path)?;
     let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes).map_err(io_error("read", path))?;
+    file.read_to_end(&mut bytes)
+        .map_err(io_error("read", path))?;
     Ok(Some(bytes))
 }
 
 /// Narrows an existing file's mode to 0600 when group or others may read it.
 fn restrict(file: &File, path: &Path) -> Result<(), StateError> {
     let metadata = file.metadata().map_err(io_error("inspect", path))?;
-    if metadata.permissions().mode() & 0o077 == 0 {
-        return Ok(());
+    if metadata.permissions().mode() & 0o077 != 0 {
+        file.set_permissions(Permissions::from_mode(FILE_MODE))
+            .map_err(io_error("restrict the permissions of", path))?;
     }
-    file.set_permissions(Permissions::from_mode(FILE_MODE))
-        .map_err(io_error("restrict the permissions of", path))
+    Ok(())
 }
 
 /// Replaces `path` with `bytes` atomically: a 0600 temp file in the same directory, synced, renamed
 /// over `path`, then the directory synced so the rename survives a crash.
 pub(crate) fn replace_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     let directory = directory_of(path);
-    let prefix = format!(".{}.", path.file_name().unwrap_or_default().to_string_lossy());
+    let prefix = format!(
+        ".{}.",
+        path.file_name().unwrap_or_default().to_string_lossy()
+    );
     let mut temporary = tempfile::Builder::new()
         .prefix(&prefix)
         .suffix(".tmp")
@@ -98,8 +102,13 @@ pub(crate) fn replace_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateE
         .tempfile_in(directory)
         .map_err(io_error("create a temporary file in", directory))?;
     let temporary_path = temporary.path().to_owned();
-    temporary.write_all(bytes).map_err(io_error("write", &temporary_path))?;
-    temporary.as_file().sync_all().map_err(io_error("sync", &temporary_path))?;
+    temporary
+        .write_all(bytes)
+        .map_err(io_error("write", &temporary_path))?;
+    temporary
+        .as_file()
+        .sync_all()
+        .map_err(io_error("sync", &temporary_path))?;
     temporary
         .persist(path)
         .map_err(|error| io_error("rename a temporary file to", path)(error.error))?;
