@@ -13,12 +13,12 @@ use std::time::Duration;
 use crate::state::State;
 use crate::state::backend::{StateBackend, StateError, StateUpdate};
 use crate::state::file_lock::FileLock;
-use crate::state::head::StateHead;
 use crate::state::journal::{self, JournalEntry, JournalWriter};
 use crate::state::lock::LockInfo;
 use crate::state::private_files::{
     io_error, link_atomically, read_private, remove_if_present, replace_atomically, with_suffix,
 };
+use crate::state::state_head::StateHead;
 
 /// State kept in a file on the local disk.
 #[derive(Debug)]
@@ -59,11 +59,6 @@ impl LocalBackend {
             journal: None,
             committed: Committed::Unknown,
         }
-    }
-
-    /// The state file this backend keeps.
-    pub(crate) fn path(&self) -> &Path {
-        &self.state_path
     }
 
     /// Runs `write` under the lock, taking it just for this write when this backend does not hold

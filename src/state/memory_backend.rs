@@ -10,9 +10,9 @@ use std::time::Duration;
 
 use crate::state::State;
 use crate::state::backend::{StateBackend, StateError, StateUpdate};
-use crate::state::head::StateHead;
 use crate::state::journal::{self, JournalEntry};
 use crate::state::lock::{LockError, LockInfo, WaitOutcome, wait_for};
+use crate::state::state_head::StateHead;
 
 /// What the handles of one store share.
 #[derive(Debug, Default)]

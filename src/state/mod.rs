@@ -9,12 +9,12 @@ pub mod bench_api;
 #[cfg(test)]
 pub(crate) mod conformance;
 mod file_lock;
-pub(crate) mod head;
 mod journal;
 pub(crate) mod local_backend;
 pub(crate) mod lock;
 pub(crate) mod memory_backend;
 mod private_files;
+pub(crate) mod state_head;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
