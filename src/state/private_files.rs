@@ -63,14 +63,17 @@ pub(crate) fn open_private(path: &Path, is_append: bool) -> Result<File, StateEr
     Ok(file)
 }
 
-/// Reads the whole file at `path`, restricting it to 0600 first; `None` when it does not exist.
+/// Reads the whole file at `path`, restricting it to 0600 first when this user may; `None` when it
+/// does not exist.
 pub(crate) fn read_private(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
     let mut file = match File::open(path) {
         Ok(file) => file,
         Err(error) if error.kind() == ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(io_error("open", path)(error)),
     };
-    restrict(&file, path)?;
+    // Best effort: a state its owner lets others read stays readable to them; the owner's next
+    // read or write tightens it.
+    let _ = restrict(&file, path);
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes)
         .map_err(io_error("read", path))?;
