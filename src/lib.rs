@@ -41,6 +41,9 @@ mod ui;
 #[cfg(feature = "bench")]
 #[doc(hidden)]
 pub use apply::bench;
+#[cfg(feature = "bench")]
+#[doc(hidden)]
+pub use state::bench_api;
 
 use std::ffi::OsString;
 use std::process::ExitCode;

@@ -5,14 +5,25 @@
 //! and commit a new serial at the end. The diff against desired state is `plan`'s job, not this one's.
 
 pub(crate) mod backend;
+#[cfg(feature = "bench")]
+pub mod bench_api;
+#[cfg(test)]
+pub(crate) mod conformance;
+mod file_lock;
+mod journal;
 pub(crate) mod local_backend;
 pub(crate) mod lock;
+pub(crate) mod memory_backend;
+mod private_files;
+pub(crate) mod state_head;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Attributes, ResourceId};
+use crate::state::backend::StateUpdate;
 
 /// The state format version this build writes and reads.
 pub(crate) const STATE_VERSION: u32 = 1;
@@ -53,16 +64,43 @@ pub(crate) struct ResourceState {
 impl State {
     /// A new, empty state with a fresh random lineage.
     pub(crate) fn new_lineage() -> Self {
-        let mut bytes = [0u8; 16];
-        // Without OS randomness a lineage can still be unique enough from time and pid.
-        if getrandom::fill(&mut bytes).is_err() {
-            let seed = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |elapsed| elapsed.as_nanos())
-                ^ u128::from(std::process::id());
-            bytes = seed.to_le_bytes();
+        Self {
+            version: STATE_VERSION,
+            serial: 0,
+            lineage: random_hex(),
+            resources: BTreeMap::new(),
         }
-        let lineage = bytes.iter().map(|byte| format!("{byte:02x}")).collect::<String>();
-        Self { version: STATE_VERSION, serial: 0, lineage, resources: BTreeMap::new() }
     }
+
+    /// Applies one recorded update: a put replaces the resource, a remove forgets it.
+    pub(crate) fn apply(&mut self, update: StateUpdate) {
+        match update {
+            StateUpdate::Put { address, resource } => {
+                self.resources.insert(address, resource);
+            }
+            StateUpdate::Remove { address } => {
+                self.resources.remove(&address);
+            }
+        }
+    }
+}
+
+/// 16 random bytes in lowercase hex: lineages and lock ids.
+pub(crate) fn random_hex() -> String {
+    let mut bytes = [0u8; 16];
+    // Without OS randomness an id can still be unique enough from time and pid.
+    if getrandom::fill(&mut bytes).is_err() {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |elapsed| elapsed.as_nanos())
+            ^ u128::from(std::process::id());
+        bytes = seed.to_le_bytes();
+    }
+    bytes
+        .iter()
+        .fold(String::with_capacity(32), |mut hex, byte| {
+            // Writing to a `String` cannot fail.
+            let _ = write!(hex, "{byte:02x}");
+            hex
+        })
 }
