@@ -150,7 +150,8 @@ fn run_plan(
     state: State,
     parallelism: u16,
 ) -> ApplyOutcome {
-    let driver_context = driver_context(project, &state.lineage);
+    let desired = plan.changes.iter().filter_map(|change| change.after.as_ref().map(|after| (&change.address, &after.spec)));
+    let driver_context = driver_context(project, &state.lineage, desired);
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     let drivers: Arc<dyn DriverSet> = drivers;
     runtime.block_on(async {

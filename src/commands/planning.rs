@@ -8,7 +8,7 @@ use anyhow::Context as _;
 use crate::cli::PlanningArgs;
 use crate::drivers::{DriverContext, DriverSet, Registry};
 use crate::error::CommandError;
-use crate::model::ResourceId;
+use crate::model::{ResourceId, ResourceSpec};
 use crate::plan::Plan;
 use crate::plan::diff::{DiffInput, PlanOptions, ReplaceRules};
 use crate::project::Project;
@@ -43,12 +43,17 @@ pub(super) fn lock_timeout(planning: &PlanningArgs) -> anyhow::Result<std::time:
     Ok(parse_duration(&planning.lock_timeout, "--lock-timeout")?)
 }
 
-/// The context drivers get for this project and lineage.
-pub(super) fn driver_context(project: &Project, lineage: &str) -> Arc<DriverContext> {
+/// The context drivers get for this project and lineage, knowing the hosts of `resources`.
+pub(super) fn driver_context<'a>(
+    project: &Project,
+    lineage: &str,
+    resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
+) -> Arc<DriverContext> {
     Arc::new(DriverContext {
         base_dir: project.base_dir.clone(),
         state_dir: project.state_dir.clone(),
         lineage: lineage.to_owned(),
+        hosts: DriverContext::hosts_of(resources),
     })
 }
 
@@ -65,7 +70,11 @@ pub(super) fn make_plan(
     drivers: &Arc<Registry>,
     request: &PlanRequest,
 ) -> anyhow::Result<Plan> {
-    let context = driver_context(project, &state.lineage);
+    let context = driver_context(
+        project,
+        &state.lineage,
+        project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec)),
+    );
     let observed = if request.refresh && !state.resources.is_empty() {
         let dyn_drivers: Arc<dyn DriverSet> = drivers.clone();
         let refreshed = runtime.block_on(crate::refresh::refresh(dyn_drivers, Arc::clone(&context), state, 10));

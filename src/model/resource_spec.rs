@@ -466,7 +466,9 @@ impl ResourceSpec {
 
     /// Every secret reference in the spec, by attribute path (`auth_token`, `secrets.root_password`).
     pub(crate) fn secret_refs(&self) -> Vec<(String, &SecretRef)> {
-        let field = |name: &str, secret: Option<&SecretRef>| secret.map(|secret| (name.to_owned(), secret));
+        fn field<'a>(name: &str, secret: Option<&'a SecretRef>) -> Option<(String, &'a SecretRef)> {
+            secret.map(|secret| (name.to_owned(), secret))
+        }
         match self {
             Self::Cache(spec) => {
                 [field("auth_token", spec.auth_token.as_ref()), field("secret_key", spec.secret_key.as_ref())]
