@@ -5,11 +5,16 @@
 //! the executor only carries it out: neither decides anything again.
 
 mod action;
+mod attribute_diff;
+mod dependency_order;
 pub(crate) mod diff;
+mod plan_error;
+mod scope;
 
 use serde::{Deserialize, Serialize};
 
 pub(crate) use action::Action;
+pub(crate) use plan_error::{PlanError, PlanOption};
 
 use crate::model::{ResourceId, ResourceSpec};
 use crate::state::ResourceState;
@@ -93,6 +98,8 @@ pub(crate) enum Reason {
     Tainted,
     /// Refresh found it gone.
     MissingInReality,
+    /// Refresh found it changed outside of rave (the details are in [`Plan::drift`]).
+    Drifted,
     /// `rave destroy`.
     DestroyRequested,
 }
