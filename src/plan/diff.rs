@@ -318,157 +318,22 @@ fn no_op(id: &ResourceId, before: Option<&ResourceState>, after: Option<Desired>
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
+    use serde_json::json;
 
     use super::*;
-    use crate::diagnostic::Position;
-    use crate::model::{Name, ResourceSpec};
+    use crate::plan::test_world::{World, id, ids};
 
-    fn id(text: &str) -> ResourceId {
-        text.parse().unwrap()
-    }
-
-    fn ids(texts: &[&str]) -> Vec<ResourceId> {
-        texts.iter().map(|text| id(text)).collect()
-    }
-
-    /// Each kind's rules in these tests: VMs move hosts and hypervisors only by replacement,
-    /// builds are replaced new-first.
-    fn rules(kind: ResourceKind) -> ReplaceRules {
-        let forcing: &'static [&'static str] = match kind {
-            ResourceKind::Vm => &["hypervisor", "host"],
-            ResourceKind::Service => &["runs_on", "type"],
-            ResourceKind::Host => &["system"],
-            ResourceKind::Cache => &["type"],
-            ResourceKind::Build => &["attr"],
-            ResourceKind::Builder | ResourceKind::Container => &[],
-        };
-        ReplaceRules { forcing, create_before_destroy: kind == ResourceKind::Build }
-    }
-
-    /// A desired spec, a state that recorded it, what refresh saw, and the command line.
-    struct World {
-        desired: BTreeMap<ResourceId, ResourceSpec>,
-        digests: BTreeMap<ResourceId, SecretDigests>,
-        state: Option<State>,
-        observed: BTreeMap<ResourceId, Observed>,
-        options: PlanOptions,
-    }
-
-    fn spec(kind: &str, fields: Value) -> ResourceSpec {
-        serde_json::from_value(json!({ "kind": kind, "spec": fields })).unwrap()
-    }
-
-    fn dependencies(spec: &ResourceSpec) -> Vec<ResourceId> {
-        let mut dependencies: Vec<ResourceId> =
-            spec.references().into_iter().map(|(_, id)| id).chain(spec.needs().iter().cloned()).collect();
-        dependencies.sort();
-        dependencies.dedup();
-        dependencies
-    }
-
-    impl World {
-        /// The lab, applied exactly as it is written: no changes.
-        fn applied() -> Self {
-            let desired: BTreeMap<ResourceId, ResourceSpec> = [
-                ("cache.workspace", spec("cache", json!({"type": "cachix", "name": "ws"}))),
-                ("host.shoshin", spec("host", json!({"ssh": "root@192.0.2.2", "host_key": "ssh-ed25519 AAAA", "push": ["workspace"]}))),
-                ("vm.gitlab", spec("vm", json!({"host": "shoshin", "memory": "8GiB"}))),
-                ("service.gitlab", spec("service", json!({"type": "gitlab", "runs_on": "vm.gitlab", "needs": ["service.postgres"], "secrets": {"root_password": "file:secrets/root"}}))),
-                ("service.postgres", spec("service", json!({"type": "postgresql", "runs_on": "vm.gitlab"}))),
-                ("build.codex", spec("build", json!({"attr": ".#codex", "push": ["workspace"]}))),
-            ]
-            .into_iter()
-            .map(|(address, spec)| (id(address), spec))
-            .collect();
-            let digests: BTreeMap<ResourceId, SecretDigests> = [(
-                id("service.gitlab"),
-                [("secrets.root_password".to_owned(), "sha256:old".to_owned())].into_iter().collect(),
-            )]
-            .into_iter()
-            .collect();
-            let mut world = Self { desired, digests, state: None, observed: BTreeMap::new(), options: PlanOptions::default() };
-            let mut state = State { version: 1, serial: 7, lineage: "lineage-1".to_owned(), resources: BTreeMap::new() };
-            for (address, spec) in &world.desired {
-                let recorded = ResourceState {
-                    attributes: spec.attributes(),
-                    secret_digests: world.digests.get(address).cloned().unwrap_or_default(),
-                    outputs: BTreeMap::new(),
-                    dependencies: dependencies(spec),
-                    tainted: false,
-                };
-                state.resources.insert(address.clone(), recorded);
-            }
-            world.state = Some(state);
-            world
-        }
-
-        /// Changes fields of a desired resource; `null` removes a field.
-        fn edit(&mut self, address: &str, patch: Value) {
-            let current = &self.desired[&id(address)];
-            let mut value = serde_json::to_value(current).unwrap();
-            for (field, new) in patch.as_object().unwrap() {
-                let fields = value["spec"].as_object_mut().unwrap();
-                if new.is_null() {
-                    fields.remove(field);
-                } else {
-                    fields.insert(field.clone(), new.clone());
-                }
-            }
-            self.desired.insert(id(address), serde_json::from_value(value).unwrap());
-        }
-
-        fn add(&mut self, address: &str, kind: &str, fields: Value) {
-            self.desired.insert(id(address), spec(kind, fields));
-        }
-
-        fn recorded(&mut self, address: &str) -> &mut ResourceState {
-            self.state.as_mut().unwrap().resources.get_mut(&id(address)).unwrap()
-        }
-
-        fn plan(&self) -> Result<Plan, PlanError> {
-            let resources = self
-                .desired
-                .iter()
-                .map(|(address, spec)| {
-                    let resource = Resource {
-                        id: address.clone(),
-                        spec: spec.clone(),
-                        dependencies: dependencies(spec),
-                        position: Position::default(),
-                    };
-                    (address.clone(), resource)
-                })
-                .collect();
-            let spec = Spec {
-                source: "rave.yaml".into(),
-                project: Name::new("lab").unwrap(),
-                state: crate::config::StateSettings::default(),
-                nix: crate::config::NixSettings::default(),
-                resources,
-            };
-            diff(&DiffInput {
-                spec: &spec,
-                state: self.state.as_ref(),
-                observed: &self.observed,
-                secret_digests: &self.digests,
-                rules: &rules,
-                options: &self.options,
+    /// Every change that does something: `address symbol reasons`.
+    fn lines(world: &World) -> Vec<String> {
+        let plan = world.plan().unwrap();
+        plan.changes
+            .iter()
+            .filter(|change| change.action != Action::NoOp)
+            .map(|change| {
+                let reasons: Vec<String> = change.reasons.iter().map(short).collect();
+                format!("{} {} {}", change.address, change.action.symbol(), reasons.join(","))
             })
-        }
-
-        /// Every change that does something: `address symbol reasons`.
-        fn lines(&self) -> Vec<String> {
-            let plan = self.plan().unwrap();
-            plan.changes
-                .iter()
-                .filter(|change| change.action != Action::NoOp)
-                .map(|change| {
-                    let reasons: Vec<String> = change.reasons.iter().map(short).collect();
-                    format!("{} {} {}", change.address, change.action.symbol(), reasons.join(","))
-                })
-                .collect()
-        }
+            .collect()
     }
 
     fn short(reason: &Reason) -> String {
@@ -496,7 +361,7 @@ mod tests {
                 let mut $world = World::applied();
                 $setup
                 let expected: Vec<&str> = vec![$($line),*];
-                assert_eq!($world.lines(), expected);
+                assert_eq!(lines(&$world), expected);
             }
         };
     }

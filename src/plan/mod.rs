@@ -10,6 +10,8 @@ mod dependency_order;
 pub(crate) mod diff;
 mod plan_error;
 mod scope;
+#[cfg(test)]
+pub(crate) mod test_world;
 
 use serde::{Deserialize, Serialize};
 
