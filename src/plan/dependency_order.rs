@@ -14,15 +14,21 @@ pub(super) fn dependency_order(resources: &BTreeMap<ResourceId, Resource>) -> Ve
     let mut waiting_on: BTreeMap<&ResourceId, usize> = BTreeMap::new();
     let mut dependents: BTreeMap<&ResourceId, Vec<&ResourceId>> = BTreeMap::new();
     for (id, resource) in resources {
-        let known: BTreeSet<&ResourceId> =
-            resource.dependencies.iter().filter(|dependency| resources.contains_key(*dependency)).collect();
+        let known: BTreeSet<&ResourceId> = resource
+            .dependencies
+            .iter()
+            .filter(|dependency| resources.contains_key(*dependency))
+            .collect();
         waiting_on.insert(id, known.len());
         for dependency in known {
             dependents.entry(dependency).or_default().push(id);
         }
     }
-    let mut ready: BTreeSet<&ResourceId> =
-        waiting_on.iter().filter(|(_, count)| **count == 0).map(|(id, _)| *id).collect();
+    let mut ready: BTreeSet<&ResourceId> = waiting_on
+        .iter()
+        .filter(|(_, count)| **count == 0)
+        .map(|(id, _)| *id)
+        .collect();
     let mut order = Vec::with_capacity(resources.len());
     while let Some(id) = ready.pop_first() {
         order.push(id);
@@ -50,22 +56,34 @@ mod tests {
     use crate::model::ResourceSpec;
 
     fn resources(edges: &[(&str, &[&str])]) -> BTreeMap<ResourceId, Resource> {
-        let spec: ResourceSpec =
-            serde_json::from_value(serde_json::json!({"kind": "cache", "spec": {"type": "cachix"}})).unwrap();
+        let spec: ResourceSpec = serde_json::from_value(
+            serde_json::json!({"kind": "cache", "spec": {"type": "cachix"}}),
+        )
+        .unwrap();
         edges
             .iter()
             .map(|(id, dependencies)| {
                 let id: ResourceId = id.parse().unwrap();
-                let dependencies = dependencies.iter().map(|dependency| dependency.parse().unwrap()).collect();
-                let resource =
-                    Resource { id: id.clone(), spec: spec.clone(), dependencies, position: Position::default() };
+                let dependencies = dependencies
+                    .iter()
+                    .map(|dependency| dependency.parse().unwrap())
+                    .collect();
+                let resource = Resource {
+                    id: id.clone(),
+                    spec: spec.clone(),
+                    dependencies,
+                    position: Position::default(),
+                };
                 (id, resource)
             })
             .collect()
     }
 
     fn order(edges: &[(&str, &[&str])]) -> Vec<String> {
-        dependency_order(&resources(edges)).iter().map(ToString::to_string).collect()
+        dependency_order(&resources(edges))
+            .iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
@@ -85,8 +103,13 @@ mod tests {
     #[test]
     fn unknown_dependencies_are_ignored_and_cycles_are_not_lost() {
         assert_eq!(order(&[("cache.a", &["cache.gone"])]), ["cache.a"]);
-        assert_eq!(order(&[("cache.a", &["cache.b"]), ("cache.b", &["cache.a"]), ("cache.c", &[])]), [
-            "cache.c", "cache.a", "cache.b"
-        ]);
+        assert_eq!(
+            order(&[
+                ("cache.a", &["cache.b"]),
+                ("cache.b", &["cache.a"]),
+                ("cache.c", &[])
+            ]),
+            ["cache.c", "cache.a", "cache.b"]
+        );
     }
 }

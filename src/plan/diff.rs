@@ -13,8 +13,8 @@ use super::dependency_order::dependency_order;
 use super::plan_error::nearest;
 use super::scope::Reach;
 use super::{
-    Action, AttributeChange, Change, Desired, Drift, Observed, PLAN_FORMAT_VERSION, Plan, PlanError, PlanOption,
-    Reason,
+    Action, AttributeChange, Change, Desired, Drift, Observed, PLAN_FORMAT_VERSION, Plan,
+    PlanError, PlanOption, Reason,
 };
 use crate::drivers::Driver;
 use crate::model::{Resource, ResourceId, ResourceKind, Spec};
@@ -35,7 +35,10 @@ pub(crate) struct ReplaceRules {
 impl ReplaceRules {
     /// The rules `driver` declares.
     pub(crate) fn of(driver: &dyn Driver) -> Self {
-        Self { forcing: driver.replace_attributes(), create_before_destroy: driver.creates_before_destroying() }
+        Self {
+            forcing: driver.replace_attributes(),
+            create_before_destroy: driver.creates_before_destroying(),
+        }
     }
 }
 
@@ -79,7 +82,11 @@ pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
     check_addresses(desired, recorded, input.options)?;
     let options = input.options;
     let reach = Reach::new(desired, recorded, options.is_destroy);
-    let planner = Planner { input, recorded, scope: reach.scope(&options.targets, &options.excludes, options.is_destroy) };
+    let planner = Planner {
+        input,
+        recorded,
+        scope: reach.scope(&options.targets, &options.excludes, options.is_destroy),
+    };
 
     let mut changes: BTreeMap<ResourceId, Change> = BTreeMap::new();
     for id in dependency_order(desired) {
@@ -92,9 +99,10 @@ pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
     let drift = recorded
         .keys()
         .filter_map(|id| match input.observed.get(id) {
-            Some(observation @ (Observed::Missing | Observed::Changed { .. })) => {
-                Some(Drift { address: id.clone(), observation: observation.clone() })
-            }
+            Some(observation @ (Observed::Missing | Observed::Changed { .. })) => Some(Drift {
+                address: id.clone(),
+                observation: observation.clone(),
+            }),
             Some(Observed::AsRecorded) | None => None,
         })
         .collect();
@@ -123,14 +131,24 @@ fn check_addresses(
     ];
     for (option, addresses) in named {
         for address in addresses {
-            let (is_desired, is_recorded) = (desired.contains_key(address), recorded.contains_key(address));
+            let (is_desired, is_recorded) = (
+                desired.contains_key(address),
+                recorded.contains_key(address),
+            );
             if !is_desired && !is_recorded {
                 let known: BTreeSet<&ResourceId> = desired.keys().chain(recorded.keys()).collect();
                 let suggestion = nearest(address, known);
-                return Err(PlanError::UnknownAddress { option, address: address.clone(), suggestion });
+                return Err(PlanError::UnknownAddress {
+                    option,
+                    address: address.clone(),
+                    suggestion,
+                });
             }
             if option == PlanOption::Replace && !(is_desired && is_recorded) {
-                return Err(PlanError::CannotReplace { address: address.clone(), is_desired });
+                return Err(PlanError::CannotReplace {
+                    address: address.clone(),
+                    is_desired,
+                });
             }
         }
     }
@@ -152,7 +170,11 @@ struct Planner<'a, 'b> {
 
 impl Planner<'_, '_> {
     /// The change for a resource in the file; its dependencies are already in `decided`.
-    fn desired_change(&self, resource: &Resource, decided: &BTreeMap<ResourceId, Change>) -> Change {
+    fn desired_change(
+        &self,
+        resource: &Resource,
+        decided: &BTreeMap<ResourceId, Change>,
+    ) -> Change {
         let id = &resource.id;
         let before = self.recorded.get(id);
         let secrets = self.desired_secrets(id);
@@ -163,7 +185,9 @@ impl Planner<'_, '_> {
         };
         let decision = match before {
             _ if !self.scope.contains(id) => None,
-            Some(state) if self.input.options.is_destroy => Some(Self::delete(state, Reason::DestroyRequested)),
+            Some(state) if self.input.options.is_destroy => {
+                Some(Self::delete(state, Reason::DestroyRequested))
+            }
             None if self.input.options.is_destroy => None,
             Some(state) => Some(self.propagate(resource, self.existing(resource, state), decided)),
             None => Some(Decision {
@@ -192,7 +216,11 @@ impl Planner<'_, '_> {
         if !self.scope.contains(id) {
             return no_op(id, Some(state), None);
         }
-        let reason = if self.input.options.is_destroy { Reason::DestroyRequested } else { Reason::NotInConfiguration };
+        let reason = if self.input.options.is_destroy {
+            Reason::DestroyRequested
+        } else {
+            Reason::NotInConfiguration
+        };
         let decision = Self::delete(state, reason);
         Change {
             address: id.clone(),
@@ -240,11 +268,15 @@ impl Planner<'_, '_> {
         }
         let forcing = names(attributes.iter().filter(|change| change.forces_replacement));
         if !forcing.is_empty() {
-            reasons.push(Reason::ForcesReplacement { attributes: forcing });
+            reasons.push(Reason::ForcesReplacement {
+                attributes: forcing,
+            });
         }
         let is_replace = !reasons.is_empty();
         if !attributes.is_empty() {
-            reasons.push(Reason::AttributesChanged { attributes: names(attributes.iter()) });
+            reasons.push(Reason::AttributesChanged {
+                attributes: names(attributes.iter()),
+            });
         }
         if matches!(observed, Some(Observed::Changed { .. })) {
             reasons.push(Reason::Drifted);
@@ -256,12 +288,21 @@ impl Planner<'_, '_> {
         } else {
             Action::Update
         };
-        Decision { action, reasons, attributes }
+        Decision {
+            action,
+            reasons,
+            attributes,
+        }
     }
 
     /// Adds what the resource's dependencies' replacements do to it: what is placed on a replaced
     /// resource is replaced too; anything else depending on one is at least updated.
-    fn propagate(&self, resource: &Resource, mut decision: Decision, decided: &BTreeMap<ResourceId, Change>) -> Decision {
+    fn propagate(
+        &self,
+        resource: &Resource,
+        mut decision: Decision,
+        decided: &BTreeMap<ResourceId, Change>,
+    ) -> Decision {
         if decision.action == Action::Create {
             return decision;
         }
@@ -273,7 +314,9 @@ impl Planner<'_, '_> {
             let is_placement = references
                 .iter()
                 .any(|(field, target)| target == dependency && PLACEMENT_FIELDS.contains(field));
-            decision.reasons.push(Reason::DependencyChanged { address: dependency.clone() });
+            decision.reasons.push(Reason::DependencyChanged {
+                address: dependency.clone(),
+            });
             if is_placement && !decision.action.is_replace() {
                 decision.action = replace_action((self.input.rules)(resource.id.kind));
             } else if decision.action == Action::NoOp {
@@ -296,7 +339,11 @@ fn is_recreated(change: &Change) -> bool {
 }
 
 fn replace_action(rules: ReplaceRules) -> Action {
-    if rules.create_before_destroy { Action::CreateThenDelete } else { Action::DeleteThenCreate }
+    if rules.create_before_destroy {
+        Action::CreateThenDelete
+    } else {
+        Action::DeleteThenCreate
+    }
 }
 
 fn names<'a>(changes: impl Iterator<Item = &'a AttributeChange>) -> Vec<String> {
@@ -315,7 +362,6 @@ fn no_op(id: &ResourceId, before: Option<&ResourceState>, after: Option<Desired>
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -331,7 +377,12 @@ mod tests {
             .filter(|change| change.action != Action::NoOp)
             .map(|change| {
                 let reasons: Vec<String> = change.reasons.iter().map(short).collect();
-                format!("{} {} {}", change.address, change.action.symbol(), reasons.join(","))
+                format!(
+                    "{} {} {}",
+                    change.address,
+                    change.action.symbol(),
+                    reasons.join(",")
+                )
             })
             .collect()
     }
@@ -340,7 +391,9 @@ mod tests {
         match reason {
             Reason::NotYetCreated => "new".to_owned(),
             Reason::NotInConfiguration => "unconfigured".to_owned(),
-            Reason::AttributesChanged { attributes } => format!("changed({})", attributes.join(" ")),
+            Reason::AttributesChanged { attributes } => {
+                format!("changed({})", attributes.join(" "))
+            }
             Reason::ForcesReplacement { attributes } => format!("forces({})", attributes.join(" ")),
             Reason::DependencyChanged { address } => format!("dependency({address})"),
             Reason::ReplaceRequested => "requested".to_owned(),
@@ -386,7 +439,11 @@ mod tests {
     plan_test!(
         new_resource_is_created,
         |world| {
-            world.add("service.redis", "service", json!({"type": "redis", "runs_on": "vm.gitlab"}));
+            world.add(
+                "service.redis",
+                "service",
+                json!({"type": "redis", "runs_on": "vm.gitlab"}),
+            );
         },
         ["service.redis + new"]
     );
@@ -418,7 +475,10 @@ mod tests {
     plan_test!(
         forcing_attribute_replaces_and_reaches_what_is_placed_on_it,
         |world| {
-            world.edit("vm.gitlab", json!({"hypervisor": "firecracker", "memory": "16GiB"}));
+            world.edit(
+                "vm.gitlab",
+                json!({"hypervisor": "firecracker", "memory": "16GiB"}),
+            );
         },
         [
             "vm.gitlab -/+ forces(hypervisor),changed(hypervisor memory)",
@@ -443,7 +503,10 @@ mod tests {
     plan_test!(
         replacement_updates_what_pushes_to_it,
         |world| {
-            world.edit("cache.workspace", json!({"type": "nix-store", "uri": "file:///var/cache/rave"}));
+            world.edit(
+                "cache.workspace",
+                json!({"type": "nix-store", "uri": "file:///var/cache/rave"}),
+            );
         },
         [
             "cache.workspace -/+ forces(type),changed(type uri)",
@@ -465,7 +528,10 @@ mod tests {
         |world| {
             world.recorded("service.postgres").tainted = true;
         },
-        ["service.gitlab ~ dependency(service.postgres)", "service.postgres -/+ tainted"]
+        [
+            "service.gitlab ~ dependency(service.postgres)",
+            "service.postgres -/+ tainted"
+        ]
     );
 
     plan_test!(
@@ -473,7 +539,10 @@ mod tests {
         |world| {
             world.options.replace = ids(&["service.postgres"]);
         },
-        ["service.gitlab ~ dependency(service.postgres)", "service.postgres -/+ requested"]
+        [
+            "service.gitlab ~ dependency(service.postgres)",
+            "service.postgres -/+ requested"
+        ]
     );
 
     plan_test!(
@@ -492,7 +561,9 @@ mod tests {
         drifted_resource_is_updated,
         |world| {
             world.observed.insert(id("vm.gitlab"), drifted());
-            world.observed.insert(id("host.shoshin"), Observed::AsRecorded);
+            world
+                .observed
+                .insert(id("host.shoshin"), Observed::AsRecorded);
         },
         ["vm.gitlab ~ drifted"]
     );
@@ -500,7 +571,11 @@ mod tests {
     plan_test!(
         changed_secret_is_an_update,
         |world| {
-            world.digests.get_mut(&id("service.gitlab")).unwrap().insert("secrets.root_password".to_owned(), "sha256:new".to_owned());
+            world
+                .digests
+                .get_mut(&id("service.gitlab"))
+                .unwrap()
+                .insert("secrets.root_password".to_owned(), "sha256:new".to_owned());
         },
         ["service.gitlab ~ changed(secrets.root_password)"]
     );
@@ -508,7 +583,11 @@ mod tests {
     plan_test!(
         new_dependent_of_a_replacement_is_only_created,
         |world| {
-            world.add("service.redis", "service", json!({"type": "redis", "runs_on": "vm.gitlab"}));
+            world.add(
+                "service.redis",
+                "service",
+                json!({"type": "redis", "runs_on": "vm.gitlab"}),
+            );
             world.recorded("vm.gitlab").tainted = true;
         },
         [
@@ -562,7 +641,11 @@ mod tests {
     plan_test!(
         destroy_deletes_everything_recorded,
         |world| {
-            world.add("service.redis", "service", json!({"type": "redis", "runs_on": "vm.gitlab"}));
+            world.add(
+                "service.redis",
+                "service",
+                json!({"type": "redis", "runs_on": "vm.gitlab"}),
+            );
             world.options.is_destroy = true;
         },
         [
@@ -581,7 +664,11 @@ mod tests {
             world.options.is_destroy = true;
             world.options.targets = ids(&["vm.gitlab"]);
         },
-        ["vm.gitlab - destroy", "service.gitlab - destroy", "service.postgres - destroy"]
+        [
+            "vm.gitlab - destroy",
+            "service.gitlab - destroy",
+            "service.postgres - destroy"
+        ]
     );
 
     plan_test!(
@@ -604,13 +691,24 @@ mod tests {
     fn every_resource_has_an_entry_with_before_and_after() {
         let mut world = World::applied();
         world.desired.remove(&id("build.codex"));
-        world.add("service.redis", "service", json!({"type": "redis", "runs_on": "vm.gitlab"}));
+        world.add(
+            "service.redis",
+            "service",
+            json!({"type": "redis", "runs_on": "vm.gitlab"}),
+        );
         world.edit("vm.gitlab", json!({"memory": "16GiB"}));
         let plan = world.plan().unwrap();
         let entries: Vec<(String, Action, bool, bool)> = plan
             .changes
             .iter()
-            .map(|change| (change.address.to_string(), change.action, change.before.is_some(), change.after.is_some()))
+            .map(|change| {
+                (
+                    change.address.to_string(),
+                    change.action,
+                    change.before.is_some(),
+                    change.after.is_some(),
+                )
+            })
             .collect();
         assert_eq!(
             entries,
@@ -624,8 +722,15 @@ mod tests {
                 ("service.redis".to_owned(), Action::Create, false, true),
             ]
         );
-        assert_eq!((plan.project.as_str(), plan.lineage.as_deref(), plan.serial), ("lab", Some("lineage-1"), 7));
-        let gitlab = plan.changes.iter().find(|change| change.address == id("service.gitlab")).unwrap();
+        assert_eq!(
+            (plan.project.as_str(), plan.lineage.as_deref(), plan.serial),
+            ("lab", Some("lineage-1"), 7)
+        );
+        let gitlab = plan
+            .changes
+            .iter()
+            .find(|change| change.address == id("service.gitlab"))
+            .unwrap();
         let after = gitlab.after.as_ref().unwrap();
         assert_eq!(after.dependencies, ids(&["vm.gitlab", "service.postgres"]));
         assert_eq!(after.secret_digests["secrets.root_password"], "sha256:old");
@@ -642,32 +747,69 @@ mod tests {
     #[test]
     fn resources_out_of_scope_neither_come_nor_go() {
         let mut world = World::applied();
-        world.add("service.redis", "service", json!({"type": "redis", "runs_on": "vm.gitlab"}));
+        world.add(
+            "service.redis",
+            "service",
+            json!({"type": "redis", "runs_on": "vm.gitlab"}),
+        );
         world.desired.remove(&id("build.codex"));
         world.options.targets = ids(&["vm.gitlab"]);
         let plan = world.plan().unwrap();
         assert!(!plan.has_changes());
-        let redis = plan.changes.iter().find(|change| change.address == id("service.redis")).unwrap();
-        assert_eq!((redis.before.is_some(), redis.after.is_some()), (false, false));
-        let codex = plan.changes.iter().find(|change| change.address == id("build.codex")).unwrap();
-        assert_eq!((codex.before.is_some(), codex.after.is_some()), (true, false));
+        let redis = plan
+            .changes
+            .iter()
+            .find(|change| change.address == id("service.redis"))
+            .unwrap();
+        assert_eq!(
+            (redis.before.is_some(), redis.after.is_some()),
+            (false, false)
+        );
+        let codex = plan
+            .changes
+            .iter()
+            .find(|change| change.address == id("build.codex"))
+            .unwrap();
+        assert_eq!(
+            (codex.before.is_some(), codex.after.is_some()),
+            (true, false)
+        );
     }
 
     #[test]
     fn attribute_changes_say_what_and_which_force() {
         let mut world = World::applied();
-        world.edit("vm.gitlab", json!({"hypervisor": "firecracker", "memory": "16GiB"}));
+        world.edit(
+            "vm.gitlab",
+            json!({"hypervisor": "firecracker", "memory": "16GiB"}),
+        );
         let plan = world.plan().unwrap();
-        let vm = plan.changes.iter().find(|change| change.address == id("vm.gitlab")).unwrap();
+        let vm = plan
+            .changes
+            .iter()
+            .find(|change| change.address == id("vm.gitlab"))
+            .unwrap();
         let attributes: Vec<_> = vm
             .attributes
             .iter()
-            .map(|change| (change.name.as_str(), change.before.clone(), change.after.clone(), change.forces_replacement))
+            .map(|change| {
+                (
+                    change.name.as_str(),
+                    change.before.clone(),
+                    change.after.clone(),
+                    change.forces_replacement,
+                )
+            })
             .collect();
         assert_eq!(
             attributes,
             vec![
-                ("hypervisor", Some(json!("qemu")), Some(json!("firecracker")), true),
+                (
+                    "hypervisor",
+                    Some(json!("qemu")),
+                    Some(json!("firecracker")),
+                    true
+                ),
                 ("memory", Some(json!("8GiB")), Some(json!("16GiB")), false),
             ]
         );
@@ -676,9 +818,17 @@ mod tests {
     #[test]
     fn secrets_never_show_values_or_digests() {
         let mut world = World::applied();
-        world.digests.get_mut(&id("service.gitlab")).unwrap().insert("secrets.root_password".to_owned(), "sha256:new".to_owned());
+        world
+            .digests
+            .get_mut(&id("service.gitlab"))
+            .unwrap()
+            .insert("secrets.root_password".to_owned(), "sha256:new".to_owned());
         let plan = world.plan().unwrap();
-        let gitlab = plan.changes.iter().find(|change| change.address == id("service.gitlab")).unwrap();
+        let gitlab = plan
+            .changes
+            .iter()
+            .find(|change| change.address == id("service.gitlab"))
+            .unwrap();
         assert_eq!(
             gitlab.attributes,
             vec![AttributeChange {
@@ -691,41 +841,75 @@ mod tests {
         );
         world.state = None;
         let plan = world.plan().unwrap();
-        let gitlab = plan.changes.iter().find(|change| change.address == id("service.gitlab")).unwrap();
-        let secret = gitlab.attributes.iter().find(|change| change.is_sensitive).unwrap();
-        assert_eq!((secret.name.as_str(), &secret.before, &secret.after), ("secrets.root_password", &None, &None));
+        let gitlab = plan
+            .changes
+            .iter()
+            .find(|change| change.address == id("service.gitlab"))
+            .unwrap();
+        let secret = gitlab
+            .attributes
+            .iter()
+            .find(|change| change.is_sensitive)
+            .unwrap();
+        assert_eq!(
+            (secret.name.as_str(), &secret.before, &secret.after),
+            ("secrets.root_password", &None, &None)
+        );
     }
 
     #[test]
     fn drift_is_reported_apart() {
         let mut world = World::applied();
         world.observed.insert(id("vm.gitlab"), drifted());
-        world.observed.insert(id("service.postgres"), Observed::Missing);
-        world.observed.insert(id("host.shoshin"), Observed::AsRecorded);
+        world
+            .observed
+            .insert(id("service.postgres"), Observed::Missing);
+        world
+            .observed
+            .insert(id("host.shoshin"), Observed::AsRecorded);
         world.options.targets = ids(&["build.codex"]);
         let plan = world.plan().unwrap();
-        assert!(!plan.has_changes(), "drift outside the target changes nothing");
+        assert!(
+            !plan.has_changes(),
+            "drift outside the target changes nothing"
+        );
         assert_eq!(
             plan.drift,
             vec![
-                Drift { address: id("vm.gitlab"), observation: drifted() },
-                Drift { address: id("service.postgres"), observation: Observed::Missing },
+                Drift {
+                    address: id("vm.gitlab"),
+                    observation: drifted()
+                },
+                Drift {
+                    address: id("service.postgres"),
+                    observation: Observed::Missing
+                },
             ]
         );
     }
 
     #[test]
     fn command_line_addresses_are_checked() {
-        let cases: &[(&str, fn(&mut PlanOptions), PlanError)] = &[
+        /// What the case is, how it sets the command line, and the error expected.
+        type Case = (&'static str, fn(&mut PlanOptions), PlanError);
+        let cases: &[Case] = &[
             (
                 "unknown target",
                 |options| options.targets = ids(&["vm.gitlb"]),
-                PlanError::UnknownAddress { option: PlanOption::Target, address: id("vm.gitlb"), suggestion: Some(id("vm.gitlab")) },
+                PlanError::UnknownAddress {
+                    option: PlanOption::Target,
+                    address: id("vm.gitlb"),
+                    suggestion: Some(id("vm.gitlab")),
+                },
             ),
             (
                 "unknown exclude",
                 |options| options.excludes = ids(&["container.zzz"]),
-                PlanError::UnknownAddress { option: PlanOption::Exclude, address: id("container.zzz"), suggestion: None },
+                PlanError::UnknownAddress {
+                    option: PlanOption::Exclude,
+                    address: id("container.zzz"),
+                    suggestion: None,
+                },
             ),
             (
                 "unknown replace",
@@ -739,17 +923,27 @@ mod tests {
             (
                 "replace of something new",
                 |options| options.replace = ids(&["service.redis"]),
-                PlanError::CannotReplace { address: id("service.redis"), is_desired: true },
+                PlanError::CannotReplace {
+                    address: id("service.redis"),
+                    is_desired: true,
+                },
             ),
             (
                 "replace of something going",
                 |options| options.replace = ids(&["build.codex"]),
-                PlanError::CannotReplace { address: id("build.codex"), is_desired: false },
+                PlanError::CannotReplace {
+                    address: id("build.codex"),
+                    is_desired: false,
+                },
             ),
         ];
         for (name, set, expected) in cases {
             let mut world = World::applied();
-            world.add("service.redis", "service", json!({"type": "redis", "runs_on": "vm.gitlab"}));
+            world.add(
+                "service.redis",
+                "service",
+                json!({"type": "redis", "runs_on": "vm.gitlab"}),
+            );
             world.desired.remove(&id("build.codex"));
             set(&mut world.options);
             assert_eq!(world.plan().as_ref().err(), Some(expected), "{name}");

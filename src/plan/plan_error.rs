@@ -52,18 +52,37 @@ pub(crate) enum PlanError {
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::UnknownAddress { option, address, suggestion } => {
-                write!(f, "`{option}`: `{address}` is neither in the configuration nor in the state")?;
+            Self::UnknownAddress {
+                option,
+                address,
+                suggestion,
+            } => {
+                write!(
+                    f,
+                    "`{option}`: `{address}` is neither in the configuration nor in the state"
+                )?;
                 match suggestion {
                     Some(suggestion) => write!(f, " (did you mean `{suggestion}`?)"),
                     None => Ok(()),
                 }
             }
-            Self::CannotReplace { address, is_desired: true } => {
-                write!(f, "`--replace`: `{address}` cannot be replaced because it does not exist yet")
+            Self::CannotReplace {
+                address,
+                is_desired: true,
+            } => {
+                write!(
+                    f,
+                    "`--replace`: `{address}` cannot be replaced because it does not exist yet"
+                )
             }
-            Self::CannotReplace { address, is_desired: false } => {
-                write!(f, "`--replace`: `{address}` cannot be replaced because it is not in the configuration")
+            Self::CannotReplace {
+                address,
+                is_desired: false,
+            } => {
+                write!(
+                    f,
+                    "`--replace`: `{address}` cannot be replaced because it is not in the configuration"
+                )
             }
         }
     }
@@ -108,8 +127,14 @@ mod tests {
             error.to_string(),
             "`--target`: `vm.gitlb` is neither in the configuration nor in the state (did you mean `vm.gitlab`?)"
         );
-        let error = PlanError::CannotReplace { address: id("vm.new"), is_desired: true };
-        assert_eq!(error.to_string(), "`--replace`: `vm.new` cannot be replaced because it does not exist yet");
+        let error = PlanError::CannotReplace {
+            address: id("vm.new"),
+            is_desired: true,
+        };
+        assert_eq!(
+            error.to_string(),
+            "`--replace`: `vm.new` cannot be replaced because it does not exist yet"
+        );
     }
 
     #[test]

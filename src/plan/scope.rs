@@ -40,21 +40,31 @@ impl<'a> Reach<'a> {
                 dependents.entry(dependency).or_default().push(id);
             }
         }
-        Self { dependencies, dependents }
+        Self {
+            dependencies,
+            dependents,
+        }
     }
 
     /// `start` and everything it depends on, transitively.
     fn with_dependencies(&self, start: &'a [ResourceId]) -> BTreeSet<&'a ResourceId> {
-        self.closure(start, |id| self.dependencies.get(id).into_iter().flat_map(|edges| edges.iter()).collect())
+        Self::closure(start, |id| {
+            self.dependencies
+                .get(id)
+                .into_iter()
+                .flat_map(|edges| edges.iter())
+                .collect()
+        })
     }
 
     /// `start` and everything that depends on it, transitively.
     fn with_dependents(&self, start: &'a [ResourceId]) -> BTreeSet<&'a ResourceId> {
-        self.closure(start, |id| self.dependents.get(id).cloned().unwrap_or_default())
+        Self::closure(start, |id| {
+            self.dependents.get(id).cloned().unwrap_or_default()
+        })
     }
 
     fn closure(
-        &self,
         start: &'a [ResourceId],
         next: impl Fn(&ResourceId) -> Vec<&'a ResourceId>,
     ) -> BTreeSet<&'a ResourceId> {
@@ -77,10 +87,18 @@ impl<'a> Reach<'a> {
     ) -> BTreeSet<&'a ResourceId> {
         let everything = || self.dependencies.keys().copied().collect::<BTreeSet<_>>();
         let (included, left_alone) = if is_destroy {
-            let included = if targets.is_empty() { everything() } else { self.with_dependents(targets) };
+            let included = if targets.is_empty() {
+                everything()
+            } else {
+                self.with_dependents(targets)
+            };
             (included, self.with_dependencies(excludes))
         } else {
-            let included = if targets.is_empty() { everything() } else { self.with_dependencies(targets) };
+            let included = if targets.is_empty() {
+                everything()
+            } else {
+                self.with_dependencies(targets)
+            };
             (included, self.with_dependents(excludes))
         };
         included.difference(&left_alone).copied().collect()
@@ -102,12 +120,21 @@ mod tests {
     }
 
     /// host.a ← vm.b ← service.c; vm.old (recorded only) on host.a; service.d needs service.c.
-    fn world() -> (BTreeMap<ResourceId, Resource>, BTreeMap<ResourceId, ResourceState>) {
-        let spec: ResourceSpec =
-            serde_json::from_value(serde_json::json!({"kind": "cache", "spec": {"type": "cachix"}})).unwrap();
+    fn world() -> (
+        BTreeMap<ResourceId, Resource>,
+        BTreeMap<ResourceId, ResourceState>,
+    ) {
+        let spec: ResourceSpec = serde_json::from_value(
+            serde_json::json!({"kind": "cache", "spec": {"type": "cachix"}}),
+        )
+        .unwrap();
         let resource = |address: &str, dependencies: &[&str]| {
-            let resource =
-                Resource { id: id(address), spec: spec.clone(), dependencies: ids(dependencies), position: Position::default() };
+            let resource = Resource {
+                id: id(address),
+                spec: spec.clone(),
+                dependencies: ids(dependencies),
+                position: Position::default(),
+            };
             (id(address), resource)
         };
         let desired = [
@@ -125,9 +152,13 @@ mod tests {
             dependencies: ids(dependencies),
             tainted: false,
         };
-        let recorded = [(id("host.a"), state(&[])), (id("vm.b"), state(&["host.a"])), (id("vm.old"), state(&["host.a"]))]
-            .into_iter()
-            .collect();
+        let recorded = [
+            (id("host.a"), state(&[])),
+            (id("vm.b"), state(&["host.a"])),
+            (id("vm.old"), state(&["host.a"])),
+        ]
+        .into_iter()
+        .collect();
         (desired, recorded)
     }
 
@@ -135,23 +166,43 @@ mod tests {
         let (desired, recorded) = world();
         let reach = Reach::new(&desired, &recorded, is_destroy);
         let (targets, excludes) = (ids(targets), ids(excludes));
-        reach.scope(&targets, &excludes, is_destroy).into_iter().map(ToString::to_string).collect()
+        reach
+            .scope(&targets, &excludes, is_destroy)
+            .into_iter()
+            .map(ToString::to_string)
+            .collect()
     }
 
     #[test]
     fn scopes_follow_the_direction_of_the_plan() {
-        let cases: &[(&[&str], &[&str], bool, &[&str])] = &[
-            (&[], &[], false, &["host.a", "vm.b", "vm.old", "service.c", "service.d"]),
+        /// Targets, excludes, whether destroying, and the scope expected.
+        type Case<'a> = (&'a [&'a str], &'a [&'a str], bool, &'a [&'a str]);
+        let cases: &[Case<'_>] = &[
+            (
+                &[],
+                &[],
+                false,
+                &["host.a", "vm.b", "vm.old", "service.c", "service.d"],
+            ),
             (&["service.c"], &[], false, &["host.a", "vm.b", "service.c"]),
             (&["vm.old"], &[], false, &["host.a", "vm.old"]),
             (&[], &["vm.b"], false, &["host.a", "vm.old"]),
             (&["service.d"], &["service.c"], false, &["host.a", "vm.b"]),
             (&["vm.b"], &[], true, &["vm.b", "service.c", "service.d"]),
-            (&["host.a"], &["vm.b"], true, &["vm.old", "service.c", "service.d"]),
+            (
+                &["host.a"],
+                &["vm.b"],
+                true,
+                &["vm.old", "service.c", "service.d"],
+            ),
             (&[], &["service.c"], true, &["vm.old", "service.d"]),
         ];
         for (targets, excludes, is_destroy, expected) in cases {
-            assert_eq!(scope(targets, excludes, *is_destroy), *expected, "targets {targets:?} excludes {excludes:?}");
+            assert_eq!(
+                scope(targets, excludes, *is_destroy),
+                *expected,
+                "targets {targets:?} excludes {excludes:?}"
+            );
         }
     }
 }

@@ -34,7 +34,10 @@ pub(crate) fn rules(kind: ResourceKind) -> ReplaceRules {
         ResourceKind::Build => &["attr"],
         ResourceKind::Builder | ResourceKind::Container => &[],
     };
-    ReplaceRules { forcing, create_before_destroy: kind == ResourceKind::Build }
+    ReplaceRules {
+        forcing,
+        create_before_destroy: kind == ResourceKind::Build,
+    }
 }
 
 /// A desired spec, a state that recorded it, what refresh saw, and the command line.
@@ -53,13 +56,20 @@ pub(crate) struct World {
 
 /// A spec of `kind` from its fields as the file writes them.
 pub(crate) fn spec(kind: &str, fields: Value) -> ResourceSpec {
-    serde_json::from_value(json!({ "kind": kind, "spec": fields })).unwrap()
+    let mut object = serde_json::Map::new();
+    object.insert("kind".to_owned(), Value::from(kind));
+    object.insert("spec".to_owned(), fields);
+    serde_json::from_value(Value::Object(object)).unwrap()
 }
 
 /// What `spec` depends on, as lowering computes it: references and `needs`, sorted.
 pub(crate) fn dependencies(spec: &ResourceSpec) -> Vec<ResourceId> {
-    let mut dependencies: Vec<ResourceId> =
-        spec.references().into_iter().map(|(_, id)| id).chain(spec.needs().iter().cloned()).collect();
+    let mut dependencies: Vec<ResourceId> = spec
+        .references()
+        .into_iter()
+        .map(|(_, id)| id)
+        .chain(spec.needs().iter().cloned())
+        .collect();
     dependencies.sort();
     dependencies.dedup();
     dependencies
@@ -81,23 +91,29 @@ impl World {
         .collect();
         let digests: BTreeMap<ResourceId, SecretDigests> = [(
             id("service.gitlab"),
-            [("secrets.root_password".to_owned(), "sha256:old".to_owned())].into_iter().collect(),
+            [("secrets.root_password".to_owned(), "sha256:old".to_owned())]
+                .into_iter()
+                .collect(),
         )]
         .into_iter()
         .collect();
-        let mut world = Self { desired, digests, state: None, observed: BTreeMap::new(), options: PlanOptions::default() };
-        let mut state = State { version: 1, serial: 7, lineage: "lineage-1".to_owned(), resources: BTreeMap::new() };
-        for (address, spec) in &world.desired {
-            let recorded = ResourceState {
-                attributes: spec.attributes(),
-                secret_digests: world.digests.get(address).cloned().unwrap_or_default(),
-                outputs: BTreeMap::new(),
-                dependencies: dependencies(spec),
-                tainted: false,
-            };
-            state.resources.insert(address.clone(), recorded);
+        let state = State {
+            version: 1,
+            serial: 7,
+            lineage: "lineage-1".to_owned(),
+            resources: BTreeMap::new(),
+        };
+        let mut world = Self {
+            desired,
+            digests,
+            state: Some(state),
+            observed: BTreeMap::new(),
+            options: PlanOptions::default(),
+        };
+        let addresses: Vec<String> = world.desired.keys().map(ToString::to_string).collect();
+        for address in &addresses {
+            world.record(address);
         }
-        world.state = Some(state);
         world
     }
 
@@ -105,15 +121,19 @@ impl World {
     pub(crate) fn edit(&mut self, address: &str, patch: Value) {
         let current = &self.desired[&id(address)];
         let mut value = serde_json::to_value(current).unwrap();
-        for (field, new) in patch.as_object().unwrap() {
-            let fields = value["spec"].as_object_mut().unwrap();
+        let Value::Object(patch) = patch else {
+            panic!("a patch is an object")
+        };
+        let fields = value["spec"].as_object_mut().unwrap();
+        for (field, new) in patch {
             if new.is_null() {
-                fields.remove(field);
+                fields.remove(&field);
             } else {
-                fields.insert(field.clone(), new.clone());
+                fields.insert(field, new);
             }
         }
-        self.desired.insert(id(address), serde_json::from_value(value).unwrap());
+        self.desired
+            .insert(id(address), serde_json::from_value(value).unwrap());
     }
 
     /// Adds a desired resource.
@@ -121,9 +141,30 @@ impl World {
         self.desired.insert(id(address), spec(kind, fields));
     }
 
+    /// Records `address` as applied exactly as currently desired.
+    pub(crate) fn record(&mut self, address: &str) {
+        let spec = &self.desired[&id(address)];
+        let recorded = ResourceState {
+            attributes: spec.attributes(),
+            secret_digests: self.digests.get(&id(address)).cloned().unwrap_or_default(),
+            outputs: BTreeMap::new(),
+            dependencies: dependencies(spec),
+            tainted: false,
+        };
+        self.state
+            .get_or_insert_with(State::new_lineage)
+            .resources
+            .insert(id(address), recorded);
+    }
+
     /// The recorded state of `address`, to change.
     pub(crate) fn recorded(&mut self, address: &str) -> &mut ResourceState {
-        self.state.as_mut().unwrap().resources.get_mut(&id(address)).unwrap()
+        self.state
+            .as_mut()
+            .unwrap()
+            .resources
+            .get_mut(&id(address))
+            .unwrap()
     }
 
     /// Plans the world with the test rules.
