@@ -30,6 +30,10 @@ pub(super) fn changed_attributes(
     let (recorded_attributes, recorded_secrets) = recorded;
     let (desired_attributes, desired_secrets) = desired;
     let mut changes = Vec::new();
+    // Most resources are unchanged: one comparison, no allocation.
+    if recorded_attributes == desired_attributes && recorded_secrets == desired_secrets {
+        return changes;
+    }
     for name in union_of_keys(recorded_attributes, desired_attributes) {
         let before = recorded_attributes.get(name);
         let after = desired_attributes.get(name);

@@ -8,10 +8,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::address_graph::AddressGraph;
 use super::attribute_diff::{SecretDigests, Side, all_attributes, changed_attributes};
-use super::dependency_order::dependency_order;
 use super::plan_error::nearest;
-use super::scope::Reach;
 use super::{
     Action, AttributeChange, Change, Desired, Drift, Observed, PLAN_FORMAT_VERSION, Plan,
     PlanError, PlanOption, Reason,
@@ -78,32 +77,29 @@ pub(crate) struct DiffInput<'a> {
 pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
     let no_resources = BTreeMap::new();
     let recorded = input.state.map_or(&no_resources, |state| &state.resources);
-    let desired = &input.spec.resources;
-    check_addresses(desired, recorded, input.options)?;
     let options = input.options;
-    let reach = Reach::new(desired, recorded, options.is_destroy);
+    let graph = AddressGraph::new(&input.spec.resources, recorded, options.is_destroy);
+    check_addresses(&graph, options)?;
+    let in_scope = graph.scope(&options.targets, &options.excludes, options.is_destroy);
     let planner = Planner {
         input,
-        recorded,
-        scope: reach.scope(&options.targets, &options.excludes, options.is_destroy),
+        graph: &graph,
+        in_scope,
     };
-
-    let mut changes: BTreeMap<ResourceId, Change> = BTreeMap::new();
-    for id in dependency_order(desired) {
-        let change = planner.desired_change(&desired[id], &changes);
-        changes.insert(id.clone(), change);
+    let mut changes: Vec<Option<Change>> = (0..graph.nodes.len()).map(|_| None).collect();
+    for index in graph.dependency_order() {
+        changes[index] = planner.change(index, &changes);
     }
-    for (id, state) in recorded.iter().filter(|(id, _)| !desired.contains_key(*id)) {
-        changes.insert(id.clone(), planner.recorded_only_change(id, state));
-    }
-    let drift = recorded
-        .keys()
-        .filter_map(|id| match input.observed.get(id) {
-            Some(observation @ (Observed::Missing | Observed::Changed { .. })) => Some(Drift {
-                address: id.clone(),
-                observation: observation.clone(),
-            }),
-            Some(Observed::AsRecorded) | None => None,
+    let drift = input
+        .observed
+        .iter()
+        .filter(|(id, observation)| {
+            recorded.contains_key(*id)
+                && matches!(observation, Observed::Missing | Observed::Changed { .. })
+        })
+        .map(|(id, observation)| Drift {
+            address: id.clone(),
+            observation: observation.clone(),
         })
         .collect();
     Ok(Plan {
@@ -112,18 +108,14 @@ pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
         lineage: input.state.map(|state| state.lineage.clone()),
         serial: input.state.map_or(0, |state| state.serial),
         is_destroy: options.is_destroy,
-        changes: changes.into_values().collect(),
+        changes: changes.into_iter().flatten().collect(),
         drift,
     })
 }
 
 /// Every address on the command line must name a desired or recorded resource, and a replaced one
 /// must be both.
-fn check_addresses(
-    desired: &BTreeMap<ResourceId, Resource>,
-    recorded: &BTreeMap<ResourceId, ResourceState>,
-    options: &PlanOptions,
-) -> Result<(), PlanError> {
+fn check_addresses(graph: &AddressGraph<'_>, options: &PlanOptions) -> Result<(), PlanError> {
     let named = [
         (PlanOption::Target, &options.targets),
         (PlanOption::Exclude, &options.excludes),
@@ -131,23 +123,20 @@ fn check_addresses(
     ];
     for (option, addresses) in named {
         for address in addresses {
-            let (is_desired, is_recorded) = (
-                desired.contains_key(address),
-                recorded.contains_key(address),
-            );
-            if !is_desired && !is_recorded {
-                let known: BTreeSet<&ResourceId> = desired.keys().chain(recorded.keys()).collect();
-                let suggestion = nearest(address, known);
+            let Some(index) = graph.index(address) else {
+                let suggestion = nearest(address, graph.nodes.iter().map(|node| node.id));
                 return Err(PlanError::UnknownAddress {
                     option,
                     address: address.clone(),
                     suggestion,
                 });
-            }
-            if option == PlanOption::Replace && !(is_desired && is_recorded) {
+            };
+            let node = graph.nodes[index];
+            if option == PlanOption::Replace && (node.desired.is_none() || node.recorded.is_none())
+            {
                 return Err(PlanError::CannotReplace {
                     address: address.clone(),
-                    is_desired,
+                    is_desired: node.desired.is_some(),
                 });
             }
         }
@@ -164,19 +153,30 @@ struct Decision {
 
 struct Planner<'a, 'b> {
     input: &'b DiffInput<'a>,
-    recorded: &'a BTreeMap<ResourceId, ResourceState>,
-    scope: BTreeSet<&'a ResourceId>,
+    graph: &'b AddressGraph<'a>,
+    in_scope: Vec<bool>,
 }
 
 impl Planner<'_, '_> {
-    /// The change for a resource in the file; its dependencies are already in `decided`.
+    /// The change for the resource numbered `index`; its dependencies' are already in `decided`.
+    fn change(&self, index: usize, decided: &[Option<Change>]) -> Option<Change> {
+        let node = self.graph.nodes[index];
+        match (node.desired, node.recorded) {
+            (Some(resource), before) => Some(self.desired_change(index, resource, before, decided)),
+            (None, Some(state)) => Some(self.recorded_only_change(index, state)),
+            (None, None) => None,
+        }
+    }
+
+    /// The change for a resource in the file.
     fn desired_change(
         &self,
+        index: usize,
         resource: &Resource,
-        decided: &BTreeMap<ResourceId, Change>,
+        before: Option<&ResourceState>,
+        decided: &[Option<Change>],
     ) -> Change {
         let id = &resource.id;
-        let before = self.recorded.get(id);
         let secrets = self.desired_secrets(id);
         let after = Desired {
             spec: resource.spec.clone(),
@@ -184,12 +184,14 @@ impl Planner<'_, '_> {
             secret_digests: secrets.clone(),
         };
         let decision = match before {
-            _ if !self.scope.contains(id) => None,
+            _ if !self.in_scope[index] => None,
             Some(state) if self.input.options.is_destroy => {
                 Some(Self::delete(state, Reason::DestroyRequested))
             }
             None if self.input.options.is_destroy => None,
-            Some(state) => Some(self.propagate(resource, self.existing(resource, state), decided)),
+            Some(state) => {
+                Some(self.propagate(index, resource, self.existing(resource, state), decided))
+            }
             None => Some(Decision {
                 action: Action::Create,
                 reasons: vec![Reason::NotYetCreated],
@@ -212,8 +214,9 @@ impl Planner<'_, '_> {
     }
 
     /// The change for a resource only the state knows: it goes, unless out of scope.
-    fn recorded_only_change(&self, id: &ResourceId, state: &ResourceState) -> Change {
-        if !self.scope.contains(id) {
+    fn recorded_only_change(&self, index: usize, state: &ResourceState) -> Change {
+        let id = self.graph.nodes[index].id;
+        if !self.in_scope[index] {
             return no_op(id, Some(state), None);
         }
         let reason = if self.input.options.is_destroy {
@@ -299,23 +302,28 @@ impl Planner<'_, '_> {
     /// resource is replaced too; anything else depending on one is at least updated.
     fn propagate(
         &self,
+        index: usize,
         resource: &Resource,
         mut decision: Decision,
-        decided: &BTreeMap<ResourceId, Change>,
+        decided: &[Option<Change>],
     ) -> Decision {
         if decision.action == Action::Create {
             return decision;
         }
-        let references = resource.spec.references();
-        for dependency in &resource.dependencies {
-            if !decided.get(dependency).is_some_and(is_recreated) {
-                continue;
-            }
-            let is_placement = references
+        let recreated = self
+            .graph
+            .dependencies(index)
+            .iter()
+            .filter(|dependency| decided[**dependency].as_ref().is_some_and(is_recreated));
+        for &dependency in recreated {
+            let address = self.graph.nodes[dependency].id;
+            let is_placement = resource
+                .spec
+                .references()
                 .iter()
-                .any(|(field, target)| target == dependency && PLACEMENT_FIELDS.contains(field));
+                .any(|(field, target)| target == address && PLACEMENT_FIELDS.contains(field));
             decision.reasons.push(Reason::DependencyChanged {
-                address: dependency.clone(),
+                address: address.clone(),
             });
             if is_placement && !decision.action.is_replace() {
                 decision.action = replace_action((self.input.rules)(resource.id.kind));

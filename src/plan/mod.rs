@@ -5,11 +5,10 @@
 //! the executor only carries it out: neither decides anything again.
 
 mod action;
+mod address_graph;
 mod attribute_diff;
-mod dependency_order;
 pub(crate) mod diff;
 mod plan_error;
-mod scope;
 #[cfg(test)]
 pub(crate) mod test_world;
 
@@ -151,5 +150,11 @@ impl Plan {
     /// Whether the plan does anything.
     pub(crate) fn has_changes(&self) -> bool {
         self.changes.iter().any(|change| change.action != Action::NoOp)
+    }
+
+    /// The change for `address`, found by binary search: [`Plan::changes`] is in address order.
+    pub(crate) fn change(&self, address: &ResourceId) -> Option<&Change> {
+        let index = self.changes.binary_search_by(|change| change.address.cmp(address)).ok()?;
+        self.changes.get(index)
     }
 }

@@ -98,9 +98,7 @@ fn render_drift(out: &mut String, plan: &Plan, drift: &[&Drift], styles: &Styles
                 let _ = writeln!(out, "  # {address} has changed");
                 out.push_str(&resource_line(&entry.address, Action::Update, styles));
                 let recorded = plan
-                    .changes
-                    .iter()
-                    .find(|change| change.address == entry.address)
+                    .change(&entry.address)
                     .and_then(|change| change.before.as_ref());
                 let width = outputs.keys().map(String::len).max().unwrap_or(0);
                 for (name, observed) in outputs {

@@ -5,7 +5,6 @@
 //! JSON Schema, [`plan_schema`], is checked in at `schemas/plan.schema.json`. No-ops are left out;
 //! secrets show only as `"sensitive": true`, never with a value or a digest.
 
-use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
@@ -304,17 +303,14 @@ fn drift_view(drift: &Drift, plan: &Plan) -> Option<DriftView> {
             outputs: Vec::new(),
         }),
         Observed::Changed { outputs, summary } => {
-            let recorded: Option<&BTreeMap<String, Value>> = plan
-                .changes
-                .iter()
-                .find(|change| change.address == drift.address)
-                .and_then(|change| change.before.as_ref())
-                .map(|state| &state.outputs);
+            let recorded = plan
+                .change(&drift.address)
+                .and_then(|change| change.before.as_ref());
             let outputs = outputs
                 .iter()
                 .map(|(name, observed)| OutputView {
                     name: name.clone(),
-                    before: recorded.and_then(|outputs| outputs.get(name)).cloned(),
+                    before: recorded.and_then(|state| state.outputs.get(name)).cloned(),
                     after: observed.clone(),
                 })
                 .collect();

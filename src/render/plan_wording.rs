@@ -63,11 +63,7 @@ pub(crate) fn explained_reasons(change: &Change) -> impl Iterator<Item = &Reason
 }
 
 fn dependency_phrase(address: &ResourceId, plan: &Plan) -> String {
-    match plan
-        .changes
-        .iter()
-        .find(|change| &change.address == address)
-    {
+    match plan.change(address) {
         Some(dependency) if dependency.action != Action::NoOp => {
             format!("{address} {}", action_phrase(dependency.action))
         }
