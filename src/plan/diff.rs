@@ -178,7 +178,7 @@ impl Planner<'_, '_> {
     ) -> Change {
         let id = &resource.id;
         let secrets = self.desired_secrets(id);
-        let after = Desired {
+        let desired = || Desired {
             spec: resource.spec.clone(),
             dependencies: resource.dependencies.clone(),
             secret_digests: secrets.clone(),
@@ -200,9 +200,9 @@ impl Planner<'_, '_> {
         };
         let Some(decision) = decision else {
             // Left alone: it stays if it exists, and does not come if it does not.
-            return no_op(id, before, before.map(|_| after));
+            return no_op(id, before, before.map(|_| desired()));
         };
-        let after = (decision.action != Action::Delete).then_some(after);
+        let after = (decision.action != Action::Delete).then(desired);
         Change {
             address: id.clone(),
             action: decision.action,

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 
 use super::attribute_value::{Layout, Mark, layout};
-use super::plan_summary::{PlanSummary, drifted};
+use super::plan_summary::{PlanSummary, changed_outputs, drifted};
 use super::plan_wording::{action_legend, action_phrase, explained_reasons, reason_phrase};
 use super::style::Styles;
 use crate::model::ResourceId;
@@ -30,6 +30,12 @@ pub(crate) fn render(plan: &Plan, styles: &Styles) -> String {
             " Your infrastructure matches the configuration.\n"
         });
         return out;
+    }
+    if !drift.is_empty() {
+        out.push_str(
+            "Unless you have made equivalent changes to your configuration, the plan below includes\n\
+             actions to undo or respond to these changes.\n\n",
+        );
     }
     render_legend(&mut out, plan, styles);
     out.push_str("rave will perform the following actions:\n\n");
@@ -97,14 +103,11 @@ fn render_drift(out: &mut String, plan: &Plan, drift: &[&Drift], styles: &Styles
             Observed::Changed { outputs, .. } => {
                 let _ = writeln!(out, "  # {address} has changed");
                 out.push_str(&resource_line(&entry.address, Action::Update, styles));
-                let recorded = plan
-                    .change(&entry.address)
-                    .and_then(|change| change.before.as_ref());
                 let width = outputs.keys().map(String::len).max().unwrap_or(0);
-                for (name, observed) in outputs {
+                for (name, recorded, observed) in changed_outputs(plan, &entry.address, outputs) {
                     let attribute = AttributeChange {
                         name: name.clone(),
-                        before: recorded.and_then(|state| state.outputs.get(name)).cloned(),
+                        before: recorded.cloned(),
                         after: Some(observed.clone()),
                         is_sensitive: false,
                         forces_replacement: false,
@@ -115,10 +118,6 @@ fn render_drift(out: &mut String, plan: &Plan, drift: &[&Drift], styles: &Styles
             }
         }
     }
-    out.push_str(
-        "Unless you have made equivalent changes to your configuration, the plan below includes\n\
-         actions to undo or respond to these changes.\n\n",
-    );
 }
 
 /// Which symbols the plan uses, and what they mean.
@@ -255,6 +254,7 @@ fn hidden_attributes(change: &Change) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::plan::test_world::{World, id};
     use crate::render::plan_fixture;
 
     #[test]
@@ -297,6 +297,20 @@ mod tests {
                 # (2 unchanged attributes hidden)
             }
         "#);
+    }
+
+    #[test]
+    fn drift_outside_the_scope_changes_nothing() {
+        let mut world = World::applied();
+        world.observed.insert(id("vm.gitlab"), Observed::Missing);
+        world.options.targets = vec![id("build.codex")];
+        insta::assert_snapshot!(render(&world.plan().unwrap(), &Styles::plain()), @r"
+        Objects have changed outside of rave:
+
+          # vm.gitlab has been deleted
+
+        No changes. Your infrastructure matches the configuration.
+        ");
     }
 
     #[test]

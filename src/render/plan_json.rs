@@ -5,13 +5,12 @@
 //! JSON Schema, [`plan_schema`], is checked in at `schemas/plan.schema.json`. No-ops are left out;
 //! secrets show only as `"sensitive": true`, never with a value or a digest.
 
-
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::plan_summary::{PlanSummary, drifted};
+use super::plan_summary::{PlanSummary, changed_outputs, drifted};
 use super::plan_wording::reason_phrase;
 use super::style::Styles;
 use crate::model::ResourceId;
@@ -303,14 +302,10 @@ fn drift_view(drift: &Drift, plan: &Plan) -> Option<DriftView> {
             outputs: Vec::new(),
         }),
         Observed::Changed { outputs, summary } => {
-            let recorded = plan
-                .change(&drift.address)
-                .and_then(|change| change.before.as_ref());
-            let outputs = outputs
-                .iter()
-                .map(|(name, observed)| OutputView {
+            let outputs = changed_outputs(plan, &drift.address, outputs)
+                .map(|(name, recorded, observed)| OutputView {
                     name: name.clone(),
-                    before: recorded.and_then(|state| state.outputs.get(name)).cloned(),
+                    before: recorded.cloned(),
                     after: observed.clone(),
                 })
                 .collect();

@@ -1,8 +1,13 @@
 //! Counting what a plan does, once, for every renderer: how many resources are added, changed and
-//! destroyed (a replacement is one added and one destroyed), and which drift is worth reporting.
+//! destroyed (a replacement is one added and one destroyed), which drift is worth reporting,
+//! and what changed in it.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
+use serde_json::Value;
+
+use crate::model::ResourceId;
 use crate::plan::{Action, Drift, Observed, Plan};
 
 /// How many resources a plan adds, changes in place and destroys.
@@ -57,6 +62,25 @@ pub(crate) fn drifted(plan: &Plan) -> impl Iterator<Item = &Drift> {
     plan.drift
         .iter()
         .filter(|drift| drift.observation != Observed::AsRecorded)
+}
+
+/// A drifted resource's outputs that refresh found changed: name, recorded value (when one was
+/// recorded), observed value.
+pub(crate) fn changed_outputs<'a>(
+    plan: &'a Plan,
+    address: &ResourceId,
+    observed: &'a BTreeMap<String, Value>,
+) -> impl Iterator<Item = (&'a String, Option<&'a Value>, &'a Value)> {
+    let recorded = plan
+        .change(address)
+        .and_then(|change| change.before.as_ref());
+    observed.iter().map(move |(name, value)| {
+        (
+            name,
+            recorded.and_then(|state| state.outputs.get(name)),
+            value,
+        )
+    })
 }
 
 #[cfg(test)]
