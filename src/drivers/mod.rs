@@ -120,6 +120,12 @@ pub(crate) trait Driver: Send + Sync {
     /// Attributes that cannot change in place: a change to one plans a replacement.
     fn replace_attributes(&self) -> &'static [&'static str];
 
+    /// Whether a replacement creates the new resource before destroying the old one (`+/-`),
+    /// rather than destroying first (`-/+`, the default).
+    fn creates_before_destroying(&self) -> bool {
+        false
+    }
+
     /// Reads what is really there for a recorded resource.
     fn refresh<'a>(
         &'a self,

@@ -485,8 +485,9 @@ impl ResourceSpec {
         }
     }
 
-    /// The resource's attributes for diffing: its top-level fields as JSON values, `needs` left
-    /// out (dependencies are compared apart). Secret references appear as references.
+    /// The resource's attributes for diffing: its top-level fields as JSON values, `needs`
+    /// included (a dependency added or dropped shows as a change). Secret references appear as
+    /// references; their contents are compared by digest, apart.
     pub(crate) fn attributes(&self) -> Attributes {
         let value = match self {
             Self::Cache(spec) => serde_json::to_value(spec),
@@ -500,7 +501,7 @@ impl ResourceSpec {
         let Ok(serde_json::Value::Object(fields)) = value else {
             unreachable!("resource specs serialize to JSON objects");
         };
-        fields.into_iter().filter(|(name, _)| name != "needs").collect()
+        fields.into_iter().collect()
     }
 }
 

@@ -5,11 +5,17 @@
 //! the executor only carries it out: neither decides anything again.
 
 mod action;
+mod address_graph;
+mod attribute_diff;
 pub(crate) mod diff;
+mod plan_error;
+#[cfg(test)]
+pub(crate) mod test_world;
 
 use serde::{Deserialize, Serialize};
 
 pub(crate) use action::Action;
+pub(crate) use plan_error::{PlanError, PlanOption};
 
 use crate::model::{ResourceId, ResourceSpec};
 use crate::state::ResourceState;
@@ -93,6 +99,8 @@ pub(crate) enum Reason {
     Tainted,
     /// Refresh found it gone.
     MissingInReality,
+    /// Refresh found it changed outside of rave (the details are in [`Plan::drift`]).
+    Drifted,
     /// `rave destroy`.
     DestroyRequested,
 }
@@ -142,5 +150,11 @@ impl Plan {
     /// Whether the plan does anything.
     pub(crate) fn has_changes(&self) -> bool {
         self.changes.iter().any(|change| change.action != Action::NoOp)
+    }
+
+    /// The change for `address`, found by binary search: [`Plan::changes`] is in address order.
+    pub(crate) fn change(&self, address: &ResourceId) -> Option<&Change> {
+        let index = self.changes.binary_search_by(|change| change.address.cmp(address)).ok()?;
+        self.changes.get(index)
     }
 }

@@ -1,0 +1,326 @@
+//! The plan for a terminal, in Terraform's grammar: drift first, then one block per resource that
+//! changes (`# vm.gitlab must be replaced`, the reasons, the attributes that differ), then the
+//! summary line.
+//!
+//! Colour comes only from [`Styles`]; with plain styles the text is the same, byte for byte, minus
+//! the escape codes. Secrets never show: only `(sensitive value)` or `(sensitive value changed)`.
+
+use std::fmt::Write as _;
+
+use super::attribute_value::{Layout, Mark, layout};
+use super::plan_summary::{PlanSummary, changed_outputs, drifted};
+use super::plan_wording::{action_legend, action_phrase, explained_reasons, reason_phrase};
+use super::style::Styles;
+use crate::model::ResourceId;
+use crate::plan::{Action, AttributeChange, Change, Drift, Observed, Plan};
+
+/// The whole plan.
+pub(crate) fn render(plan: &Plan, styles: &Styles) -> String {
+    let mut out = String::new();
+    let drift: Vec<&Drift> = drifted(plan).collect();
+    if !drift.is_empty() {
+        render_drift(&mut out, plan, &drift, styles);
+    }
+    let summary = PlanSummary::of(plan);
+    if summary.is_empty() {
+        out.push_str(&styles.bold.apply_to("No changes.").to_string());
+        out.push_str(if plan.is_destroy {
+            " No objects need to be destroyed.\n"
+        } else {
+            " Your infrastructure matches the configuration.\n"
+        });
+        return out;
+    }
+    if !drift.is_empty() {
+        out.push_str(
+            "Unless you have made equivalent changes to your configuration, the plan below includes\n\
+             actions to undo or respond to these changes.\n\n",
+        );
+    }
+    render_legend(&mut out, plan, styles);
+    out.push_str("rave will perform the following actions:\n\n");
+    for change in plan
+        .changes
+        .iter()
+        .filter(|change| change.action != Action::NoOp)
+    {
+        out.push_str(&render_change(change, plan, styles));
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", styles.bold.apply_to(summary));
+    out
+}
+
+/// One resource's block: its header, its reasons, its attributes.
+pub(crate) fn render_change(change: &Change, plan: &Plan, styles: &Styles) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "  # {} {}",
+        styles.bold.apply_to(&change.address),
+        action_phrase(change.action)
+    );
+    for reason in explained_reasons(change) {
+        let _ = writeln!(out, "  # (because {})", reason_phrase(reason, change, plan));
+    }
+    out.push_str(&resource_line(&change.address, change.action, styles));
+    let width = change
+        .attributes
+        .iter()
+        .map(|attribute| attribute.name.len())
+        .max()
+        .unwrap_or(0);
+    for attribute in &change.attributes {
+        render_attribute(&mut out, attribute, width, change.action, styles);
+    }
+    let hidden = hidden_attributes(change);
+    if hidden > 0 {
+        let plural = if hidden == 1 { "" } else { "s" };
+        let note = format!("# ({hidden} unchanged attribute{plural} hidden)");
+        let _ = writeln!(out, "        {}", styles.dim.apply_to(note));
+    }
+    out.push_str("    }\n");
+    out
+}
+
+/// What refresh found, before the plan that answers it.
+fn render_drift(out: &mut String, plan: &Plan, drift: &[&Drift], styles: &Styles) {
+    let _ = writeln!(
+        out,
+        "{}\n",
+        styles
+            .bold
+            .apply_to("Objects have changed outside of rave:")
+    );
+    for entry in drift {
+        let address = styles.bold.apply_to(&entry.address);
+        match &entry.observation {
+            // `drifted` leaves these out.
+            Observed::AsRecorded => {}
+            Observed::Missing => {
+                let _ = writeln!(out, "  # {address} has been deleted\n");
+            }
+            Observed::Changed { outputs, .. } => {
+                let _ = writeln!(out, "  # {address} has changed");
+                out.push_str(&resource_line(&entry.address, Action::Update, styles));
+                let width = outputs.keys().map(String::len).max().unwrap_or(0);
+                for (name, recorded, observed) in changed_outputs(plan, &entry.address, outputs) {
+                    let attribute = AttributeChange {
+                        name: name.clone(),
+                        before: recorded.cloned(),
+                        after: Some(observed.clone()),
+                        is_sensitive: false,
+                        forces_replacement: false,
+                    };
+                    render_attribute(out, &attribute, width, Action::Update, styles);
+                }
+                out.push_str("    }\n\n");
+            }
+        }
+    }
+}
+
+/// Which symbols the plan uses, and what they mean.
+fn render_legend(out: &mut String, plan: &Plan, styles: &Styles) {
+    let mut actions: Vec<Action> = plan
+        .changes
+        .iter()
+        .map(|change| change.action)
+        .filter(|action| *action != Action::NoOp)
+        .collect();
+    actions.sort();
+    actions.dedup();
+    out.push_str("Resource actions are indicated with the following symbols:\n");
+    for action in actions {
+        let _ = writeln!(out, "{} {}", symbol(action, styles), action_legend(action));
+    }
+    out.push('\n');
+}
+
+/// `-/+ vm "gitlab" {`
+fn resource_line(address: &ResourceId, action: Action, styles: &Styles) -> String {
+    format!(
+        "{} {} \"{}\" {{\n",
+        symbol(action, styles),
+        address.kind,
+        address.name
+    )
+}
+
+/// One attribute, on one line or as a block.
+fn render_attribute(
+    out: &mut String,
+    attribute: &AttributeChange,
+    width: usize,
+    context: Action,
+    styles: &Styles,
+) {
+    let action = attribute_action(attribute, context);
+    let name = format!("{:width$}", attribute.name);
+    let forces = if attribute.forces_replacement {
+        format!(" {}", styles.delete.apply_to("# forces replacement"))
+    } else {
+        String::new()
+    };
+    let symbol = symbol(action, styles);
+    if attribute.is_sensitive {
+        let value = if action == Action::Update {
+            "(sensitive value changed)"
+        } else {
+            "(sensitive value)"
+        };
+        let _ = writeln!(
+            out,
+            "    {symbol} {name} = {}{forces}",
+            styles.dim.apply_to(value)
+        );
+        return;
+    }
+    match layout(attribute.before.as_ref(), attribute.after.as_ref()) {
+        Layout::Inline(value) => {
+            let _ = writeln!(out, "    {symbol} {name} = {value}{forces}");
+        }
+        Layout::Block { open, close, lines } => {
+            let _ = writeln!(out, "    {symbol} {name} = {open}{forces}");
+            for (mark, line) in lines {
+                let marker = match mark {
+                    Mark::Same => " ".to_owned(),
+                    Mark::Removed => styles.delete.apply_to("-").to_string(),
+                    Mark::Added => styles.create.apply_to("+").to_string(),
+                };
+                let text = format!("          {marker} {line}");
+                let _ = writeln!(out, "{}", text.trim_end());
+            }
+            let _ = writeln!(out, "        {close}");
+        }
+    }
+}
+
+/// The action an attribute line shows: what happened to its value, or for a secret (whose values
+/// are never known here) what happens to the resource.
+fn attribute_action(attribute: &AttributeChange, context: Action) -> Action {
+    if attribute.is_sensitive {
+        return match context {
+            Action::Create | Action::Delete => context,
+            _ => Action::Update,
+        };
+    }
+    match (&attribute.before, &attribute.after) {
+        (None, Some(_)) => Action::Create,
+        (Some(_), None) => Action::Delete,
+        _ => Action::Update,
+    }
+}
+
+/// An action's symbol, right-aligned in three columns and coloured.
+fn symbol(action: Action, styles: &Styles) -> String {
+    let style = match action {
+        Action::NoOp => &styles.dim,
+        Action::Create => &styles.create,
+        Action::Update => &styles.update,
+        Action::DeleteThenCreate | Action::CreateThenDelete => &styles.replace,
+        Action::Delete => &styles.delete,
+    };
+    let symbol = action.symbol();
+    format!(
+        "{}{}",
+        " ".repeat(3usize.saturating_sub(symbol.len())),
+        style.apply_to(symbol)
+    )
+}
+
+/// How many of the desired attributes an update or replacement leaves as they were; creates and
+/// destroys list every attribute, so hide none.
+fn hidden_attributes(change: &Change) -> usize {
+    if matches!(change.action, Action::Create | Action::Delete) {
+        return 0;
+    }
+    let Some(desired) = &change.after else {
+        return 0;
+    };
+    desired
+        .spec
+        .attributes()
+        .keys()
+        .filter(|name| {
+            !change
+                .attributes
+                .iter()
+                .any(|attribute| !attribute.is_sensitive && &attribute.name == *name)
+        })
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::plan::test_world::{World, id};
+    use crate::render::plan_fixture;
+
+    #[test]
+    fn rich_plan() {
+        insta::assert_snapshot!(render(&plan_fixture::rich_plan(), &Styles::plain()));
+    }
+
+    #[test]
+    fn empty_plan() {
+        insta::assert_snapshot!(render(&plan_fixture::empty_plan(), &Styles::plain()));
+    }
+
+    #[test]
+    fn multi_line_strings_show_as_line_diffs() {
+        let mut plan = plan_fixture::empty_plan();
+        let index = plan
+            .changes
+            .iter()
+            .position(|change| change.address.to_string() == "build.codex")
+            .unwrap();
+        let change = &mut plan.changes[index];
+        change.action = Action::Update;
+        change.attributes = vec![AttributeChange {
+            name: "script".to_owned(),
+            before: Some(serde_json::json!("set -e\nmake\nmake install\n")),
+            after: Some(serde_json::json!("set -eu\nmake\n\nmake install\n")),
+            is_sensitive: false,
+            forces_replacement: false,
+        }];
+        insta::assert_snapshot!(render_change(&plan.changes[index], &plan, &Styles::plain()), @r#"
+          # build.codex will be updated in place
+          ~ build "codex" {
+              ~ script = <<-EOT
+                  - set -e
+                  + set -eu
+                    make
+                  +
+                    make install
+                EOT
+                # (2 unchanged attributes hidden)
+            }
+        "#);
+    }
+
+    #[test]
+    fn drift_outside_the_scope_changes_nothing() {
+        let mut world = World::applied();
+        world.observed.insert(id("vm.gitlab"), Observed::Missing);
+        world.options.targets = vec![id("build.codex")];
+        insta::assert_snapshot!(render(&world.plan().unwrap(), &Styles::plain()), @r"
+        Objects have changed outside of rave:
+
+          # vm.gitlab has been deleted
+
+        No changes. Your infrastructure matches the configuration.
+        ");
+    }
+
+    #[test]
+    fn colour_changes_nothing_but_escape_codes() {
+        let plan = plan_fixture::rich_plan();
+        let coloured = render(&plan, &Styles::new(true));
+        assert_ne!(coloured, render(&plan, &Styles::plain()), "colour is on");
+        assert_eq!(
+            console::strip_ansi_codes(&coloured),
+            render(&plan, &Styles::plain())
+        );
+    }
+}
