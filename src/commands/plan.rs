@@ -44,11 +44,12 @@ pub(super) fn run(context: &Context<'_>, args: &PlanArgs) -> anyhow::Result<Exit
 
 /// The plan in the chosen format.
 pub(super) fn render(plan: &Plan, format: PlanFormat, styles: &Styles) -> String {
-    match format {
-        PlanFormat::Human => crate::render::plan_human::render(plan, styles),
-        PlanFormat::Json => crate::render::plan_json::render(plan),
-        PlanFormat::Markdown => crate::render::plan_markdown::render(plan),
-    }
+    let format = match format {
+        PlanFormat::Human => crate::render::PlanFormat::Human,
+        PlanFormat::Json => crate::render::PlanFormat::Json,
+        PlanFormat::Markdown => crate::render::PlanFormat::Markdown,
+    };
+    format.render(plan, styles)
 }
 
 /// Writes the plan for `rave apply FILE`, readable only by its owner (it names secret digests).
