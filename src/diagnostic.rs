@@ -104,27 +104,53 @@ pub(crate) fn render(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> St
     };
     let snippet = diagnostic.location.position.and_then(|position| {
         let line = source?.line(position.line)?;
-        Some((position, line))
+        (!line.trim().is_empty()).then_some((position, line))
     });
     let width = snippet.map_or(1, |(position, _)| position.line.to_string().len());
     let gutter = " ".repeat(width + 1);
     let mut text = format!("{label}: {}\n", diagnostic.message);
     text.push_str(&format!("{}——▶ {}\n", " ".repeat(width), diagnostic.location));
     if let Some((position, line)) = snippet {
-        let before: String = line
+        let (shown, column) = excerpt(line, position.column);
+        let before: String = shown
             .chars()
-            .take(position.column.saturating_sub(1) as usize)
+            .take(column.saturating_sub(1))
             .map(|character| if character == '\t' { '\t' } else { ' ' })
             .collect();
-        let length = token_length(line, position.column);
+        let length = token_length(line, position.column).min(shown.chars().count().saturating_sub(column - 1).max(1));
         text.push_str(&format!("{gutter}│\n"));
-        text.push_str(&format!("{} │ {line}\n", position.line));
+        text.push_str(&format!("{} │ {shown}\n", position.line));
         text.push_str(&format!("{gutter}│ {before}{}\n", "^".repeat(length)));
     }
     if let Some(hint) = &diagnostic.hint {
         text.push_str(&format!("{gutter}= hint: {hint}\n"));
     }
     text
+}
+
+/// Longest source line shown whole, in characters; longer ones are cut around the column so a
+/// one-line multi-megabyte file still gives a short message.
+const MAX_SHOWN_LINE: usize = 120;
+
+/// The part of `line` to show and the column (from 1) of `column` within it.
+fn excerpt(line: &str, column: u32) -> (String, usize) {
+    let column = column.max(1) as usize;
+    let length = line.chars().count();
+    if length <= MAX_SHOWN_LINE {
+        return (line.to_owned(), column);
+    }
+    let start = column.saturating_sub(1 + MAX_SHOWN_LINE / 3).min(length.saturating_sub(MAX_SHOWN_LINE));
+    let end = start + MAX_SHOWN_LINE;
+    let mut shown: String = line.chars().skip(start).take(MAX_SHOWN_LINE).collect();
+    let mut column = column - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        column += 1;
+    }
+    if end < length {
+        shown.push('…');
+    }
+    (shown, column)
 }
 
 /// How many characters the token at `column` (from 1) of `line` spans: a quoted string to its
@@ -208,6 +234,25 @@ mod tests {
         );
         let diagnostic = error_at(3, 1, "oops").with_hint("fix it");
         assert_eq!(render(&diagnostic, None), "error: oops\n ——▶ rave.yaml:3:1\n  = hint: fix it\n");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = format!("{}bad{}", "[".repeat(300), "]".repeat(300));
+        let source = SourceFile::new("rave.yaml", line);
+        let rendered = render(&error_at(1, 301, "x"), Some(&source));
+        let shown = format!("1 │ …{}bad{}…\n", "[".repeat(40), "]".repeat(77));
+        assert!(rendered.contains(&shown), "{rendered}");
+        assert!(rendered.contains(&format!("  │ {}^^^\n", " ".repeat(41))), "{rendered}");
+        assert!(rendered.len() < 600);
+        let rendered = render(&error_at(1, 600, "x"), Some(&source));
+        assert!(rendered.contains(&format!("1 │ …{}\n", "]".repeat(120))), "{rendered}");
+    }
+
+    #[test]
+    fn empty_lines_show_no_excerpt() {
+        let source = SourceFile::new("rave.yaml", "");
+        assert_eq!(render(&error_at(1, 1, "the file is empty"), Some(&source)), "error: the file is empty\n ——▶ rave.yaml:1:1\n");
     }
 
     #[test]

@@ -673,6 +673,28 @@ mod tests {
         address.parse().unwrap()
     }
 
+    /// The spec with what differs between twin files (the path, positions) blanked out.
+    fn without_origin(mut spec: Spec) -> Spec {
+        spec.source = std::path::PathBuf::new();
+        for resource in spec.resources.values_mut() {
+            resource.position = Position::default();
+        }
+        spec
+    }
+
+    #[test]
+    fn the_lab_examples_are_valid_twins() {
+        let lab = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab");
+        let read = |name: &str| {
+            let loaded = crate::config::load(&lab.join(name)).unwrap_or_else(|errors| panic!("{errors:#?}"));
+            lower(&loaded).unwrap_or_else(|errors| panic!("{errors:#?}"))
+        };
+        let (yaml, toml) = (read("rave.yaml"), read("rave.toml"));
+        assert_eq!(yaml.resources.len(), 13);
+        assert_ne!(yaml.resources[&id("vm.gitlab")].position, toml.resources[&id("vm.gitlab")].position);
+        assert_eq!(without_origin(yaml), without_origin(toml));
+    }
+
     #[test]
     fn resources_get_addresses_dependencies_and_positions() {
         let spec = lower_yaml(
