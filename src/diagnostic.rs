@@ -8,6 +8,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use crate::config::SourceFile;
+
 /// How bad a diagnostic is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Severity {
@@ -80,5 +82,196 @@ impl Diagnostic {
     /// Whether this diagnostic makes the file unusable.
     pub(crate) fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+}
+
+/// A diagnostic as plain text in the shape of just and rustc: the message, an arrow to
+/// `file:line:col`, the source line with carets under the offending token, then the hint. Every
+/// line ends with a newline. The caller colours the leading `error:` when it wants to.
+///
+/// ```text
+/// error: unknown field `hots` in `vms.gitlab`
+///   ——▶ rave.yaml:12:5
+///    │
+/// 12 │     hots: shoshin
+///    │     ^^^^
+///    = hint: did you mean `host`?
+/// ```
+pub(crate) fn render(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> String {
+    let label = match diagnostic.severity {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    };
+    let snippet = diagnostic.location.position.and_then(|position| {
+        let line = source?.line(position.line)?;
+        (!line.trim().is_empty()).then_some((position, line))
+    });
+    let width = snippet.map_or(1, |(position, _)| position.line.to_string().len());
+    let gutter = " ".repeat(width + 1);
+    let mut text = format!("{label}: {}\n", diagnostic.message);
+    text.push_str(&format!("{}——▶ {}\n", " ".repeat(width), diagnostic.location));
+    if let Some((position, line)) = snippet {
+        let (shown, column) = excerpt(line, position.column);
+        let before: String = shown
+            .chars()
+            .take(column.saturating_sub(1))
+            .map(|character| if character == '\t' { '\t' } else { ' ' })
+            .collect();
+        let length = token_length(line, position.column).min(shown.chars().count().saturating_sub(column - 1).max(1));
+        text.push_str(&format!("{gutter}│\n"));
+        text.push_str(&format!("{} │ {shown}\n", position.line));
+        text.push_str(&format!("{gutter}│ {before}{}\n", "^".repeat(length)));
+    }
+    if let Some(hint) = &diagnostic.hint {
+        text.push_str(&format!("{gutter}= hint: {hint}\n"));
+    }
+    text
+}
+
+/// Longest source line shown whole, in characters; longer ones are cut around the column so a
+/// one-line multi-megabyte file still gives a short message.
+const MAX_SHOWN_LINE: usize = 120;
+
+/// The part of `line` to show and the column (from 1) of `column` within it.
+fn excerpt(line: &str, column: u32) -> (String, usize) {
+    let column = column.max(1) as usize;
+    let length = line.chars().count();
+    if length <= MAX_SHOWN_LINE {
+        return (line.to_owned(), column);
+    }
+    let start = column.saturating_sub(1 + MAX_SHOWN_LINE / 3).min(length.saturating_sub(MAX_SHOWN_LINE));
+    let end = start + MAX_SHOWN_LINE;
+    let mut shown: String = line.chars().skip(start).take(MAX_SHOWN_LINE).collect();
+    let mut column = column - start;
+    if start > 0 {
+        shown.insert(0, '…');
+        column += 1;
+    }
+    if end < length {
+        shown.push('…');
+    }
+    (shown, column)
+}
+
+/// How many characters the token at `column` (from 1) of `line` spans: a quoted string to its
+/// closing quote, a flow list or mapping to its closing bracket on the same line, otherwise a
+/// word up to a space, a separator or a key's `:`. At least one.
+fn token_length(line: &str, column: u32) -> usize {
+    let rest: Vec<char> = line.chars().skip(column.saturating_sub(1) as usize).collect();
+    let length = match rest.first() {
+        None => 0,
+        Some(quote @ ('"' | '\'')) => {
+            let mut escaped = false;
+            rest.iter()
+                .enumerate()
+                .skip(1)
+                .find(|&(_, character)| {
+                    let closes = character == quote && !escaped;
+                    escaped = *quote == '"' && *character == '\\' && !escaped;
+                    closes
+                })
+                .map_or(rest.len(), |(index, _)| index + 1)
+        }
+        Some(open @ ('[' | '{')) => {
+            let close = if *open == '[' { ']' } else { '}' };
+            let mut depth = 0usize;
+            rest.iter()
+                .position(|character| {
+                    if character == open {
+                        depth += 1;
+                    } else if *character == close {
+                        depth -= 1;
+                    }
+                    depth == 0
+                })
+                .map_or(1, |index| index + 1)
+        }
+        Some(_) => rest
+            .iter()
+            .enumerate()
+            .position(|(index, character)| {
+                character.is_whitespace()
+                    || matches!(character, ',' | ']' | '}' | '=' | '#')
+                    || (*character == ':' && rest.get(index + 1).is_none_or(|next| next.is_whitespace()))
+            })
+            .unwrap_or(rest.len()),
+    };
+    length.max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn error_at(line: u32, column: u32, message: &str) -> Diagnostic {
+        Diagnostic::error(Location::at(Path::new("rave.yaml"), Position { line, column }), message)
+    }
+
+    #[test]
+    fn renders_like_just_and_rustc() {
+        let mut text = String::new();
+        for line in 1..=11 {
+            text.push_str(&format!("# line {line}\n"));
+        }
+        text.push_str("    hots: shoshin\n");
+        let source = SourceFile::new("rave.yaml", text);
+        let diagnostic = error_at(12, 5, "unknown field `hots` in `vms.gitlab`").with_hint("did you mean `host`?");
+        assert_eq!(
+            render(&diagnostic, Some(&source)),
+            "error: unknown field `hots` in `vms.gitlab`\n  ——▶ rave.yaml:12:5\n   │\n12 │     hots: shoshin\n   │     ^^^^\n   = hint: did you mean `host`?\n"
+        );
+    }
+
+    #[test]
+    fn without_source_or_position_only_the_arrow_remains() {
+        let diagnostic = Diagnostic::error(
+            Location { file: "rave.yaml".into(), position: None },
+            "the file is larger than 16 MiB, the most rave reads",
+        );
+        assert_eq!(
+            render(&diagnostic, None),
+            "error: the file is larger than 16 MiB, the most rave reads\n ——▶ rave.yaml\n"
+        );
+        let diagnostic = error_at(3, 1, "oops").with_hint("fix it");
+        assert_eq!(render(&diagnostic, None), "error: oops\n ——▶ rave.yaml:3:1\n  = hint: fix it\n");
+    }
+
+    #[test]
+    fn long_lines_are_cut_around_the_column() {
+        let line = format!("{}bad{}", "[".repeat(300), "]".repeat(300));
+        let source = SourceFile::new("rave.yaml", line);
+        let rendered = render(&error_at(1, 301, "x"), Some(&source));
+        let shown = format!("1 │ …{}bad{}…\n", "[".repeat(40), "]".repeat(77));
+        assert!(rendered.contains(&shown), "{rendered}");
+        assert!(rendered.contains(&format!("  │ {}^^^\n", " ".repeat(41))), "{rendered}");
+        assert!(rendered.len() < 600);
+        let rendered = render(&error_at(1, 600, "x"), Some(&source));
+        assert!(rendered.contains(&format!("1 │ …{}\n", "]".repeat(120))), "{rendered}");
+    }
+
+    #[test]
+    fn empty_lines_show_no_excerpt() {
+        let source = SourceFile::new("rave.yaml", "");
+        assert_eq!(render(&error_at(1, 1, "the file is empty"), Some(&source)), "error: the file is empty\n ——▶ rave.yaml:1:1\n");
+    }
+
+    #[test]
+    fn carets_cover_the_token() {
+        assert_eq!(token_length("host: shoshin", 1), 4);
+        assert_eq!(token_length("host: shoshin", 7), 7);
+        assert_eq!(token_length("a: \"quoted \\\" text\" # c", 4), 16);
+        assert_eq!(token_length("a: 'it''s'", 4), 4);
+        assert_eq!(token_length("m: {a: [1], b: 2}, x", 4), 14);
+        assert_eq!(token_length("m: [1, 2", 4), 1);
+        assert_eq!(token_length("url: http://x:80/y, z", 6), 13);
+        assert_eq!(token_length("host = \"a\"", 1), 4);
+        assert_eq!(token_length("short", 40), 1);
+    }
+
+    #[test]
+    fn tabs_before_the_token_are_kept_so_carets_line_up() {
+        let source = SourceFile::new("rave.yaml", "a:\n\tb: c\n");
+        let rendered = render(&error_at(2, 5, "x"), Some(&source));
+        assert!(rendered.contains("2 │ \tb: c\n  │ \t   ^\n"), "{rendered}");
     }
 }

@@ -52,3 +52,25 @@ use std::process::ExitCode;
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     commands::run(args)
 }
+
+/// Entry points for the fuzz targets in `fuzz/`; not part of rave's interface.
+#[doc(hidden)]
+pub mod fuzzing {
+    use std::path::Path;
+
+    /// Reads `bytes` as a YAML (or TOML) desired-state file, validates it and renders every
+    /// problem found. Whatever the bytes, this must return without panicking.
+    pub fn load_bytes(bytes: &[u8], toml: bool) {
+        let path = Path::new(if toml { "rave.toml" } else { "rave.yaml" });
+        let (diagnostics, source) = match crate::config::load_bytes(path, bytes) {
+            Err(diagnostics) => (diagnostics, None),
+            Ok(loaded) => match crate::model::lower::lower(&loaded) {
+                Ok(_) => return,
+                Err(diagnostics) => (diagnostics, Some(loaded.source)),
+            },
+        };
+        for diagnostic in &diagnostics {
+            crate::diagnostic::render(diagnostic, source.as_ref());
+        }
+    }
+}

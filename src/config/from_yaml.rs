@@ -1,1 +1,831 @@
-//! Placeholder: filled in by its owner.
+//! YAML text → positioned [`Node`] tree, from `saphyr-parser` events.
+//!
+//! The tree is built with an explicit stack, never by recursion, so nesting is refused at
+//! [`MAX_DEPTH`] with a position instead of overflowing the stack. Plain scalars resolve by the
+//! YAML 1.2 core schema (`yes`/`no`/`on`/`off` stay strings); quoted scalars are strings.
+//! Anchors and aliases are expanded within [`MAX_ALIAS_VALUES`], so an alias bomb fails in
+//! microseconds; `<<` merge keys are applied. Exactly one document is accepted. Duplicate keys,
+//! non-scalar keys and tags outside the core schema are errors. Which fields exist is not known
+//! here; `decode` checks that.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
+
+use super::node::{Key, Node, NodeValue};
+use crate::diagnostic::Position;
+
+/// Deepest nesting of lists and mappings accepted; real files use about six.
+pub(crate) const MAX_DEPTH: usize = 64;
+/// Most values that anchors and aliases may copy in all. Real files copy a few dozen; an alias
+/// bomb asks for billions.
+pub(crate) const MAX_ALIAS_VALUES: usize = 100_000;
+/// Most values in one file, copies included. A 100,000-resource file has about a million;
+/// the cap bounds memory for files made of nothing but tiny values.
+pub(crate) const MAX_VALUES: usize = 2_000_000;
+
+/// Why YAML text could not be read into a tree.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct YamlError {
+    /// Where the problem is.
+    pub(crate) position: Position,
+    /// What it is.
+    pub(crate) kind: YamlErrorKind,
+}
+
+/// What is wrong with the YAML.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum YamlErrorKind {
+    /// The text is not YAML; the parser's words.
+    Syntax {
+        /// What the parser said.
+        message: String,
+    },
+    /// No document at all: empty, or only comments.
+    Empty,
+    /// A second `---` document.
+    MultipleDocuments,
+    /// Nested deeper than [`MAX_DEPTH`].
+    TooDeep,
+    /// Aliases would copy more than [`MAX_ALIAS_VALUES`].
+    AliasBudget,
+    /// More values than the limit, [`MAX_VALUES`] outside tests.
+    TooManyValues {
+        /// The limit.
+        limit: usize,
+    },
+    /// A key written twice in one mapping.
+    DuplicateKey {
+        /// The key.
+        key: String,
+        /// The line of its first occurrence.
+        first_line: u32,
+    },
+    /// A list or mapping used as a key.
+    NonScalarKey,
+    /// A tag outside the YAML core schema.
+    UnsupportedTag {
+        /// The tag as written.
+        tag: String,
+    },
+    /// A core-schema tag on a value it does not fit (`!!int abc`).
+    TagMismatch {
+        /// The tag as written.
+        tag: String,
+    },
+    /// An integer outside the 64-bit range.
+    IntegerTooLarge {
+        /// The number as written.
+        text: String,
+    },
+    /// An alias to its own enclosing node.
+    RecursiveAlias,
+    /// A `<<` merge key whose value is not a mapping or a list of mappings.
+    BadMerge,
+}
+
+impl fmt::Display for YamlErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Syntax { message } => write!(f, "invalid YAML: {message}"),
+            Self::Empty => write!(f, "the file is empty"),
+            Self::MultipleDocuments => write!(f, "the file holds more than one YAML document"),
+            Self::TooDeep => write!(f, "values are nested more than {MAX_DEPTH} levels deep"),
+            Self::AliasBudget => write!(
+                f,
+                "alias expansion would copy more than {MAX_ALIAS_VALUES} values"
+            ),
+            Self::TooManyValues { limit } => write!(f, "the file holds more than {limit} values"),
+            Self::DuplicateKey { key, first_line } => {
+                write!(f, "duplicate key `{key}`, first written on line {first_line}")
+            }
+            Self::NonScalarKey => write!(f, "a mapping key must be plain text, not a list or mapping"),
+            Self::UnsupportedTag { tag } => write!(f, "unsupported tag `{tag}`"),
+            Self::TagMismatch { tag } => write!(f, "the value does not fit its tag `{tag}`"),
+            Self::IntegerTooLarge { text } => {
+                write!(f, "the integer `{text}` does not fit in 64 bits")
+            }
+            Self::RecursiveAlias => write!(f, "an alias refers to a node that contains it"),
+            Self::BadMerge => write!(f, "a `<<` merge key takes a mapping or a list of mappings"),
+        }
+    }
+}
+
+impl YamlErrorKind {
+    /// What to do about it, when there is something to say.
+    pub(crate) fn hint(&self) -> Option<String> {
+        match self {
+            Self::Empty => Some("start with `version: 1` and `project: NAME`".to_owned()),
+            Self::MultipleDocuments => {
+                Some("a desired-state file is one document; remove the extra `---`".to_owned())
+            }
+            Self::AliasBudget => Some(
+                "this looks like an alias bomb; write the values out or use fewer aliases".to_owned(),
+            ),
+            Self::DuplicateKey { .. } => Some("remove one of them".to_owned()),
+            Self::UnsupportedTag { .. } => Some(
+                "rave reads plain YAML values; only the standard `!!str`, `!!int`, `!!float`, `!!bool`, `!!null`, `!!seq` and `!!map` tags are accepted"
+                    .to_owned(),
+            ),
+            Self::IntegerTooLarge { .. } => Some("quote it if it is meant as text".to_owned()),
+            _ => None,
+        }
+    }
+}
+
+/// Parses `text` as one YAML document into a tree.
+pub(crate) fn parse(text: &str) -> Result<Node, YamlError> {
+    parse_with_limit(text, MAX_VALUES)
+}
+
+/// [`parse`] with another cap on the number of values, so tests need not build millions.
+fn parse_with_limit(text: &str, max_values: usize) -> Result<Node, YamlError> {
+    let mut builder = Builder {
+        max_values,
+        ..Builder::default()
+    };
+    let mut parser = Parser::new_from_str(text);
+    while let Some(event) = parser.next_event() {
+        let (event, span) = event.map_err(scan_error)?;
+        let position = position(span.start);
+        builder
+            .event(event, position)
+            .map_err(|kind| YamlError { position, kind })?;
+    }
+    builder.root.ok_or(YamlError {
+        position: Position { line: 1, column: 1 },
+        kind: YamlErrorKind::Empty,
+    })
+}
+
+/// A saphyr marker (1-based line, 0-based column) as a position (both 1-based).
+fn position(marker: Marker) -> Position {
+    Position {
+        line: u32::try_from(marker.line()).unwrap_or(u32::MAX),
+        column: u32::try_from(marker.col() + 1).unwrap_or(u32::MAX),
+    }
+}
+
+fn scan_error(error: ScanError) -> YamlError {
+    let kind = if error.info() == "recursion limit exceeded" {
+        // saphyr's own flow-nesting limit, reached while scanning ahead of ours.
+        YamlErrorKind::TooDeep
+    } else {
+        YamlErrorKind::Syntax {
+            message: error.info().to_owned(),
+        }
+    };
+    YamlError {
+        position: position(*error.marker()),
+        kind,
+    }
+}
+
+/// A finished value with what aliases need to know to copy it within bounds.
+#[derive(Debug, Clone)]
+struct Built {
+    node: Node,
+    /// Values in it, itself included.
+    count: usize,
+    /// Levels of lists and mappings in it: 0 for a scalar.
+    height: usize,
+}
+
+/// A list or mapping still open.
+#[derive(Debug)]
+struct Frame {
+    position: Position,
+    anchor: usize,
+    count: usize,
+    height: usize,
+    contents: Contents,
+}
+
+#[derive(Debug)]
+enum Contents {
+    Sequence(Vec<Node>),
+    Mapping {
+        entries: Vec<(Key, Node)>,
+        /// Line of each key seen, for duplicates (a set, so large mappings stay linear).
+        lines: HashMap<String, u32>,
+        /// The key waiting for its value; `None` when the next node is a key.
+        pending: Option<PendingKey>,
+        /// Values of `<<` merge keys, applied when the mapping ends.
+        merges: Vec<Node>,
+    },
+}
+
+#[derive(Debug)]
+struct PendingKey {
+    key: Key,
+    is_merge: bool,
+}
+
+#[derive(Debug, Default)]
+struct Builder {
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, Built>,
+    root: Option<Node>,
+    has_document: bool,
+    values: usize,
+    max_values: usize,
+    alias_values: usize,
+}
+
+impl Builder {
+    fn event(&mut self, event: Event<'_>, position: Position) -> Result<(), YamlErrorKind> {
+        match event {
+            Event::DocumentStart(_) => {
+                if self.has_document {
+                    return Err(YamlErrorKind::MultipleDocuments);
+                }
+                self.has_document = true;
+                Ok(())
+            }
+            Event::Scalar(text, style, anchor, tag) => {
+                if self.expects_key() {
+                    let is_merge = style == ScalarStyle::Plain && tag.is_none() && text == "<<";
+                    if let Some(tag) = &tag {
+                        check_key_tag(tag)?;
+                    }
+                    let key = Key {
+                        text: text.into_owned(),
+                        position,
+                    };
+                    if anchor != 0 {
+                        let node = Node {
+                            value: NodeValue::String(key.text.clone()),
+                            position,
+                        };
+                        self.remember(anchor, node, 1, 0)?;
+                    }
+                    return self.set_key(PendingKey { key, is_merge });
+                }
+                let value = scalar(&text, style, tag.as_deref())?;
+                self.count_values(1)?;
+                self.finish(Node { value, position }, 1, 0, anchor)
+            }
+            Event::SequenceStart(anchor, tag) => {
+                self.open(position, anchor, tag.as_deref(), Contents::Sequence(Vec::new()))
+            }
+            Event::MappingStart(anchor, tag) => {
+                let contents = Contents::Mapping {
+                    entries: Vec::new(),
+                    lines: HashMap::new(),
+                    pending: None,
+                    merges: Vec::new(),
+                };
+                self.open(position, anchor, tag.as_deref(), contents)
+            }
+            Event::SequenceEnd | Event::MappingEnd => self.close(),
+            Event::Alias(anchor) => self.alias(anchor, position),
+            Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
+        }
+    }
+
+    fn expects_key(&self) -> bool {
+        matches!(
+            self.stack.last(),
+            Some(Frame { contents: Contents::Mapping { pending: None, .. }, .. })
+        )
+    }
+
+    fn set_key(&mut self, key: PendingKey) -> Result<(), YamlErrorKind> {
+        if let Some(Frame {
+            contents: Contents::Mapping { lines, pending, .. },
+            ..
+        }) = self.stack.last_mut()
+        {
+            if let Some(first_line) = lines.get(&key.key.text) {
+                return Err(YamlErrorKind::DuplicateKey {
+                    key: key.key.text,
+                    first_line: *first_line,
+                });
+            }
+            lines.insert(key.key.text.clone(), key.key.position.line);
+            *pending = Some(key);
+        }
+        Ok(())
+    }
+
+    fn open(
+        &mut self,
+        position: Position,
+        anchor: usize,
+        tag: Option<&Tag>,
+        contents: Contents,
+    ) -> Result<(), YamlErrorKind> {
+        if self.expects_key() {
+            return Err(YamlErrorKind::NonScalarKey);
+        }
+        if let Some(tag) = tag {
+            let expected = match contents {
+                Contents::Sequence(_) => "seq",
+                Contents::Mapping { .. } => "map",
+            };
+            check_collection_tag(tag, expected)?;
+        }
+        if self.stack.len() >= MAX_DEPTH {
+            return Err(YamlErrorKind::TooDeep);
+        }
+        self.count_values(1)?;
+        self.stack.push(Frame {
+            position,
+            anchor,
+            count: 1,
+            height: 1,
+            contents,
+        });
+        Ok(())
+    }
+
+    fn close(&mut self) -> Result<(), YamlErrorKind> {
+        let Some(frame) = self.stack.pop() else {
+            return Ok(());
+        };
+        let value = match frame.contents {
+            Contents::Sequence(items) => NodeValue::Sequence(items),
+            Contents::Mapping {
+                mut entries,
+                mut lines,
+                merges,
+                ..
+            } => {
+                merge(&mut entries, &mut lines, merges)?;
+                NodeValue::Mapping(entries)
+            }
+        };
+        let node = Node {
+            value,
+            position: frame.position,
+        };
+        self.finish(node, frame.count, frame.height, frame.anchor)
+    }
+
+    fn alias(&mut self, anchor: usize, position: Position) -> Result<(), YamlErrorKind> {
+        let Some(built) = self.anchors.get(&anchor) else {
+            // saphyr rejects unknown anchors, so an id without a finished node is one still open.
+            return Err(YamlErrorKind::RecursiveAlias);
+        };
+        if self.expects_key() {
+            return match &built.node.value {
+                NodeValue::String(text) => {
+                    let key = Key {
+                        text: text.clone(),
+                        position,
+                    };
+                    self.set_key(PendingKey {
+                        key,
+                        is_merge: false,
+                    })
+                }
+                _ => Err(YamlErrorKind::NonScalarKey),
+            };
+        }
+        let (count, height) = (built.count, built.height);
+        if self.stack.len() + height > MAX_DEPTH {
+            return Err(YamlErrorKind::TooDeep);
+        }
+        // Charged before copying, so a bomb is refused without building anything.
+        self.charge_alias(count)?;
+        self.count_values(count)?;
+        let node = self.anchors[&anchor].node.clone();
+        self.finish(node, count, height, 0)
+    }
+
+    /// Counts `count` new values against the file's cap.
+    fn count_values(&mut self, count: usize) -> Result<(), YamlErrorKind> {
+        self.values = self.values.saturating_add(count);
+        if self.values > self.max_values {
+            return Err(YamlErrorKind::TooManyValues {
+                limit: self.max_values,
+            });
+        }
+        Ok(())
+    }
+
+    fn charge_alias(&mut self, count: usize) -> Result<(), YamlErrorKind> {
+        self.alias_values = self.alias_values.saturating_add(count);
+        if self.alias_values > MAX_ALIAS_VALUES {
+            return Err(YamlErrorKind::AliasBudget);
+        }
+        Ok(())
+    }
+
+    /// Keeps a copy of an anchored node for later aliases; the copy counts against the budget.
+    fn remember(&mut self, anchor: usize, node: Node, count: usize, height: usize) -> Result<(), YamlErrorKind> {
+        self.charge_alias(count)?;
+        self.anchors.insert(anchor, Built { node, count, height });
+        Ok(())
+    }
+
+    /// Places a finished node into its parent, or makes it the document.
+    fn finish(&mut self, node: Node, count: usize, height: usize, anchor: usize) -> Result<(), YamlErrorKind> {
+        if anchor != 0 {
+            self.remember(anchor, node.clone(), count, height)?;
+        }
+        let Some(parent) = self.stack.last_mut() else {
+            self.root = Some(node);
+            return Ok(());
+        };
+        parent.count += count;
+        parent.height = parent.height.max(height + 1);
+        match &mut parent.contents {
+            Contents::Sequence(items) => items.push(node),
+            Contents::Mapping {
+                entries,
+                pending,
+                merges,
+                ..
+            } => match pending.take() {
+                Some(PendingKey { is_merge: true, .. }) => merges.push(node),
+                Some(PendingKey { key, .. }) => entries.push((key, node)),
+                // A value always follows its key in the event stream.
+                None => return Err(YamlErrorKind::NonScalarKey),
+            },
+        }
+        Ok(())
+    }
+}
+
+/// Applies `<<` merges: keys written in the mapping win, then earlier merged mappings.
+fn merge(
+    entries: &mut Vec<(Key, Node)>,
+    lines: &mut HashMap<String, u32>,
+    merges: Vec<Node>,
+) -> Result<(), YamlErrorKind> {
+    for source in merges {
+        let mappings = match source.value {
+            NodeValue::Mapping(merged) => vec![merged],
+            NodeValue::Sequence(items) => items
+                .into_iter()
+                .map(|item| match item.value {
+                    NodeValue::Mapping(merged) => Ok(merged),
+                    _ => Err(YamlErrorKind::BadMerge),
+                })
+                .collect::<Result<_, _>>()?,
+            _ => return Err(YamlErrorKind::BadMerge),
+        };
+        for (key, value) in mappings.into_iter().flatten() {
+            if !lines.contains_key(&key.text) {
+                lines.insert(key.text.clone(), key.position.line);
+                entries.push((key, value));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The YAML core schema's tag prefix, which `!!` abbreviates.
+const CORE_PREFIX: &str = "tag:yaml.org,2002:";
+
+/// The core schema's name for a tag, when it is one (`!!int` → `int`).
+fn core_tag(tag: &Tag) -> Option<&str> {
+    if tag.is_yaml_core_schema() {
+        Some(&tag.suffix)
+    } else if tag.handle.is_empty() && tag.suffix == "!" {
+        // The non-specific tag `!` means "a string" for scalars.
+        Some("str")
+    } else if tag.handle.is_empty() {
+        tag.suffix.strip_prefix(CORE_PREFIX)
+    } else {
+        None
+    }
+}
+
+/// A tag as the user would write it: `!!int`, `!local`, `!<tag:example.com:x>`.
+fn tag_text(tag: &Tag) -> String {
+    if let Some(name) = tag.is_yaml_core_schema().then_some(&tag.suffix) {
+        format!("!!{name}")
+    } else if tag.handle.is_empty() {
+        format!("!<{}>", tag.suffix)
+    } else {
+        format!("{}{}", tag.handle, tag.suffix)
+    }
+}
+
+fn check_key_tag(tag: &Tag) -> Result<(), YamlErrorKind> {
+    match core_tag(tag) {
+        Some("str") => Ok(()),
+        Some(_) => Err(YamlErrorKind::TagMismatch {
+            tag: tag_text(tag),
+        }),
+        None => Err(YamlErrorKind::UnsupportedTag {
+            tag: tag_text(tag),
+        }),
+    }
+}
+
+fn check_collection_tag(tag: &Tag, expected: &str) -> Result<(), YamlErrorKind> {
+    match core_tag(tag) {
+        Some(name) if name == expected => Ok(()),
+        Some(_) => Err(YamlErrorKind::TagMismatch {
+            tag: tag_text(tag),
+        }),
+        None => Err(YamlErrorKind::UnsupportedTag {
+            tag: tag_text(tag),
+        }),
+    }
+}
+
+/// The value of a scalar: plain ones resolve by the core schema, others are strings, and a
+/// core tag asks for one type explicitly.
+fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<NodeValue, YamlErrorKind> {
+    let Some(tag) = tag else {
+        return if style == ScalarStyle::Plain {
+            resolve_plain(text)
+        } else {
+            Ok(NodeValue::String(text.to_owned()))
+        };
+    };
+    let mismatch = || YamlErrorKind::TagMismatch {
+        tag: tag_text(tag),
+    };
+    let resolved = match core_tag(tag) {
+        None => {
+            return Err(YamlErrorKind::UnsupportedTag {
+                tag: tag_text(tag),
+            });
+        }
+        Some("str") => return Ok(NodeValue::String(text.to_owned())),
+        Some(_) => resolve_plain(text)?,
+    };
+    match (core_tag(tag), resolved) {
+        (Some("int"), value @ NodeValue::Integer(_))
+        | (Some("float"), value @ NodeValue::Float(_))
+        | (Some("bool"), value @ NodeValue::Bool(_))
+        | (Some("null"), value @ NodeValue::Null) => Ok(value),
+        #[allow(clippy::cast_precision_loss)] // `!!float 3` asks for exactly this conversion
+        (Some("float"), NodeValue::Integer(integer)) => Ok(NodeValue::Float(integer as f64)),
+        _ => Err(mismatch()),
+    }
+}
+
+/// YAML 1.2 core schema resolution of a plain scalar.
+fn resolve_plain(text: &str) -> Result<NodeValue, YamlErrorKind> {
+    Ok(match text {
+        "" | "~" | "null" | "Null" | "NULL" => NodeValue::Null,
+        "true" | "True" | "TRUE" => NodeValue::Bool(true),
+        "false" | "False" | "FALSE" => NodeValue::Bool(false),
+        ".nan" | ".NaN" | ".NAN" => NodeValue::Float(f64::NAN),
+        _ => {
+            if let Some(integer) = integer(text) {
+                return integer
+                    .map(NodeValue::Integer)
+                    .ok_or_else(|| YamlErrorKind::IntegerTooLarge {
+                        text: text.to_owned(),
+                    });
+            }
+            match float(text) {
+                Some(value) => NodeValue::Float(value),
+                None => NodeValue::String(text.to_owned()),
+            }
+        }
+    })
+}
+
+/// `Some(Some(n))` for a core-schema integer, `Some(None)` for one out of range, `None` when
+/// the text is not an integer.
+fn integer(text: &str) -> Option<Option<i64>> {
+    let (digits, radix) = if let Some(octal) = text.strip_prefix("0o") {
+        (octal, 8)
+    } else if let Some(hex) = text.strip_prefix("0x") {
+        (hex, 16)
+    } else {
+        let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
+        if unsigned.is_empty() || !unsigned.bytes().all(|byte| byte.is_ascii_digit()) {
+            return None;
+        }
+        return Some(text.strip_prefix('+').unwrap_or(text).parse().ok());
+    };
+    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    Some(i64::from_str_radix(digits, radix).ok())
+}
+
+/// A core-schema float: `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` or `±.inf`.
+fn float(text: &str) -> Option<f64> {
+    let (negative, unsigned) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    if matches!(unsigned, ".inf" | ".Inf" | ".INF") {
+        return Some(if negative { f64::NEG_INFINITY } else { f64::INFINITY });
+    }
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(index) => (&unsigned[..index], Some(&unsigned[index + 1..])),
+        None => (unsigned, None),
+    };
+    let (whole, fraction) = match mantissa.split_once('.') {
+        Some((whole, fraction)) => (whole, Some(fraction)),
+        None => (mantissa, None),
+    };
+    let all_digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
+    let mantissa_ok = match fraction {
+        Some(fraction) => all_digits(whole) && all_digits(fraction) && !(whole.is_empty() && fraction.is_empty()),
+        None => !whole.is_empty() && all_digits(whole),
+    };
+    let exponent_ok = exponent.is_none_or(|exponent| {
+        let digits = exponent.strip_prefix(['-', '+']).unwrap_or(exponent);
+        !digits.is_empty() && all_digits(digits)
+    });
+    // `.` alone and a bare `1` (an integer, handled before) are not floats.
+    if !(mantissa_ok && exponent_ok) || (fraction.is_none() && exponent.is_none()) {
+        return None;
+    }
+    text.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(text: &str) -> Node {
+        parse(text).unwrap_or_else(|error| panic!("{error:?}"))
+    }
+
+    fn fail(text: &str) -> YamlError {
+        parse(text).unwrap_err()
+    }
+
+    fn at(line: u32, column: u32) -> Position {
+        Position { line, column }
+    }
+
+    #[test]
+    fn mappings_keep_order_and_positions() {
+        let root = parse_ok("version: 1\nvms:\n  gitlab:\n    host: shoshin\n");
+        assert_eq!(root.position, at(1, 1));
+        let (key, host) = root.get_path(&["vms", "gitlab"]).unwrap().entry("host").unwrap();
+        assert_eq!(key.position, at(4, 5));
+        assert_eq!(host.position, at(4, 11));
+        assert_eq!(host.value, NodeValue::String("shoshin".into()));
+        let NodeValue::Mapping(entries) = &root.value else { panic!() };
+        let keys: Vec<&str> = entries.iter().map(|(key, _)| key.text.as_str()).collect();
+        assert_eq!(keys, ["version", "vms"]);
+    }
+
+    #[test]
+    fn plain_scalars_resolve_by_the_core_schema() {
+        let root = parse_ok(
+            "a: ~\nb:\nc: True\nd: FALSE\ne: 0x1F\nf: 0o17\ng: -12\nh: 1.5\ni: .inf\nj: 1e3\n\
+             k: yes\nl: off\nm: '1'\nn: \"true\"\no: 1.2.3\np: .5\nq: +7\nr: -.INF\ns: 0x\n",
+        );
+        let value = |key: &str| root.get(key).unwrap().value.clone();
+        assert_eq!(value("a"), NodeValue::Null);
+        assert_eq!(value("b"), NodeValue::Null);
+        assert_eq!(value("c"), NodeValue::Bool(true));
+        assert_eq!(value("d"), NodeValue::Bool(false));
+        assert_eq!(value("e"), NodeValue::Integer(31));
+        assert_eq!(value("f"), NodeValue::Integer(15));
+        assert_eq!(value("g"), NodeValue::Integer(-12));
+        assert_eq!(value("h"), NodeValue::Float(1.5));
+        assert_eq!(value("i"), NodeValue::Float(f64::INFINITY));
+        assert_eq!(value("j"), NodeValue::Float(1000.0));
+        // YAML 1.1 booleans are strings in YAML 1.2.
+        assert_eq!(value("k"), NodeValue::String("yes".into()));
+        assert_eq!(value("l"), NodeValue::String("off".into()));
+        assert_eq!(value("m"), NodeValue::String("1".into()));
+        assert_eq!(value("n"), NodeValue::String("true".into()));
+        assert_eq!(value("o"), NodeValue::String("1.2.3".into()));
+        assert_eq!(value("p"), NodeValue::Float(0.5));
+        assert_eq!(value("q"), NodeValue::Integer(7));
+        assert_eq!(value("r"), NodeValue::Float(f64::NEG_INFINITY));
+        assert_eq!(value("s"), NodeValue::String("0x".into()));
+    }
+
+    #[test]
+    fn core_tags_are_honoured_and_others_refused() {
+        let root = parse_ok("a: !!str 12\nb: !!int '7'\nc: !!float 3\nd: !!map {x: 1}\ne: ! 5\n");
+        assert_eq!(root.get("a").unwrap().value, NodeValue::String("12".into()));
+        assert_eq!(root.get("b").unwrap().value, NodeValue::Integer(7));
+        assert_eq!(root.get("c").unwrap().value, NodeValue::Float(3.0));
+        assert_eq!(root.get("e").unwrap().value, NodeValue::String("5".into()));
+        assert_eq!(
+            parse_ok("a: !<tag:yaml.org,2002:str> 5").get("a").unwrap().value,
+            NodeValue::String("5".into())
+        );
+        let error = fail("a: !secret x\n");
+        assert_eq!(error.position, at(1, 4));
+        assert_eq!(error.kind.to_string(), "unsupported tag `!secret`");
+        assert_eq!(fail("a: !!int x\n").kind.to_string(), "the value does not fit its tag `!!int`");
+        assert!(matches!(fail("a: !!seq {}\n").kind, YamlErrorKind::TagMismatch { .. }));
+    }
+
+    #[test]
+    fn a_huge_integer_is_an_error() {
+        let error = fail("a: 99999999999999999999\n");
+        assert_eq!(error.position, at(1, 4));
+        assert!(matches!(error.kind, YamlErrorKind::IntegerTooLarge { .. }));
+    }
+
+    #[test]
+    fn anchors_aliases_and_merge_keys_expand() {
+        let root = parse_ok(
+            "base: &base {vcpus: 2, memory: 4GiB}\n\
+             a: *base\n\
+             b:\n  <<: *base\n  vcpus: 8\n\
+             c:\n  <<: [{x: 1}, {x: 2, y: 3}]\n",
+        );
+        assert_eq!(root.get("a").unwrap().value, root.get("base").unwrap().value);
+        let b = root.get("b").unwrap();
+        assert_eq!(b.get("vcpus").unwrap().value, NodeValue::Integer(8));
+        assert_eq!(b.get("memory").unwrap().value, NodeValue::String("4GiB".into()));
+        assert!(b.get("<<").is_none());
+        let c = root.get("c").unwrap();
+        assert_eq!(c.get("x").unwrap().value, NodeValue::Integer(1));
+        assert_eq!(c.get("y").unwrap().value, NodeValue::Integer(3));
+        assert!(matches!(fail("a:\n  <<: 1\n").kind, YamlErrorKind::BadMerge));
+        // A quoted `<<` is an ordinary key.
+        assert!(parse_ok("a: {'<<': 1}\n").get("a").unwrap().get("<<").is_some());
+    }
+
+    #[test]
+    fn an_alias_bomb_fails_fast() {
+        let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for level in 1..=9 {
+            let previous = format!("*a{}", level - 1);
+            let items = vec![previous.as_str(); 10].join(", ");
+            text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+        }
+        let started = std::time::Instant::now();
+        let error = fail(&text);
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(error.kind, YamlErrorKind::AliasBudget);
+        assert_eq!(error.kind.to_string(), "alias expansion would copy more than 100000 values");
+    }
+
+    #[test]
+    fn a_recursive_alias_is_an_error() {
+        assert!(parse("a: &a [*a]\n").is_err());
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_with_a_position() {
+        for text in [
+            "[".repeat(100_000),
+            "{".repeat(100_000),
+            format!("{}x{}", "[".repeat(100_000), "]".repeat(100_000)),
+            "- ".repeat(100_000),
+            (0..100).map(|depth| format!("{}k{depth}:\n", " ".repeat(depth))).collect(),
+        ] {
+            let started = std::time::Instant::now();
+            let error = fail(&text);
+            assert!(started.elapsed() < std::time::Duration::from_secs(1));
+            assert_eq!(error.kind, YamlErrorKind::TooDeep, "{text:.20}");
+        }
+        let error = fail(&"- ".repeat(100_000));
+        assert_eq!(error.position, at(1, 129));
+        assert!(parse(&format!("{}x{}", "[".repeat(63), "]".repeat(63))).is_ok());
+    }
+
+    #[test]
+    fn aliases_cannot_nest_past_the_depth_limit() {
+        let mut text = format!("a: &a {}x{}\n", "[".repeat(40), "]".repeat(40));
+        text.push_str(&format!("b: {}*a{}\n", "[".repeat(40), "]".repeat(40)));
+        assert_eq!(fail(&text).kind, YamlErrorKind::TooDeep);
+    }
+
+    #[test]
+    fn duplicate_keys_name_the_first() {
+        let error = fail("a: 1\nb:\n  c: 1\n  c: 2\n");
+        assert_eq!(error.position, at(4, 3));
+        assert_eq!(error.kind.to_string(), "duplicate key `c`, first written on line 3");
+        assert!(matches!(parse("{a: 1, a: 2}").unwrap_err().kind, YamlErrorKind::DuplicateKey { .. }));
+    }
+
+    #[test]
+    fn complex_keys_are_refused() {
+        let error = fail("? [a, b]\n: 1\n");
+        assert_eq!(error.kind, YamlErrorKind::NonScalarKey);
+        assert_eq!(parse("{[a]: 1}").unwrap_err().kind, YamlErrorKind::NonScalarKey);
+    }
+
+    #[test]
+    fn exactly_one_document() {
+        for empty in ["", "\n\n", "# only a comment\n"] {
+            assert_eq!(fail(empty).kind, YamlErrorKind::Empty);
+        }
+        let error = fail("a: 1\n---\nb: 2\n");
+        assert_eq!(error.kind, YamlErrorKind::MultipleDocuments);
+        assert_eq!(error.position, at(2, 1));
+        assert!(parse("---\na: 1\n...\n").is_ok());
+    }
+
+    #[test]
+    fn syntax_errors_keep_the_parser_words_and_place() {
+        let error = fail("a: [1, 2\nb: 3\n");
+        assert!(matches!(error.kind, YamlErrorKind::Syntax { .. }));
+        assert!(error.kind.to_string().starts_with("invalid YAML: "));
+    }
+
+    #[test]
+    fn too_many_values_are_refused() {
+        let text = format!("[{}]", "0,".repeat(1001));
+        let error = parse_with_limit(&text, 1000).unwrap_err();
+        assert_eq!(error.kind.to_string(), "the file holds more than 1000 values");
+        assert!(parse_with_limit(&text, 1002).is_ok());
+    }
+}

@@ -1,1 +1,861 @@
-//! Placeholder: filled in by its owner.
+//! [`Document`](crate::config::Document) → [`Spec`]: resources with addresses and dependencies,
+//! and every check that needs more than one field or more than one resource.
+//!
+//! All problems are collected and returned together, each at the position of the value at fault
+//! (found through the loaded tree). Checks: the format version, references and `needs` to
+//! declared resources, how hosts are reached, `ssh` and key shapes, cache kinds, placements,
+//! health checks, provisioning commands, VM volumes and MAC addresses, and host capacity.
+//! Dependency cycles are not checked here; `graph` does that.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::config::{Key, LoadedFile, Node, NodeValue, StateBackendKind, suggest};
+use crate::diagnostic::{Diagnostic, Location, Position};
+use crate::model::{
+    BuilderSpec, CacheSpec, CacheType, HealthChecks, HostSpec, Name, Resource, ResourceId, ResourceKind, ResourceSpec,
+    SecretRef, Size, Spec, VmSpec,
+};
+
+/// The only format version this rave reads.
+const FORMAT_VERSION: u32 = 1;
+
+/// Most "did you mean" suggestions computed for one file. Each compares a name with every
+/// declared one; a generated file with thousands of broken references would otherwise spend
+/// seconds on hints nobody reads.
+const MAX_SUGGESTIONS: usize = 100;
+
+/// Most VMs listed by name when a host's capacity is exceeded.
+const MAX_LISTED_VMS: usize = 10;
+
+/// Validates the loaded file and builds its [`Spec`], or returns every problem found.
+pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
+    let document = &loaded.document;
+    let mut lowering = Lowering::new(loaded);
+    if document.version != FORMAT_VERSION {
+        let position = lowering.top_position("version");
+        lowering.error(
+            position,
+            format!("`version`: unsupported format version `{}`", document.version),
+            Some(format!("this rave reads format version {FORMAT_VERSION}")),
+        );
+    }
+    lowering.check_state();
+    let resources = lowering.resources();
+    let spec = Spec {
+        source: loaded.source.path.clone(),
+        project: document.project.clone(),
+        state: document.state.clone(),
+        nix: document.nix.clone(),
+        resources,
+    };
+    for resource in spec.resources.values() {
+        lowering.check_resource(&spec, resource);
+    }
+    lowering.check_capacity(&spec);
+    lowering.check_mac_addresses(&spec);
+    if lowering.diagnostics.is_empty() {
+        Ok(spec)
+    } else {
+        lowering.diagnostics.sort_by_key(|diagnostic| diagnostic.location.position);
+        Err(lowering.diagnostics)
+    }
+}
+
+/// One step of a field path: a mapping key or a list index.
+#[derive(Debug, Clone, Copy)]
+enum Step<'a> {
+    Field(&'a str),
+    Index(usize),
+}
+
+struct Lowering<'a> {
+    loaded: &'a LoadedFile,
+    /// Each resource's key and value in the tree, for positions.
+    nodes: HashMap<(ResourceKind, &'a str), (&'a Key, &'a Node)>,
+    diagnostics: Vec<Diagnostic>,
+    suggestions: usize,
+}
+
+impl<'a> Lowering<'a> {
+    fn new(loaded: &'a LoadedFile) -> Self {
+        let mut nodes = HashMap::new();
+        for kind in ResourceKind::ALL {
+            if let Some(Node {
+                value: NodeValue::Mapping(entries),
+                ..
+            }) = loaded.tree.get(kind.section())
+            {
+                nodes.extend(entries.iter().map(|(key, value)| ((kind, key.text.as_str()), (key, value))));
+            }
+        }
+        Self {
+            loaded,
+            nodes,
+            diagnostics: Vec::new(),
+            suggestions: 0,
+        }
+    }
+
+    fn error(&mut self, position: Position, message: String, hint: Option<String>) {
+        let diagnostic = Diagnostic::error(Location::at(&self.loaded.source.path, position), message);
+        self.diagnostics.push(match hint {
+            Some(hint) => diagnostic.with_hint(hint),
+            None => diagnostic,
+        });
+    }
+
+    /// Where a top-level field's value is, or the top of the file.
+    fn top_position(&self, field: &str) -> Position {
+        self.loaded
+            .tree
+            .get(field)
+            .map_or(self.loaded.tree.position, |node| node.position)
+    }
+
+    /// "did you mean" for `word` among `candidates`, while the budget lasts.
+    fn suggest<'c>(&mut self, word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+        if self.suggestions >= MAX_SUGGESTIONS {
+            return None;
+        }
+        self.suggestions += 1;
+        suggest::closest(word, candidates)
+    }
+
+    /// Every declared resource with its address, dependencies and position.
+    fn resources(&self) -> BTreeMap<ResourceId, Resource> {
+        let document = &self.loaded.document;
+        let specs = document
+            .caches
+            .iter()
+            .map(|(name, spec)| (name, ResourceSpec::Cache(spec.clone())))
+            .chain(document.builders.iter().map(|(name, spec)| (name, ResourceSpec::Builder(spec.clone()))))
+            .chain(document.builds.iter().map(|(name, spec)| (name, ResourceSpec::Build(spec.clone()))))
+            .chain(document.hosts.iter().map(|(name, spec)| (name, ResourceSpec::Host(spec.clone()))))
+            .chain(document.vms.iter().map(|(name, spec)| (name, ResourceSpec::Vm(spec.clone()))))
+            .chain(document.containers.iter().map(|(name, spec)| (name, ResourceSpec::Container(spec.clone()))))
+            .chain(document.services.iter().map(|(name, spec)| (name, ResourceSpec::Service(spec.clone()))));
+        specs
+            .map(|(name, spec)| {
+                let id = ResourceId::new(spec.kind(), name.clone());
+                let mut dependencies: Vec<ResourceId> =
+                    spec.references().into_iter().map(|(_, reference)| reference).collect();
+                dependencies.extend(spec.needs().iter().cloned());
+                dependencies.sort();
+                dependencies.dedup();
+                let position = self
+                    .nodes
+                    .get(&(id.kind, id.name.as_str()))
+                    .map_or(self.loaded.tree.position, |(key, _)| key.position);
+                let resource = Resource {
+                    id: id.clone(),
+                    spec,
+                    dependencies,
+                    position,
+                };
+                (id, resource)
+            })
+            .collect()
+    }
+
+    /// The field path and position of `steps` below resource `id`: as deep as the tree goes,
+    /// with list indexes only where the file wrote a list (a single health check has none).
+    fn locate(&self, id: &ResourceId, steps: &[Step<'_>]) -> (String, Position) {
+        let mut path = format!("{}.{}", id.kind.section(), id.name);
+        let Some((key, node)) = self.nodes.get(&(id.kind, id.name.as_str())) else {
+            return (path, self.loaded.tree.position);
+        };
+        let mut position = key.position;
+        let mut current = Some(*node);
+        for step in steps {
+            match step {
+                Step::Field(field) => {
+                    path.push('.');
+                    path.push_str(field);
+                    current = current.and_then(|node| node.get(field));
+                }
+                Step::Index(index) => match current.map(|node| &node.value) {
+                    Some(NodeValue::Sequence(items)) => {
+                        path.push_str(&format!("[{index}]"));
+                        current = items.get(*index);
+                    }
+                    // One item written without a list.
+                    _ => {}
+                },
+            }
+            if let Some(node) = current {
+                position = node.position;
+            }
+        }
+        (path, position)
+    }
+
+    /// An error at `steps` below `id`, the message prefixed with the field path.
+    fn error_at(&mut self, id: &ResourceId, steps: &[Step<'_>], message: &str, hint: Option<String>) {
+        let (path, position) = self.locate(id, steps);
+        self.error(position, format!("`{path}`: {message}"), hint);
+    }
+
+    fn check_state(&mut self) {
+        let state = &self.loaded.document.state;
+        match (state.backend, &state.url) {
+            (StateBackendKind::Postgres, None) => {
+                let position = self.top_position("state");
+                self.error(
+                    position,
+                    "`state`: the `postgres` backend needs `url`".to_owned(),
+                    Some("add `url: env:RAVE_PG_URL` and set that variable".to_owned()),
+                );
+            }
+            (StateBackendKind::Local, Some(_)) => {
+                let position = self
+                    .loaded
+                    .tree
+                    .get_path(&["state", "url"])
+                    .map_or(self.top_position("state"), |node| node.position);
+                self.error(
+                    position,
+                    "`state.url`: only the `postgres` backend takes `url`".to_owned(),
+                    Some("add `backend: postgres`, or remove `url`".to_owned()),
+                );
+            }
+            _ => {}
+        }
+    }
+
+    fn check_resource(&mut self, spec: &Spec, resource: &Resource) {
+        self.check_references(spec, resource);
+        self.check_needs(spec, resource);
+        let id = &resource.id;
+        match &resource.spec {
+            ResourceSpec::Cache(cache) => self.check_cache(id, cache),
+            ResourceSpec::Builder(builder) => self.check_builder(id, builder),
+            ResourceSpec::Build(_) => {}
+            ResourceSpec::Host(host) => {
+                self.check_host(id, host);
+                self.check_health(id, &host.health);
+            }
+            ResourceSpec::Vm(vm) => {
+                self.check_volumes(id, vm);
+                self.check_health(id, &vm.health);
+            }
+            ResourceSpec::Container(container) => self.check_health(id, &container.health),
+            ResourceSpec::Service(service) => {
+                if !matches!(
+                    service.runs_on.kind,
+                    ResourceKind::Host | ResourceKind::Vm | ResourceKind::Container
+                ) {
+                    self.error_at(
+                        id,
+                        &[Step::Field("runs_on")],
+                        &format!(
+                            "a service runs on a host, vm or container, not on {} `{}`",
+                            article(service.runs_on.kind),
+                            service.runs_on
+                        ),
+                        Some("write `host.NAME`, `vm.NAME` or `container.NAME`".to_owned()),
+                    );
+                }
+                self.check_health(id, &service.health);
+            }
+        }
+    }
+
+    /// References by field (`host`, `runs_on`, `builders`, `push`) name declared resources.
+    fn check_references(&mut self, spec: &Spec, resource: &Resource) {
+        let mut seen_in_field: HashMap<&str, usize> = HashMap::new();
+        for (field, reference) in resource.spec.references() {
+            // Lists are walked in order, so the n-th reference of a field is its n-th item.
+            let index = seen_in_field.entry(field).or_insert(0);
+            let steps = [Step::Field(field), Step::Index(*index)];
+            *index += 1;
+            if spec.resources.contains_key(&reference) {
+                continue;
+            }
+            let suggestion = self
+                .suggest(
+                    reference.name.as_str(),
+                    spec.resources
+                        .keys()
+                        .filter(|id| id.kind == reference.kind)
+                        .map(|id| id.name.as_str()),
+                )
+                .map(|name| format!(" (did you mean `{name}`?)"))
+                .unwrap_or_default();
+            let message = format!(
+                "{} `{}` is not declared{suggestion}",
+                reference.kind, reference.name
+            );
+            let hint = format!("declare it under `{}:`, or fix the name", reference.kind.section());
+            self.error_at(&resource.id, &steps, &message, Some(hint));
+        }
+    }
+
+    /// `needs` names declared resources, other than the resource itself.
+    fn check_needs(&mut self, spec: &Spec, resource: &Resource) {
+        for (index, need) in resource.spec.needs().iter().enumerate() {
+            let steps = [Step::Field("needs"), Step::Index(index)];
+            if *need == resource.id {
+                self.error_at(&resource.id, &steps, "a resource cannot need itself", None);
+            } else if !spec.resources.contains_key(need) {
+                let suggestion = self.suggest_address(spec, need);
+                let message = format!(
+                    "`{need}` is not declared{}",
+                    suggestion
+                        .map(|address| format!(" (did you mean `{address}`?)"))
+                        .unwrap_or_default()
+                );
+                self.error_at(&resource.id, &steps, &message, None);
+            }
+        }
+    }
+
+    /// The same name under another kind, else the nearest name of the same kind.
+    fn suggest_address(&mut self, spec: &Spec, address: &ResourceId) -> Option<ResourceId> {
+        if let Some(other) = ResourceKind::ALL
+            .into_iter()
+            .map(|kind| ResourceId::new(kind, address.name.clone()))
+            .find(|candidate| spec.resources.contains_key(candidate))
+        {
+            return Some(other);
+        }
+        let names = spec
+            .resources
+            .keys()
+            .filter(|id| id.kind == address.kind)
+            .map(|id| id.name.as_str());
+        let name = self.suggest(address.name.as_str(), names)?;
+        Name::new(name).ok().map(|name| ResourceId::new(address.kind, name))
+    }
+
+    fn check_cache(&mut self, id: &ResourceId, cache: &CacheSpec) {
+        match cache.cache_type {
+            CacheType::Cachix => {
+                if cache.name.is_none() {
+                    self.error_at(
+                        id,
+                        &[],
+                        "a `cachix` cache needs `name`",
+                        Some("add `name: CACHE`, the part before `.cachix.org`".to_owned()),
+                    );
+                }
+                if cache.uri.is_some() {
+                    self.error_at(
+                        id,
+                        &[Step::Field("uri")],
+                        "only `nix-store` caches take `uri`",
+                        Some("a `cachix` cache is named with `name`".to_owned()),
+                    );
+                }
+            }
+            CacheType::NixStore => {
+                if cache.uri.is_none() {
+                    self.error_at(
+                        id,
+                        &[],
+                        "a `nix-store` cache needs `uri`",
+                        Some("add a store URI like `file:///var/cache/rave` or `ssh://user@host`".to_owned()),
+                    );
+                }
+                if cache.name.is_some() {
+                    self.error_at(
+                        id,
+                        &[Step::Field("name")],
+                        "only `cachix` caches take `name`",
+                        Some("a `nix-store` cache is reached with `uri`".to_owned()),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_builder(&mut self, id: &ResourceId, builder: &BuilderSpec) {
+        self.check_ssh(id, &builder.ssh);
+        self.check_host_key(id, &builder.host_key);
+        self.check_ssh_key(id, builder.ssh_key.as_ref());
+        if let Some(provision) = &builder.provision {
+            for (field, command) in [("create", &provision.create), ("destroy", &provision.destroy)] {
+                if command.first().is_none_or(String::is_empty) {
+                    self.error_at(
+                        id,
+                        &[Step::Field("provision"), Step::Field(field)],
+                        "the command is empty",
+                        Some("give the program and its arguments, like `[terraform, apply, -auto-approve]`".to_owned()),
+                    );
+                }
+            }
+        }
+    }
+
+    fn check_host(&mut self, id: &ResourceId, host: &HostSpec) {
+        let reached_over_ssh = host.ssh.is_some() || host.host_key.is_some();
+        if host.local && (reached_over_ssh || host.port.is_some() || host.ssh_key.is_some()) {
+            self.error_at(
+                id,
+                &[Step::Field("local")],
+                "a host is either `local: true` or reached over `ssh`, not both",
+                Some("remove `local: true`, or remove the SSH settings".to_owned()),
+            );
+        } else if !host.local {
+            match (&host.ssh, &host.host_key) {
+                (None, None) => self.error_at(
+                    id,
+                    &[],
+                    "say how to reach this host: `ssh` and `host_key`, or `local: true`",
+                    None,
+                ),
+                (Some(_), None) => self.error_at(
+                    id,
+                    &[Step::Field("ssh")],
+                    "`ssh` needs a pinned `host_key`",
+                    Some(
+                        "add the host's public key, `host_key: \"ssh-ed25519 AAAA…\"` (see `ssh-keyscan`); rave never trusts a key on first use"
+                            .to_owned(),
+                    ),
+                ),
+                (None, Some(_)) => self.error_at(
+                    id,
+                    &[Step::Field("host_key")],
+                    "`host_key` without `ssh`",
+                    Some("add `ssh: user@host`, or remove `host_key`".to_owned()),
+                ),
+                (Some(ssh), Some(host_key)) => {
+                    self.check_ssh(id, ssh);
+                    self.check_host_key(id, host_key);
+                }
+            }
+        }
+        self.check_ssh_key(id, host.ssh_key.as_ref());
+    }
+
+    /// `ssh` is `user@host`.
+    fn check_ssh(&mut self, id: &ResourceId, ssh: &str) {
+        let is_valid = ssh.split_once('@').is_some_and(|(user, host)| {
+            !user.is_empty() && !host.is_empty() && !host.contains('@') && !ssh.contains(char::is_whitespace)
+        });
+        if !is_valid {
+            self.error_at(
+                id,
+                &[Step::Field("ssh")],
+                &format!("`{ssh}` is not `user@host`"),
+                Some("write it like `root@192.0.2.2`; the port goes in `port`".to_owned()),
+            );
+        }
+    }
+
+    /// A host key is an OpenSSH public key line: a type and the key.
+    fn check_host_key(&mut self, id: &ResourceId, host_key: &str) {
+        let mut words = host_key.split_whitespace();
+        let is_valid = words.next().is_some_and(|kind| kind.starts_with("ssh-") || kind.starts_with("ecdsa-"))
+            && words.next().is_some();
+        if !is_valid {
+            self.error_at(
+                id,
+                &[Step::Field("host_key")],
+                "this is not an SSH public key like `ssh-ed25519 AAAA…`",
+                Some("copy the key from `ssh-keyscan HOST` or the host's `/etc/ssh/ssh_host_ed25519_key.pub`".to_owned()),
+            );
+        }
+    }
+
+    /// An SSH private key is read from a file, never from the environment.
+    fn check_ssh_key(&mut self, id: &ResourceId, ssh_key: Option<&SecretRef>) {
+        if let Some(SecretRef::Env(_)) = ssh_key {
+            self.error_at(
+                id,
+                &[Step::Field("ssh_key")],
+                "an SSH key is a `file:` reference",
+                Some("write `ssh_key: file:PATH`, relative to this file".to_owned()),
+            );
+        }
+    }
+
+    fn check_health(&mut self, id: &ResourceId, health: &HealthChecks) {
+        for (index, check) in health.0.iter().enumerate() {
+            let at = [Step::Field("health"), Step::Index(index)];
+            let kinds = [
+                ("http", check.http.is_some()),
+                ("tcp", check.tcp.is_some()),
+                ("command", check.command.is_some()),
+            ];
+            let present: Vec<&str> = kinds.iter().filter(|(_, is_set)| *is_set).map(|(name, _)| *name).collect();
+            if present.len() != 1 {
+                let found = if present.is_empty() {
+                    "none".to_owned()
+                } else {
+                    present.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(" and ")
+                };
+                self.error_at(
+                    id,
+                    &at,
+                    &format!("a health check has exactly one of `http`, `tcp` or `command`, this one has {found}"),
+                    Some("write one check per item of a list: `health: [{ http: … }, { tcp: … }]`".to_owned()),
+                );
+            }
+            if check.http.is_none() {
+                for (field, is_set) in [("expect", check.expect.is_some()), ("body", check.body.is_some())] {
+                    if is_set {
+                        self.error_at(
+                            id,
+                            &[at[0], at[1], Step::Field(field)],
+                            &format!("`{field}` applies only to `http` checks"),
+                            None,
+                        );
+                    }
+                }
+            }
+            if let Some(tcp) = &check.tcp
+                && tcp.rsplit_once(':').is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
+            {
+                self.error_at(
+                    id,
+                    &[at[0], at[1], Step::Field("tcp")],
+                    &format!("`{tcp}` is not `host:port`"),
+                    Some("write it like `192.0.2.2:4222`".to_owned()),
+                );
+            }
+            if check.command.as_ref().is_some_and(|command| command.first().is_none_or(String::is_empty)) {
+                self.error_at(
+                    id,
+                    &[at[0], at[1], Step::Field("command")],
+                    "the command is empty",
+                    Some("give the program and its arguments, like `[systemctl, is-system-running]`".to_owned()),
+                );
+            }
+        }
+    }
+
+    /// Volume names are unique in a VM.
+    fn check_volumes(&mut self, id: &ResourceId, vm: &VmSpec) {
+        let mut first: HashMap<&str, usize> = HashMap::new();
+        for (index, volume) in vm.volumes.iter().enumerate() {
+            if let Some(earlier) = first.get(volume.name.as_str()) {
+                let (_, earlier_position) = self.locate(id, &[Step::Field("volumes"), Step::Index(*earlier)]);
+                self.error_at(
+                    id,
+                    &[Step::Field("volumes"), Step::Index(index), Step::Field("name")],
+                    &format!(
+                        "volume `{}` is declared twice, first on line {}",
+                        volume.name, earlier_position.line
+                    ),
+                    Some("give each volume its own name".to_owned()),
+                );
+            } else {
+                first.insert(volume.name.as_str(), index);
+            }
+        }
+    }
+
+    /// MAC addresses are well formed, and no two interfaces share one.
+    fn check_mac_addresses(&mut self, spec: &Spec) {
+        let mut owners: HashMap<String, &ResourceId> = HashMap::new();
+        for resource in spec.resources.values() {
+            let ResourceSpec::Vm(vm) = &resource.spec else { continue };
+            for (index, interface) in vm.interfaces.iter().enumerate() {
+                let steps = [Step::Field("interfaces"), Step::Index(index), Step::Field("mac")];
+                if !is_mac_address(&interface.mac) {
+                    self.error_at(
+                        &resource.id,
+                        &steps,
+                        &format!("`{}` is not a MAC address", interface.mac),
+                        Some("write six pairs of hex digits, like `02:00:00:00:00:01`".to_owned()),
+                    );
+                } else if let Some(owner) = owners.get(&interface.mac.to_ascii_lowercase()) {
+                    let message = format!("MAC address `{}` is also used by `{owner}`", interface.mac);
+                    self.error_at(&resource.id, &steps, &message, None);
+                } else {
+                    owners.insert(interface.mac.to_ascii_lowercase(), &resource.id);
+                }
+            }
+        }
+    }
+
+    /// The VMs placed on a host with a declared capacity fit in it.
+    fn check_capacity(&mut self, spec: &Spec) {
+        let mut placed: BTreeMap<&Name, Vec<(&ResourceId, &VmSpec)>> = BTreeMap::new();
+        for resource in spec.resources.values() {
+            if let ResourceSpec::Vm(vm) = &resource.spec {
+                placed.entry(&vm.host).or_default().push((&resource.id, vm));
+            }
+        }
+        for (host_name, vms) in placed {
+            let host_id = ResourceId::new(ResourceKind::Host, host_name.clone());
+            let Some(Resource {
+                spec: ResourceSpec::Host(HostSpec {
+                    capacity: Some(capacity),
+                    ..
+                }),
+                ..
+            }) = spec.resources.get(&host_id)
+            else {
+                continue;
+            };
+            let vcpus: u64 = vms.iter().map(|(_, vm)| u64::from(vm.vcpus)).sum();
+            let memory: u64 = vms.iter().map(|(_, vm)| vm.memory.mebibytes()).sum();
+            if vcpus <= u64::from(capacity.vcpus) && memory <= capacity.memory.mebibytes() {
+                continue;
+            }
+            let mut listed: Vec<String> = vms
+                .iter()
+                .take(MAX_LISTED_VMS)
+                .map(|(id, vm)| format!("`{id}` ({} vcpus, {})", vm.vcpus, vm.memory))
+                .collect();
+            if vms.len() > MAX_LISTED_VMS {
+                listed.push(format!("and {} more", vms.len() - MAX_LISTED_VMS));
+            }
+            self.error_at(
+                &host_id,
+                &[Step::Field("capacity")],
+                &format!(
+                    "the VMs placed on `{host_id}` need {vcpus} vcpus and {}, more than its capacity of {} vcpus and {}",
+                    Size::from_mebibytes(memory),
+                    capacity.vcpus,
+                    capacity.memory
+                ),
+                Some(format!(
+                    "VMs on it: {}; raise its capacity or move a VM to another host",
+                    listed.join(", ")
+                )),
+            );
+        }
+    }
+}
+
+/// The kind with its article, for messages: "not on a cache `cache.x`".
+fn article(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Cache => "a cache",
+        ResourceKind::Builder => "a builder",
+        ResourceKind::Build => "a build",
+        ResourceKind::Host => "a host",
+        ResourceKind::Vm => "a vm",
+        ResourceKind::Container => "a container",
+        ResourceKind::Service => "a service",
+    }
+}
+
+/// Six pairs of hex digits separated by `:`.
+fn is_mac_address(text: &str) -> bool {
+    let parts: Vec<&str> = text.split(':').collect();
+    parts.len() == 6
+        && parts
+            .iter()
+            .all(|part| part.len() == 2 && part.chars().all(|character| character.is_ascii_hexdigit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Format, SourceFile, load_source};
+
+    const HEADER: &str = "version: 1\nproject: lab\n";
+
+    fn lower_yaml(body: &str) -> Result<Spec, Vec<Diagnostic>> {
+        let text = format!("{HEADER}{body}");
+        let loaded = load_source(SourceFile::new("rave.yaml", text), Format::Yaml)
+            .unwrap_or_else(|diagnostics| panic!("{diagnostics:#?}"));
+        lower(&loaded)
+    }
+
+    /// Every problem as `line:column message [hint]`, lines counted in the whole file.
+    fn problems(body: &str) -> Vec<String> {
+        lower_yaml(body)
+            .unwrap_err()
+            .into_iter()
+            .map(|diagnostic| {
+                let position = diagnostic.location.position.unwrap();
+                let hint = diagnostic.hint.map(|hint| format!(" [{hint}]")).unwrap_or_default();
+                format!("{}:{} {}{hint}", position.line, position.column, diagnostic.message)
+            })
+            .collect()
+    }
+
+    fn id(address: &str) -> ResourceId {
+        address.parse().unwrap()
+    }
+
+    /// The spec with what differs between twin files (the path, positions) blanked out.
+    fn without_origin(mut spec: Spec) -> Spec {
+        spec.source = std::path::PathBuf::new();
+        for resource in spec.resources.values_mut() {
+            resource.position = Position::default();
+        }
+        spec
+    }
+
+    #[test]
+    fn the_lab_examples_are_valid_twins() {
+        let lab = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab");
+        let read = |name: &str| {
+            let loaded = crate::config::load(&lab.join(name)).unwrap_or_else(|errors| panic!("{errors:#?}"));
+            lower(&loaded).unwrap_or_else(|errors| panic!("{errors:#?}"))
+        };
+        let (yaml, toml) = (read("rave.yaml"), read("rave.toml"));
+        assert_eq!(yaml.resources.len(), 13);
+        assert_ne!(yaml.resources[&id("vm.gitlab")].position, toml.resources[&id("vm.gitlab")].position);
+        assert_eq!(without_origin(yaml), without_origin(toml));
+    }
+
+    #[test]
+    fn resources_get_addresses_dependencies_and_positions() {
+        let spec = lower_yaml(
+            "caches:\n  c: {type: cachix, name: c}\nhosts:\n  h: {local: true, push: [c, c]}\nvms:\n  v: {host: h, push: [c], needs: [host.h]}\n\
+             services:\n  s: {type: nats, runs_on: vm.v, needs: [cache.c]}\n",
+        )
+        .unwrap();
+        let addresses: Vec<String> = spec.resources.keys().map(ToString::to_string).collect();
+        assert_eq!(addresses, ["cache.c", "host.h", "vm.v", "service.s"]);
+        let vm = &spec.resources[&id("vm.v")];
+        assert_eq!(vm.dependencies, [id("cache.c"), id("host.h")]);
+        assert_eq!(vm.position, Position { line: 8, column: 3 });
+        assert_eq!(spec.resources[&id("host.h")].dependencies, [id("cache.c")]);
+        assert_eq!(spec.resources[&id("service.s")].dependencies, [id("cache.c"), id("vm.v")]);
+        assert_eq!(spec.source, std::path::PathBuf::from("rave.yaml"));
+    }
+
+    #[test]
+    fn only_format_version_1_is_read() {
+        let loaded = load_source(SourceFile::new("rave.yaml", "version: 2\nproject: a\n"), Format::Yaml).unwrap();
+        let diagnostics = lower(&loaded).unwrap_err();
+        assert_eq!(diagnostics[0].message, "`version`: unsupported format version `2`");
+        assert_eq!(diagnostics[0].location.to_string(), "rave.yaml:1:10");
+    }
+
+    #[test]
+    fn references_name_declared_resources() {
+        assert_eq!(
+            problems(
+                "hosts:\n  shoshin: {local: true}\nvms:\n  gitlab: {host: shoshn}\n\
+                 builds:\n  b: {attr: x, builders: [nope], push: [shoshin]}\n\
+                 services:\n  s: {type: t, runs_on: vm.gitlab}\n  t: {type: t, runs_on: vm.gitlb}\n"
+            ),
+            [
+                "6:18 `vms.gitlab.host`: host `shoshn` is not declared (did you mean `shoshin`?) [declare it under `hosts:`, or fix the name]",
+                "8:27 `builds.b.builders[0]`: builder `nope` is not declared [declare it under `builders:`, or fix the name]",
+                "8:41 `builds.b.push[0]`: cache `shoshin` is not declared [declare it under `caches:`, or fix the name]",
+                "11:25 `services.t.runs_on`: vm `gitlb` is not declared (did you mean `gitlab`?) [declare it under `vms:`, or fix the name]",
+            ]
+        );
+    }
+
+    #[test]
+    fn needs_name_other_declared_resources() {
+        assert_eq!(
+            problems(
+                "hosts:\n  h: {local: true, needs: [host.h, vm.postgres, service.postgress]}\n\
+                 services:\n  postgres: {type: postgresql, runs_on: host.h}\n"
+            ),
+            [
+                "4:28 `hosts.h.needs[0]`: a resource cannot need itself",
+                "4:36 `hosts.h.needs[1]`: `vm.postgres` is not declared (did you mean `service.postgres`?)",
+                "4:49 `hosts.h.needs[2]`: `service.postgress` is not declared (did you mean `service.postgres`?)",
+            ]
+        );
+    }
+
+    #[test]
+    fn hosts_are_reached_one_way() {
+        assert_eq!(
+            problems(
+                "hosts:\n  a: {system: x86_64-linux}\n  b: {local: true, ssh: root@b}\n  c: {ssh: root@c}\n  d: {host_key: ssh-ed25519 AAAA}\n\
+                 \x20 e: {ssh: nobody, host_key: ssh-ed25519 AAAA}\n  f: {ssh: r@f, host_key: hunter2, ssh_key: env:KEY}\n"
+            ),
+            [
+                "4:3 `hosts.a`: say how to reach this host: `ssh` and `host_key`, or `local: true`",
+                "5:14 `hosts.b.local`: a host is either `local: true` or reached over `ssh`, not both [remove `local: true`, or remove the SSH settings]",
+                "6:12 `hosts.c.ssh`: `ssh` needs a pinned `host_key` [add the host's public key, `host_key: \"ssh-ed25519 AAAA…\"` (see `ssh-keyscan`); rave never trusts a key on first use]",
+                "7:17 `hosts.d.host_key`: `host_key` without `ssh` [add `ssh: user@host`, or remove `host_key`]",
+                "8:12 `hosts.e.ssh`: `nobody` is not `user@host` [write it like `root@192.0.2.2`; the port goes in `port`]",
+                "9:27 `hosts.f.host_key`: this is not an SSH public key like `ssh-ed25519 AAAA…` [copy the key from `ssh-keyscan HOST` or the host's `/etc/ssh/ssh_host_ed25519_key.pub`]",
+                "9:45 `hosts.f.ssh_key`: an SSH key is a `file:` reference [write `ssh_key: file:PATH`, relative to this file]",
+            ]
+        );
+    }
+
+    #[test]
+    fn caches_have_what_their_type_needs() {
+        assert_eq!(
+            problems("caches:\n  a: {type: cachix}\n  b: {type: nix-store, name: b}\n"),
+            [
+                "4:3 `caches.a`: a `cachix` cache needs `name` [add `name: CACHE`, the part before `.cachix.org`]",
+                "5:3 `caches.b`: a `nix-store` cache needs `uri` [add a store URI like `file:///var/cache/rave` or `ssh://user@host`]",
+                "5:30 `caches.b.name`: only `cachix` caches take `name` [a `nix-store` cache is reached with `uri`]",
+            ]
+        );
+    }
+
+    #[test]
+    fn services_run_on_machines() {
+        assert_eq!(
+            problems("caches:\n  c: {type: cachix, name: c}\nservices:\n  s: {type: t, runs_on: cache.c}\n"),
+            ["6:25 `services.s.runs_on`: a service runs on a host, vm or container, not on a cache `cache.c` [write `host.NAME`, `vm.NAME` or `container.NAME`]"]
+        );
+    }
+
+    #[test]
+    fn health_checks_are_one_kind_each() {
+        assert_eq!(
+            problems(
+                "hosts:\n  h:\n    local: true\n    health:\n      - {timeout: 5s}\n      - {http: 'http://x', tcp: 'x:1'}\n\
+                 \x20     - {tcp: x, expect: 200}\n      - {command: []}\nservices:\n  s: {type: t, runs_on: host.h, health: {body: ok, command: [echo]}}\n"
+            ),
+            [
+                "7:9 `hosts.h.health[0]`: a health check has exactly one of `http`, `tcp` or `command`, this one has none [write one check per item of a list: `health: [{ http: … }, { tcp: … }]`]",
+                "8:9 `hosts.h.health[1]`: a health check has exactly one of `http`, `tcp` or `command`, this one has `http` and `tcp` [write one check per item of a list: `health: [{ http: … }, { tcp: … }]`]",
+                "9:15 `hosts.h.health[2].tcp`: `x` is not `host:port` [write it like `192.0.2.2:4222`]",
+                "9:26 `hosts.h.health[2].expect`: `expect` applies only to `http` checks",
+                "10:19 `hosts.h.health[3].command`: the command is empty [give the program and its arguments, like `[systemctl, is-system-running]`]",
+                "12:48 `services.s.health.body`: `body` applies only to `http` checks",
+            ]
+        );
+    }
+
+    #[test]
+    fn provisioning_commands_are_not_empty() {
+        assert_eq!(
+            problems(
+                "builders:\n  b:\n    ssh: root@b\n    host_key: ssh-ed25519 AAAA\n    provision: {create: [], destroy: [tofu, destroy]}\n"
+            ),
+            ["7:25 `builders.b.provision.create`: the command is empty [give the program and its arguments, like `[terraform, apply, -auto-approve]`]"]
+        );
+    }
+
+    #[test]
+    fn vm_volumes_and_interfaces_are_checked() {
+        assert_eq!(
+            problems(
+                "hosts:\n  h: {local: true}\nvms:\n  a:\n    host: h\n    volumes:\n      - {name: data, size: 1GiB, mount: /a}\n      - {name: data, size: 1GiB, mount: /b}\n\
+                 \x20   interfaces: [{type: tap, id: a, mac: '02:00:00:00:00:0g'}, {type: tap, id: b, mac: '02:00:00:00:00:01'}]\n\
+                 \x20 b: {host: h, interfaces: [{type: tap, id: c, mac: '02:00:00:00:00:01'}]}\n"
+            ),
+            [
+                "10:16 `vms.a.volumes[1].name`: volume `data` is declared twice, first on line 9 [give each volume its own name]",
+                "11:42 `vms.a.interfaces[0].mac`: `02:00:00:00:00:0g` is not a MAC address [write six pairs of hex digits, like `02:00:00:00:00:01`]",
+                "12:53 `vms.b.interfaces[0].mac`: MAC address `02:00:00:00:00:01` is also used by `vm.a`",
+            ]
+        );
+    }
+
+    #[test]
+    fn host_capacity_must_hold_its_vms() {
+        assert_eq!(
+            problems(
+                "hosts:\n  h: {local: true, capacity: {vcpus: 4, memory: 8GiB}}\n  free: {local: true}\n\
+                 vms:\n  a: {host: h, vcpus: 2, memory: 4GiB}\n  b: {host: h, vcpus: 4, memory: 1GiB}\n  c: {host: free, vcpus: 64}\n"
+            ),
+            ["4:30 `hosts.h.capacity`: the VMs placed on `host.h` need 6 vcpus and 5GiB, more than its capacity of 4 vcpus and 8GiB [VMs on it: `vm.a` (2 vcpus, 4GiB), `vm.b` (4 vcpus, 1GiB); raise its capacity or move a VM to another host]"]
+        );
+        assert!(lower_yaml("hosts:\n  h: {local: true, capacity: {vcpus: 6, memory: 5GiB}}\nvms:\n  a: {host: h, vcpus: 2, memory: 4GiB}\n  b: {host: h, vcpus: 4, memory: 1GiB}\n").is_ok());
+    }
+
+    #[test]
+    fn state_backends_get_what_they_need() {
+        assert_eq!(
+            problems("state: {backend: postgres}\n"),
+            ["3:8 `state`: the `postgres` backend needs `url` [add `url: env:RAVE_PG_URL` and set that variable]"]
+        );
+        assert_eq!(
+            problems("state: {url: env:X}\n"),
+            ["3:14 `state.url`: only the `postgres` backend takes `url` [add `backend: postgres`, or remove `url`]"]
+        );
+    }
+}
