@@ -10,9 +10,9 @@ fn three_hosts(project: &Project, check_b: &str) {
             "version: 1
 project: p
 hosts:
-  a: {{ local: true, health: {{ command: [true] }} }}
-  b: {{ local: true, health: {{ command: [{check_b}] }} }}
-  c: {{ local: true, needs: [host.a], health: {{ command: [true] }} }}
+  a: {{ local: true, health: {{ command: [\"true\"] }} }}
+  b: {{ local: true, health: {{ command: [\"{check_b}\"] }} }}
+  c: {{ local: true, needs: [host.a], health: {{ command: [\"true\"] }} }}
 "
         ),
     );
@@ -55,9 +55,9 @@ fn a_failure_skips_its_dependents_and_lets_the_rest_finish() {
         "version: 1
 project: p
 hosts:
-  a: { local: true, health: { command: [false], retries: 1 } }
-  b: { local: true, health: { command: [true] } }
-  c: { local: true, needs: [host.a], health: { command: [true] } }
+  a: { local: true, health: { command: [\"false\"], retries: 1 } }
+  b: { local: true, health: { command: [\"true\"] } }
+  c: { local: true, needs: [host.a], health: { command: [\"true\"] } }
 ",
     );
     let run = project.rave(&["apply", "--auto-approve"]);
@@ -119,7 +119,7 @@ fn removing_a_resource_from_the_file_destroys_it() {
     let project = Project::new();
     three_hosts(&project, "true");
     project.rave(&["apply", "--auto-approve"]).assert_code(0);
-    project.write("rave.yaml", "version: 1\nproject: p\nhosts:\n  a: { local: true, health: { command: [true] } }\n");
+    project.write("rave.yaml", "version: 1\nproject: p\nhosts:\n  a: { local: true, health: { command: [\"true\"] } }\n");
     let run = project.rave(&["plan"]);
     assert!(
         run.stdout.contains("because host.b is not in the configuration")

@@ -26,7 +26,7 @@ hosts:
   shoshin: { local: true }
 vms:
   gitlab:
-    host: shoshn
+    host: shoshin
     memory: 8GB
   other:
     host: shoshin
@@ -35,12 +35,27 @@ vms:
     );
     let run = project.rave(&["validate"]);
     run.assert_code(1);
-    let stderr = &run.stderr;
-    assert!(stderr.contains("rave.yaml:7:11"), "unknown host not placed:\n{stderr}");
-    assert!(stderr.contains("did you mean `shoshin`?"), "{stderr}");
-    assert!(stderr.contains("rave.yaml:8:13"), "bad size not placed:\n{stderr}");
-    assert!(stderr.contains("rave.yaml:11:5"), "unknown field not placed:\n{stderr}");
-    assert!(stderr.contains("did you mean `host`?"), "{stderr}");
+    insta::assert_snapshot!("validate_decode_errors", run.transcript());
+}
+
+#[test]
+fn every_broken_reference_is_reported_at_once() {
+    let project = Project::new();
+    project.write(
+        "rave.yaml",
+        "version: 1
+project: p
+hosts:
+  shoshin: { local: true }
+vms:
+  gitlab: { host: shoshn }
+services:
+  db: { type: postgresql, runs_on: vm.gitlob, needs: [service.nope] }
+",
+    );
+    let run = project.rave(&["validate"]);
+    run.assert_code(1);
+    insta::assert_snapshot!("validate_reference_errors", run.transcript());
 }
 
 #[test]
