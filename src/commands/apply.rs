@@ -120,12 +120,12 @@ fn check_saved_plan(plan: &Plan, project: &Project, recorded: Option<State>) -> 
     }
     let lineage = plan.lineage.clone().unwrap_or_default();
     match recorded {
+        Some(state) if state.serial != plan.serial => {
+            Err(stale(format!("state serial moved from {} to {} since it was made", plan.serial, state.serial)).into())
+        }
         Some(state) if state.lineage != lineage => {
             Err(stale(format!("it was made for state lineage `{lineage}`, the state is lineage `{}`", state.lineage))
                 .into())
-        }
-        Some(state) if state.serial != plan.serial => {
-            Err(stale(format!("state serial moved from {} to {} since it was made", plan.serial, state.serial)).into())
         }
         Some(state) => Ok(state),
         None if plan.serial == 0 => {
