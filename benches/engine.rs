@@ -22,11 +22,7 @@ fn no_op_nodes(criterion: &mut Criterion) {
 fn fan_out_once() {
     let workload = Workload::fan_out(100, Duration::from_secs(1), 10);
     let elapsed = workload.run();
-    let verdict = if elapsed <= Duration::from_millis(10_300) {
-        "within"
-    } else {
-        "over"
-    };
+    let verdict = if elapsed <= Duration::from_millis(10_300) { "within" } else { "over" };
     #[allow(clippy::print_stdout)] // a bench binary reports on stdout, as criterion does
     {
         println!(

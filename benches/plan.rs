@@ -62,6 +62,7 @@ fn children_peak_rss_mib() -> f64 {
     usage.ru_maxrss as f64 / 1024.0
 }
 
+#[allow(clippy::disallowed_methods)] // the benchmark runs the real binary
 fn plan_once(binary: &Path, dir: &Path) -> Duration {
     let started = Instant::now();
     let status = Command::new(binary)

@@ -252,7 +252,10 @@ mod tests {
     #[test]
     fn empty_lines_show_no_excerpt() {
         let source = SourceFile::new("rave.yaml", "");
-        assert_eq!(render(&error_at(1, 1, "the file is empty"), Some(&source)), "error: the file is empty\n ——▶ rave.yaml:1:1\n");
+        assert_eq!(
+            render(&error_at(1, 1, "the file is empty"), Some(&source)),
+            "error: the file is empty\n ——▶ rave.yaml:1:1\n"
+        );
     }
 
     #[test]

@@ -18,8 +18,6 @@
 //! | touch the world | [`drivers`] | the only code that runs programs |
 //! | talk to the user | [`ui`] | the only code that writes to the terminal |
 
-#![allow(dead_code, unused_imports)] // skeleton in progress
-
 mod apply;
 mod cli;
 mod commands;

@@ -39,33 +39,22 @@ impl Workload {
 
     /// `steps` independent creates whose drivers each sleep `step` (real time).
     pub fn fan_out(steps: usize, step: Duration, parallelism: usize) -> Self {
-        let changes = (0..steps)
-            .map(|index| change(&format!("vm.n{index:05}"), Action::Create, &[]))
-            .collect();
+        let changes = (0..steps).map(|index| change(&format!("vm.n{index:05}"), Action::Create, &[])).collect();
         Self::new(plan(changes), step, parallelism)
     }
 
     fn new(plan: Plan, delay: Duration, parallelism: usize) -> Self {
-        let runtime = match tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-        {
+        let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
             Ok(runtime) => runtime,
             Err(error) => panic!("cannot start a tokio runtime: {error}"),
         };
-        Self {
-            runtime,
-            plan,
-            delay,
-            parallelism,
-        }
+        Self { runtime, plan, delay, parallelism }
     }
 
     /// Applies the plan once from scratch and returns how long `apply` took.
     pub fn run(&self) -> Duration {
         let journal = Arc::new(Mutex::new(Vec::new()));
-        let drivers =
-            Arc::new(FakeDrivers::new(Arc::clone(&journal)).with_default_delay(self.delay));
+        let drivers = Arc::new(FakeDrivers::new(Arc::clone(&journal)).with_default_delay(self.delay));
         let mut backend = MemoryBackend::new(journal);
         let state = state_before(&self.plan);
         self.runtime.block_on(async {
@@ -86,11 +75,7 @@ impl Workload {
             })
             .await;
             let elapsed = started.elapsed();
-            assert!(
-                outcome.is_success(),
-                "the workload failed: {:?}",
-                outcome.counts()
-            );
+            assert!(outcome.is_success(), "the workload failed: {:?}", outcome.counts());
             drop(reader.await);
             elapsed
         })

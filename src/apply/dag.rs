@@ -40,32 +40,22 @@ impl Dag {
             .filter(|change| change.action != Action::NoOp)
             .map(|change| Arc::new(change.clone()))
             .collect();
-        let index: HashMap<&ResourceId, usize> = nodes
-            .iter()
-            .enumerate()
-            .map(|(id, change)| (&change.address, id))
-            .collect();
-        let mut dag = Self {
-            dependents: vec![Vec::new(); nodes.len()],
-            in_degree: vec![0; nodes.len()],
-            nodes: Vec::new(),
-        };
+        let index: HashMap<&ResourceId, usize> =
+            nodes.iter().enumerate().map(|(id, change)| (&change.address, id)).collect();
+        let mut dag =
+            Self { dependents: vec![Vec::new(); nodes.len()], in_degree: vec![0; nodes.len()], nodes: Vec::new() };
         let is_delete = |id: usize| nodes[id].action == Action::Delete;
         for (id, change) in nodes.iter().enumerate() {
             if let Some(desired) = change.after.as_ref().filter(|_| !is_delete(id)) {
                 for dependency in &desired.dependencies {
-                    if let Some(&before) = index.get(dependency).filter(|&&other| !is_delete(other))
-                    {
+                    if let Some(&before) = index.get(dependency).filter(|&&other| !is_delete(other)) {
                         dag.add_edge(before, id);
                     }
                 }
             }
             if let Some(recorded) = &change.before {
                 for dependency in &recorded.dependencies {
-                    if let Some(&after) = index
-                        .get(dependency)
-                        .filter(|&&other| is_delete(other) && other != id)
-                    {
+                    if let Some(&after) = index.get(dependency).filter(|&&other| is_delete(other) && other != id) {
                         dag.add_edge(id, after);
                     }
                 }
@@ -93,10 +83,7 @@ mod tests {
         let mut edges = Vec::new();
         for (before, dependents) in dag.dependents.iter().enumerate() {
             for &after in dependents {
-                edges.push(format!(
-                    "{} -> {}",
-                    dag.nodes[before].address, dag.nodes[after].address
-                ));
+                edges.push(format!("{} -> {}", dag.nodes[before].address, dag.nodes[after].address));
             }
         }
         edges.sort();
@@ -130,12 +117,7 @@ mod tests {
         let dag = Dag::from_plan(&plan(vec![
             change("host.new", Action::Create, None, Some(&[])),
             change("host.old", Action::Delete, Some(&[]), None),
-            change(
-                "vm.v",
-                Action::DeleteThenCreate,
-                Some(&["host.old"]),
-                Some(&["host.new"]),
-            ),
+            change("vm.v", Action::DeleteThenCreate, Some(&["host.old"]), Some(&["host.new"])),
         ]));
         assert_eq!(edges(&dag), ["host.new -> vm.v", "vm.v -> host.old"]);
     }

@@ -103,18 +103,11 @@ impl EventSink {
     /// Reports a step.
     pub(crate) fn progress(&self, message: impl Into<String>) {
         // A closed channel means nobody is watching any more; the work goes on regardless.
-        let _ = self.sender.send(Event::Progress {
-            address: self.address.clone(),
-            message: message.into(),
-        });
+        let _ = self.sender.send(Event::Progress { address: self.address.clone(), message: message.into() });
     }
 
     /// Reports a line a program printed.
     pub(crate) fn log(&self, stream: Stream, line: impl Into<String>) {
-        let _ = self.sender.send(Event::Log {
-            address: self.address.clone(),
-            stream,
-            line: line.into(),
-        });
+        let _ = self.sender.send(Event::Log { address: self.address.clone(), stream, line: line.into() });
     }
 }

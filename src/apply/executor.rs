@@ -56,16 +56,7 @@ pub(crate) struct ApplyRequest<'a> {
 
 /// Carries out `request.plan` and says how each change ended.
 pub(crate) async fn apply(request: ApplyRequest<'_>) -> ApplyOutcome {
-    let ApplyRequest {
-        plan,
-        drivers,
-        context,
-        parallelism,
-        state,
-        backend,
-        events,
-        mut cancel,
-    } = request;
+    let ApplyRequest { plan, drivers, context, parallelism, state, backend, events, mut cancel } = request;
     let mut walk = Walk::new(Dag::from_plan(plan), state, backend, events);
     let permits = Arc::new(Semaphore::new(parallelism.clamp(1, Semaphore::MAX_PERMITS)));
     let mut tasks: JoinSet<StepOutput> = JoinSet::new();
@@ -82,10 +73,7 @@ pub(crate) async fn apply(request: ApplyRequest<'_>) -> ApplyOutcome {
             };
             walk.ready.remove(&node);
             let change = Arc::clone(&walk.dag.nodes[node]);
-            walk.send(Event::Started {
-                address: change.address.clone(),
-                action: change.action,
-            });
+            walk.send(Event::Started { address: change.address.clone(), action: change.action });
             walk.started[node] = Some(Instant::now());
             let sink = EventSink::new(change.address.clone(), walk.events.clone());
             let drivers = Arc::clone(&drivers);
@@ -127,15 +115,9 @@ pub(crate) async fn apply(request: ApplyRequest<'_>) -> ApplyOutcome {
 
 /// The output of a driver task that panicked or was aborted.
 fn panicked(error: &JoinError) -> StepOutput {
-    let summary = if error.is_panic() {
-        "the driver stopped unexpectedly (a bug in rave)"
-    } else {
-        "the step was aborted"
-    };
-    StepOutput {
-        error: Some(DriverError::new(summary)),
-        update: None,
-    }
+    let summary =
+        if error.is_panic() { "the driver stopped unexpectedly (a bug in rave)" } else { "the step was aborted" };
+    StepOutput { error: Some(DriverError::new(summary)), update: None }
 }
 
 /// The loop's bookkeeping.
@@ -154,15 +136,8 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    fn new(
-        dag: Dag,
-        state: State,
-        backend: &'a mut dyn StateBackend,
-        events: UnboundedSender<Event>,
-    ) -> Self {
-        let ready = (0..dag.nodes.len())
-            .filter(|&node| dag.in_degree[node] == 0)
-            .collect();
+    fn new(dag: Dag, state: State, backend: &'a mut dyn StateBackend, events: UnboundedSender<Event>) -> Self {
+        let ready = (0..dag.nodes.len()).filter(|&node| dag.in_degree[node] == 0).collect();
         let count = dag.nodes.len();
         Self {
             dag,
@@ -191,23 +166,14 @@ impl<'a> Walk<'a> {
     /// Records a finished node, then releases its dependents or skips them.
     fn finish(&mut self, node: usize, output: StepOutput) {
         let change = Arc::clone(&self.dag.nodes[node]);
-        let elapsed = self.started[node]
-            .map(|started| started.elapsed())
-            .unwrap_or_default();
+        let elapsed = self.started[node].map(|started| started.elapsed()).unwrap_or_default();
         if let Some(update) = output.update {
             self.record(update);
         }
         match output.error {
             None => {
-                self.send(Event::Succeeded {
-                    address: change.address.clone(),
-                    action: change.action,
-                    elapsed,
-                });
-                self.results[node] = Some(NodeResult::Succeeded {
-                    action: change.action,
-                    elapsed,
-                });
+                self.send(Event::Succeeded { address: change.address.clone(), action: change.action, elapsed });
+                self.results[node] = Some(NodeResult::Succeeded { action: change.action, elapsed });
                 for index in 0..self.dag.dependents[node].len() {
                     let dependent = self.dag.dependents[node][index];
                     self.dag.in_degree[dependent] -= 1;
@@ -223,10 +189,7 @@ impl<'a> Walk<'a> {
                     error: error.to_string(),
                     elapsed,
                 });
-                self.results[node] = Some(NodeResult::Failed {
-                    action: change.action,
-                    error,
-                });
+                self.results[node] = Some(NodeResult::Failed { action: change.action, error });
                 self.skip_dependents_of(node, &change);
             }
         }
@@ -256,9 +219,7 @@ impl<'a> Walk<'a> {
                 continue;
             }
             self.ready.remove(&node);
-            self.results[node] = Some(NodeResult::Skipped {
-                because: change.address.clone(),
-            });
+            self.results[node] = Some(NodeResult::Skipped { because: change.address.clone() });
             self.send(Event::Skipped {
                 address: self.dag.nodes[node].address.clone(),
                 because: change.address.clone(),
@@ -275,9 +236,7 @@ impl<'a> Walk<'a> {
             let address = self.dag.nodes[node].address.clone();
             let result = result.unwrap_or_else(|| {
                 if is_stopped {
-                    self.send(Event::Cancelled {
-                        address: address.clone(),
-                    });
+                    self.send(Event::Cancelled { address: address.clone() });
                     NodeResult::Cancelled
                 } else {
                     // Only a cycle in recorded dependencies leaves a node waiting with nothing running.
@@ -290,19 +249,11 @@ impl<'a> Walk<'a> {
                         error: error.to_string(),
                         elapsed: std::time::Duration::ZERO,
                     });
-                    NodeResult::Failed {
-                        action: self.dag.nodes[node].action,
-                        error,
-                    }
+                    NodeResult::Failed { action: self.dag.nodes[node].action, error }
                 }
             });
             results.insert(address, result);
         }
-        ApplyOutcome {
-            results,
-            state: self.state,
-            interrupted: self.interrupted,
-            state_error: self.state_error,
-        }
+        ApplyOutcome { results, state: self.state, interrupted: self.interrupted, state_error: self.state_error }
     }
 }

@@ -16,10 +16,7 @@ use tokio::sync::watch;
 /// notified again at every later one. Must be called inside a tokio runtime.
 pub(crate) fn watch_signals() -> watch::Receiver<bool> {
     let (sender, receiver) = watch::channel(false);
-    let (interrupt, terminate) = match (
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::terminate()),
-    ) {
+    let (interrupt, terminate) = match (signal(SignalKind::interrupt()), signal(SignalKind::terminate())) {
         (Ok(interrupt), Ok(terminate)) => (interrupt, terminate),
         (Err(error), _) | (_, Err(error)) => {
             // Without handlers the default applies: a signal ends rave at once. State recorded

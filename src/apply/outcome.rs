@@ -71,10 +71,7 @@ impl ApplyOutcome {
     pub(crate) fn is_success(&self) -> bool {
         !self.interrupted
             && self.state_error.is_none()
-            && self
-                .results
-                .values()
-                .all(|result| matches!(result, NodeResult::Succeeded { .. }))
+            && self.results.values().all(|result| matches!(result, NodeResult::Succeeded { .. }))
     }
 
     /// The counts the summary line prints.
@@ -111,10 +108,7 @@ mod tests {
 
     fn outcome(results: Vec<(&str, NodeResult)>) -> ApplyOutcome {
         ApplyOutcome {
-            results: results
-                .into_iter()
-                .map(|(address, result)| (id(address), result))
-                .collect(),
+            results: results.into_iter().map(|(address, result)| (id(address), result)).collect(),
             state: State::new_lineage(),
             interrupted: false,
             state_error: None,
@@ -122,10 +116,7 @@ mod tests {
     }
 
     fn succeeded(action: Action) -> NodeResult {
-        NodeResult::Succeeded {
-            action,
-            elapsed: Duration::ZERO,
-        }
+        NodeResult::Succeeded { action, elapsed: Duration::ZERO }
     }
 
     #[test]
@@ -138,43 +129,20 @@ mod tests {
             ("vm.e", succeeded(Action::CreateThenDelete)),
         ]);
         assert!(outcome.is_success());
-        assert_eq!(
-            outcome.counts(),
-            Counts {
-                added: 3,
-                changed: 1,
-                destroyed: 3,
-                ..Counts::default()
-            }
-        );
+        assert_eq!(outcome.counts(), Counts { added: 3, changed: 1, destroyed: 3, ..Counts::default() });
     }
 
     #[test]
     fn anything_but_success_is_not_success() {
-        let failed = outcome(vec![(
-            "vm.a",
-            NodeResult::Failed {
-                action: Action::Create,
-                error: DriverError::new("boom"),
-            },
-        )]);
+        let failed =
+            outcome(vec![("vm.a", NodeResult::Failed { action: Action::Create, error: DriverError::new("boom") })]);
         assert!(!failed.is_success());
-        let skipped = outcome(vec![(
-            "vm.a",
-            NodeResult::Skipped {
-                because: id("host.h"),
-            },
-        )]);
+        let skipped = outcome(vec![("vm.a", NodeResult::Skipped { because: id("host.h") })]);
         assert_eq!(skipped.counts().skipped, 1);
         assert!(!skipped.is_success());
         let mut interrupted = outcome(vec![("vm.a", succeeded(Action::Create))]);
         interrupted.interrupted = true;
         assert!(!interrupted.is_success());
-        assert_eq!(
-            outcome(vec![("vm.a", NodeResult::Cancelled)])
-                .counts()
-                .cancelled,
-            1
-        );
+        assert_eq!(outcome(vec![("vm.a", NodeResult::Cancelled)]).counts().cancelled, 1);
     }
 }

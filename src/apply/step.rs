@@ -38,10 +38,7 @@ pub(crate) async fn run(
 ) -> StepOutput {
     match Parts::of(change) {
         Ok(parts) => parts.run(driver, context, events).await,
-        Err(error) => StepOutput {
-            error: Some(error),
-            update: None,
-        },
+        Err(error) => StepOutput { error: Some(error), update: None },
     }
 }
 
@@ -59,26 +56,18 @@ impl<'a> Parts<'a> {
     fn of(change: &'a Change) -> Result<Self, DriverError> {
         let before = || {
             change.before.as_ref().ok_or_else(|| {
-                DriverError::new(format!(
-                    "the plan has no recorded state for `{}` to act on",
-                    change.address
-                ))
+                DriverError::new(format!("the plan has no recorded state for `{}` to act on", change.address))
             })
         };
         let after = || {
-            change.after.as_ref().ok_or_else(|| {
-                DriverError::new(format!(
-                    "the plan has no desired state for `{}`",
-                    change.address
-                ))
-            })
+            change
+                .after
+                .as_ref()
+                .ok_or_else(|| DriverError::new(format!("the plan has no desired state for `{}`", change.address)))
         };
         Ok(match change.action {
             Action::NoOp => {
-                return Err(DriverError::new(format!(
-                    "`{}` has nothing to do",
-                    change.address
-                )));
+                return Err(DriverError::new(format!("`{}` has nothing to do", change.address)));
             }
             Action::Create => Self::Create(after()?),
             Action::Update => Self::Update(before()?, after()?),
@@ -88,47 +77,26 @@ impl<'a> Parts<'a> {
         })
     }
 
-    async fn run(
-        self,
-        driver: &dyn Driver,
-        context: &DriverContext,
-        events: &EventSink,
-    ) -> StepOutput {
+    async fn run(self, driver: &dyn Driver, context: &DriverContext, events: &EventSink) -> StepOutput {
         let address = events.address();
-        let put = |resource| {
-            Some(StateUpdate::Put {
-                address: address.clone(),
-                resource,
-            })
-        };
-        let remove = || {
-            Some(StateUpdate::Remove {
-                address: address.clone(),
-            })
-        };
+        let put = |resource| Some(StateUpdate::Put { address: address.clone(), resource });
+        let remove = || Some(StateUpdate::Remove { address: address.clone() });
         match self {
             Self::Create(desired) => match driver.create(context, events, address, desired).await {
                 Ok(outputs) => done(put(applied(desired, outputs))),
                 Err(error) => {
-                    let update = error
-                        .is_partial
-                        .then(|| put(tainted_desired(desired)))
-                        .flatten();
+                    let update = error.is_partial.then(|| put(tainted_desired(desired))).flatten();
                     failed(error, update)
                 }
             },
-            Self::Update(recorded, desired) => match driver
-                .update(context, events, address, recorded, desired)
-                .await
-            {
+            Self::Update(recorded, desired) => match driver.update(context, events, address, recorded, desired).await {
                 Ok(outputs) => done(put(applied(desired, outputs))),
                 Err(error) => {
                     let update = error.is_partial.then(|| put(tainted(recorded))).flatten();
                     failed(error, update)
                 }
             },
-            Self::Delete(recorded) => match driver.delete(context, events, address, recorded).await
-            {
+            Self::Delete(recorded) => match driver.delete(context, events, address, recorded).await {
                 Ok(()) => done(remove()),
                 Err(error) => {
                     let update = error.is_partial.then(|| put(tainted(recorded))).flatten();
@@ -170,17 +138,11 @@ impl<'a> Parts<'a> {
 }
 
 fn done(update: Option<StateUpdate>) -> StepOutput {
-    StepOutput {
-        error: None,
-        update,
-    }
+    StepOutput { error: None, update }
 }
 
 fn failed(error: DriverError, update: Option<StateUpdate>) -> StepOutput {
-    StepOutput {
-        error: Some(error),
-        update,
-    }
+    StepOutput { error: Some(error), update }
 }
 
 /// What is recorded for a resource the driver brought to `desired`.
@@ -196,16 +158,10 @@ fn applied(desired: &Desired, outputs: Outputs) -> ResourceState {
 
 /// What is recorded for a resource whose create stopped half way.
 fn tainted_desired(desired: &Desired) -> ResourceState {
-    ResourceState {
-        tainted: true,
-        ..applied(desired, Outputs::new())
-    }
+    ResourceState { tainted: true, ..applied(desired, Outputs::new()) }
 }
 
 /// `recorded`, marked as left half done.
 fn tainted(recorded: &ResourceState) -> ResourceState {
-    ResourceState {
-        tainted: true,
-        ..recorded.clone()
-    }
+    ResourceState { tainted: true, ..recorded.clone() }
 }

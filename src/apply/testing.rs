@@ -42,10 +42,7 @@ pub(crate) struct Behaviour {
 pub(crate) type Journal = Arc<Mutex<Vec<String>>>;
 
 fn push(journal: &Journal, entry: String) {
-    journal
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(entry);
+    journal.lock().unwrap_or_else(PoisonError::into_inner).push(entry);
 }
 
 /// One driver for every kind, behaving as configured per address.
@@ -62,10 +59,7 @@ pub(crate) struct FakeDrivers {
 impl FakeDrivers {
     /// Drivers that succeed at once for every address, writing to `journal`.
     pub(crate) fn new(journal: Journal) -> Self {
-        Self {
-            journal,
-            ..Self::default()
-        }
+        Self { journal, ..Self::default() }
     }
 
     /// Every address without its own behaviour takes `delay`.
@@ -102,10 +96,7 @@ impl FakeDrivers {
             tokio::time::sleep(delay).await;
         }
         self.running.fetch_sub(1, Ordering::SeqCst);
-        assert!(
-            !behaviour.is_some_and(|behaviour| behaviour.is_panicking),
-            "{verb} {address} panics"
-        );
+        assert!(!behaviour.is_some_and(|behaviour| behaviour.is_panicking), "{verb} {address} panics");
         match behaviour.and_then(|behaviour| behaviour.failures.get(&call)) {
             Some(error) => Err(error.clone()),
             None => Ok(()),
@@ -136,10 +127,7 @@ impl Driver for FakeDrivers {
     ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
         Box::pin(async move {
             self.call(Call::Create, address).await?;
-            Ok(Outputs::from([(
-                "created".to_owned(),
-                serde_json::Value::Bool(true),
-            )]))
+            Ok(Outputs::from([("created".to_owned(), serde_json::Value::Bool(true))]))
         })
     }
 
@@ -153,10 +141,7 @@ impl Driver for FakeDrivers {
     ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
         Box::pin(async move {
             self.call(Call::Update, address).await?;
-            Ok(Outputs::from([(
-                "updated".to_owned(),
-                serde_json::Value::Bool(true),
-            )]))
+            Ok(Outputs::from([("updated".to_owned(), serde_json::Value::Bool(true))]))
         })
     }
 
@@ -190,10 +175,7 @@ pub(crate) struct MemoryBackend {
 impl MemoryBackend {
     /// A backend writing to `journal`.
     pub(crate) fn new(journal: Journal) -> Self {
-        Self {
-            journal,
-            ..Self::default()
-        }
+        Self { journal, ..Self::default() }
     }
 }
 
@@ -211,10 +193,7 @@ impl StateBackend for MemoryBackend {
     }
 
     fn record(&mut self, _: &State, update: &StateUpdate) -> Result<(), StateError> {
-        if self
-            .fail_from
-            .is_some_and(|from| self.records.len() + 1 >= from)
-        {
+        if self.fail_from.is_some_and(|from| self.records.len() + 1 >= from) {
             return Err(StateError::Io {
                 action: "write state journal".into(),
                 source: std::io::Error::other("disk full"),
@@ -259,24 +238,14 @@ pub(crate) fn change(address: &str, action: Action, dependencies: &[&str]) -> Ch
 
 /// A plan change for `address` with a recorded side depending on `before` and a desired side
 /// depending on `after`, each only when given.
-pub(crate) fn change_between(
-    address: &str,
-    action: Action,
-    before: Option<&[&str]>,
-    after: Option<&[&str]>,
-) -> Change {
+pub(crate) fn change_between(address: &str, action: Action, before: Option<&[&str]>, after: Option<&[&str]>) -> Change {
     let ids = |texts: &[&str]| texts.iter().map(|text| id(text)).collect::<Vec<_>>();
-    let spec = match serde_json::from_value(
-        serde_json::json!({ "kind": "host", "spec": { "local": true } }),
-    ) {
+    let spec = match serde_json::from_value(serde_json::json!({ "kind": "host", "spec": { "local": true } })) {
         Ok(spec) => spec,
         Err(error) => panic!("test spec: {error}"),
     };
-    let after = after.map(|dependencies| Desired {
-        spec,
-        dependencies: ids(dependencies),
-        secret_digests: BTreeMap::new(),
-    });
+    let after =
+        after.map(|dependencies| Desired { spec, dependencies: ids(dependencies), secret_digests: BTreeMap::new() });
     let before = before.map(|dependencies| ResourceState {
         attributes: BTreeMap::new(),
         secret_digests: BTreeMap::new(),
@@ -284,14 +253,7 @@ pub(crate) fn change_between(
         dependencies: ids(dependencies),
         tainted: false,
     });
-    Change {
-        address: id(address),
-        action,
-        reasons: Vec::new(),
-        attributes: Vec::new(),
-        before,
-        after,
-    }
+    Change { address: id(address), action, reasons: Vec::new(), attributes: Vec::new(), before, after }
 }
 
 /// A plan made of `changes`.
@@ -312,9 +274,7 @@ pub(crate) fn state_before(plan: &Plan) -> State {
     let mut state = State::new_lineage();
     for change in &plan.changes {
         if let Some(before) = &change.before {
-            state
-                .resources
-                .insert(change.address.clone(), before.clone());
+            state.resources.insert(change.address.clone(), before.clone());
         }
     }
     state
@@ -322,9 +282,5 @@ pub(crate) fn state_before(plan: &Plan) -> State {
 
 /// A context pointing nowhere: the fake drivers never read it.
 pub(crate) fn context() -> DriverContext {
-    DriverContext {
-        base_dir: ".".into(),
-        state_dir: ".rave".into(),
-        lineage: "test".into(),
-    }
+    DriverContext::default()
 }

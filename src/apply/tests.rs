@@ -5,9 +5,7 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use super::testing::{
-    Behaviour, Call, FakeDrivers, Journal, MemoryBackend, change, context, id, plan, state_before,
-};
+use super::testing::{Behaviour, Call, FakeDrivers, Journal, MemoryBackend, change, context, id, plan, state_before};
 use super::{ApplyOutcome, ApplyRequest, Event, NodeResult, apply};
 use crate::drivers::DriverError;
 use crate::plan::{Action, Plan};
@@ -49,10 +47,7 @@ impl Test {
     }
 
     fn failing(self, address: &str, call: Call, error: DriverError) -> Self {
-        let behaviour = Behaviour {
-            failures: [(call, error)].into(),
-            ..Behaviour::default()
-        };
+        let behaviour = Behaviour { failures: [(call, error)].into(), ..Behaviour::default() };
         self.drivers(|drivers| drivers.with(&id(address), behaviour))
     }
 
@@ -85,13 +80,7 @@ impl Test {
             events.push(event);
         }
         let journal = self.journal.lock().unwrap().clone();
-        Run {
-            outcome,
-            events,
-            journal,
-            records: self.backend.records,
-            max_running: drivers.max_running(),
-        }
+        Run { outcome, events, journal, records: self.backend.records, max_running: drivers.max_running() }
     }
 }
 
@@ -103,21 +92,10 @@ impl Run {
     fn is_succeeded(&self, address: &str) -> bool {
         matches!(self.result(address), NodeResult::Succeeded { .. })
     }
-
-    /// Where `entry` is in the journal.
-    fn position(&self, entry: &str) -> usize {
-        self.journal
-            .iter()
-            .position(|line| line == entry)
-            .unwrap_or_else(|| panic!("no `{entry}` in {:?}", self.journal))
-    }
 }
 
 fn seconds(seconds: u64) -> Behaviour {
-    Behaviour {
-        delay: Duration::from_secs(seconds),
-        ..Behaviour::default()
-    }
+    Behaviour { delay: Duration::from_secs(seconds), ..Behaviour::default() }
 }
 
 #[tokio::test(start_paused = true)]
@@ -130,11 +108,7 @@ async fn a_failure_skips_its_dependents_and_independent_branches_complete() {
         change("vm.b", Action::Create, &["host.a"]),
         change("vm.e", Action::Create, &["host.d"]),
     ]))
-    .failing(
-        "host.a",
-        Call::Create,
-        DriverError::new("ssh refused").with_detail("exit status 255"),
-    )
+    .failing("host.a", Call::Create, DriverError::new("ssh refused").with_detail("exit status 255"))
     .drivers(|drivers| drivers.with(&id("vm.e"), seconds(3)))
     .run()
     .await;
@@ -143,35 +117,16 @@ async fn a_failure_skips_its_dependents_and_independent_branches_complete() {
         matches!(run.result("host.a"), NodeResult::Failed { action: Action::Create, error } if error.summary == "ssh refused")
     );
     for skipped in ["vm.b", "service.c", "service.f"] {
-        assert_eq!(
-            run.result(skipped),
-            &NodeResult::Skipped {
-                because: id("host.a")
-            },
-            "{skipped}"
-        );
-        assert!(run.events.contains(&Event::Skipped {
-            address: id(skipped),
-            because: id("host.a")
-        }));
+        assert_eq!(run.result(skipped), &NodeResult::Skipped { because: id("host.a") }, "{skipped}");
+        assert!(run.events.contains(&Event::Skipped { address: id(skipped), because: id("host.a") }));
     }
     assert!(run.is_succeeded("host.d") && run.is_succeeded("vm.e"));
     assert!(!run.outcome.is_success());
     let counts = run.outcome.counts();
     assert_eq!((counts.added, counts.failed, counts.skipped), (2, 1, 3));
-    let recorded: Vec<_> = run
-        .outcome
-        .state
-        .resources
-        .keys()
-        .map(ToString::to_string)
-        .collect();
+    let recorded: Vec<_> = run.outcome.state.resources.keys().map(ToString::to_string).collect();
     assert_eq!(recorded, ["host.d", "vm.e"]);
-    assert!(
-        !run.journal
-            .iter()
-            .any(|line| line.contains("vm.b") || line.contains("service."))
-    );
+    assert!(!run.journal.iter().any(|line| line.contains("vm.b") || line.contains("service.")));
 }
 
 #[tokio::test(start_paused = true)]
@@ -188,15 +143,8 @@ async fn destroys_run_in_reverse_dependency_order() {
     .await;
 
     assert!(run.outcome.is_success(), "{:?}", run.outcome.results);
-    let deletes: Vec<&str> = run
-        .journal
-        .iter()
-        .filter_map(|line| line.strip_prefix("delete "))
-        .collect();
-    assert_eq!(
-        deletes,
-        ["service.s", "service.t", "vm.w", "vm.v", "host.h"]
-    );
+    let deletes: Vec<&str> = run.journal.iter().filter_map(|line| line.strip_prefix("delete ")).collect();
+    assert_eq!(deletes, ["service.s", "service.t", "vm.w", "vm.v", "host.h"]);
     assert!(run.outcome.state.resources.is_empty());
     assert_eq!(run.outcome.counts().destroyed, 5);
 }
@@ -205,11 +153,7 @@ async fn destroys_run_in_reverse_dependency_order() {
 async fn never_more_driver_calls_at_once_than_the_parallelism() {
     let mut changes = vec![change("host.root", Action::Create, &[])];
     let names: Vec<String> = (0..49).map(|index| format!("vm.v{index:02}")).collect();
-    changes.extend(
-        names
-            .iter()
-            .map(|name| change(name, Action::Create, &["host.root"])),
-    );
+    changes.extend(names.iter().map(|name| change(name, Action::Create, &["host.root"])));
     let run = Test::new(plan(changes))
         .drivers(|drivers| drivers.with_default_delay(Duration::from_secs(1)))
         .parallelism(3)
@@ -250,26 +194,16 @@ async fn a_stop_lets_the_running_step_finish_and_records_it() {
     assert_eq!(run.result("vm.c"), &NodeResult::Cancelled);
     assert_eq!(run.journal, ["create host.a", "record put host.a"]);
     assert!(run.outcome.state.resources.contains_key(&id("host.a")));
-    let interruptions = run
-        .events
-        .iter()
-        .filter(|event| **event == Event::Interrupted { running: 1 })
-        .count();
+    let interruptions = run.events.iter().filter(|event| **event == Event::Interrupted { running: 1 }).count();
     assert_eq!(interruptions, 2);
-    assert!(run.events.contains(&Event::Cancelled {
-        address: id("host.b")
-    }));
-    assert!(run.events.contains(&Event::Cancelled {
-        address: id("vm.c")
-    }));
+    assert!(run.events.contains(&Event::Cancelled { address: id("host.b") }));
+    assert!(run.events.contains(&Event::Cancelled { address: id("vm.c") }));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_stop_before_the_start_starts_nothing() {
     let (_sender, cancel) = watch::channel(true);
-    let run = Test::new(plan(vec![change("host.a", Action::Create, &[])]))
-        .run_with_cancel(cancel)
-        .await;
+    let run = Test::new(plan(vec![change("host.a", Action::Create, &[])])).run_with_cancel(cancel).await;
     assert_eq!(run.result("host.a"), &NodeResult::Cancelled);
     assert!(run.journal.is_empty());
     assert!(run.outcome.interrupted);
@@ -297,14 +231,10 @@ async fn each_node_is_recorded_before_its_dependents_start() {
         ]
     );
     for address in ["host.a", "vm.b", "service.c"] {
+        assert!(run.events.iter().any(|event| matches!(event, Event::Started { address: a, .. } if *a == id(address))));
         assert!(
-            run.events.iter().any(
-                |event| matches!(event, Event::Started { address: a, .. } if *a == id(address))
-            )
+            run.events.iter().any(|event| matches!(event, Event::Succeeded { address: a, .. } if *a == id(address)))
         );
-        assert!(run.events.iter().any(
-            |event| matches!(event, Event::Succeeded { address: a, .. } if *a == id(address))
-        ));
     }
     let recorded = &run.outcome.state.resources[&id("service.c")];
     assert_eq!(recorded.dependencies, [id("vm.b")]);
@@ -327,26 +257,13 @@ async fn a_partial_failure_records_the_resource_tainted() {
     .await;
 
     let state = &run.outcome.state.resources;
-    assert!(
-        state[&id("host.a")].tainted,
-        "a half-created resource is recorded, tainted"
-    );
+    assert!(state[&id("host.a")].tainted, "a half-created resource is recorded, tainted");
     assert!(state[&id("host.a")].attributes.contains_key("local"));
-    assert!(
-        state[&id("host.b")].tainted,
-        "a half-updated resource keeps its old record, tainted"
-    );
-    assert!(
-        !state[&id("host.c")].tainted,
-        "a clean failure changes nothing"
-    );
+    assert!(state[&id("host.b")].tainted, "a half-updated resource keeps its old record, tainted");
+    assert!(!state[&id("host.c")].tainted, "a clean failure changes nothing");
     assert!(run.journal.contains(&"record tainted host.a".to_owned()));
     assert!(run.journal.contains(&"record tainted host.b".to_owned()));
-    assert!(
-        !run.journal
-            .iter()
-            .any(|line| line.starts_with("record") && line.ends_with("host.c"))
-    );
+    assert!(!run.journal.iter().any(|line| line.starts_with("record") && line.ends_with("host.c")));
 }
 
 #[tokio::test(start_paused = true)]
@@ -375,10 +292,7 @@ async fn replacements_do_both_halves_in_the_order_their_action_names() {
             "record put vm.later",
         ]
     );
-    assert!(
-        !run.outcome.state.resources.contains_key(&id("vm.gone")),
-        "deleted, then not created again"
-    );
+    assert!(!run.outcome.state.resources.contains_key(&id("vm.gone")), "deleted, then not created again");
     let counts = run.outcome.counts();
     assert_eq!((counts.added, counts.destroyed, counts.failed), (2, 2, 1));
 }
@@ -395,42 +309,26 @@ async fn a_failed_record_stops_new_work() {
     let run = test.run().await;
 
     assert!(run.outcome.state_error.is_some());
-    assert!(
-        run.is_succeeded("host.a") && run.is_succeeded("host.b"),
-        "running steps finish"
-    );
+    assert!(run.is_succeeded("host.a") && run.is_succeeded("host.b"), "running steps finish");
     assert_eq!(run.result("vm.c"), &NodeResult::Cancelled);
     assert!(!run.outcome.interrupted);
-    assert!(
-        run.outcome.state.resources.contains_key(&id("host.a")),
-        "the state to commit still has it"
-    );
+    assert!(run.outcome.state.resources.contains_key(&id("host.a")), "the state to commit still has it");
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_cycle_in_recorded_dependencies_is_reported_not_waited_on() {
-    let run = Test::new(plan(vec![
-        change("vm.a", Action::Delete, &["vm.b"]),
-        change("vm.b", Action::Delete, &["vm.a"]),
-    ]))
-    .run()
-    .await;
-    let NodeResult::Failed { error, .. } = run.result("vm.a") else {
-        panic!("{:?}", run.result("vm.a"))
-    };
-    assert_eq!(
-        error.summary,
-        "`vm.a` was not started: its recorded dependencies form a cycle"
-    );
+    let run =
+        Test::new(plan(vec![change("vm.a", Action::Delete, &["vm.b"]), change("vm.b", Action::Delete, &["vm.a"])]))
+            .run()
+            .await;
+    let NodeResult::Failed { error, .. } = run.result("vm.a") else { panic!("{:?}", run.result("vm.a")) };
+    assert_eq!(error.summary, "`vm.a` was not started: its recorded dependencies form a cycle");
     assert!(run.journal.is_empty());
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_panicking_driver_fails_its_node_only() {
-    let panicking = Behaviour {
-        is_panicking: true,
-        ..Behaviour::default()
-    };
+    let panicking = Behaviour { is_panicking: true, ..Behaviour::default() };
     let run = Test::new(plan(vec![
         change("host.a", Action::Create, &[]),
         change("host.b", Action::Create, &[]),
@@ -439,18 +337,8 @@ async fn a_panicking_driver_fails_its_node_only() {
     .drivers(|drivers| drivers.with(&id("host.a"), panicking))
     .run()
     .await;
-    let NodeResult::Failed { error, .. } = run.result("host.a") else {
-        panic!("{:?}", run.result("host.a"))
-    };
-    assert_eq!(
-        error.summary,
-        "the driver stopped unexpectedly (a bug in rave)"
-    );
-    assert_eq!(
-        run.result("vm.c"),
-        &NodeResult::Skipped {
-            because: id("host.a")
-        }
-    );
+    let NodeResult::Failed { error, .. } = run.result("host.a") else { panic!("{:?}", run.result("host.a")) };
+    assert_eq!(error.summary, "the driver stopped unexpectedly (a bug in rave)");
+    assert_eq!(run.result("vm.c"), &NodeResult::Skipped { because: id("host.a") });
     assert!(run.is_succeeded("host.b"));
 }

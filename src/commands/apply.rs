@@ -92,7 +92,7 @@ fn plan_and_apply(
     if !plan.has_changes() {
         return Ok(ExitStatus::Success);
     }
-    let outcome = run_plan(context, project, backend, &runtime, drivers, &plan, state.clone(), parallelism);
+    let outcome = run_plan(context, backend, &runtime, drivers, &plan, state.clone(), parallelism);
     let committed = commit(backend, &state, &outcome);
     context.printer.data(&format!("\n{}\n", crate::ui::apply_summary(&outcome, context.printer.stdout_styles())))?;
     committed?;
@@ -107,7 +107,7 @@ fn plan_and_apply(
 
 /// The state a saved plan applies to, or the reason it is refused.
 fn check_saved_plan(plan: &Plan, project: &Project, recorded: Option<State>) -> anyhow::Result<State> {
-    let stale = |detail: String| {
+    let refuse = |detail: String| {
         CommandError::new(format!("the saved plan is stale: {detail}"))
             .with_hint("run `rave plan -o FILE` again and apply the new plan")
     };
@@ -121,10 +121,10 @@ fn check_saved_plan(plan: &Plan, project: &Project, recorded: Option<State>) -> 
     let lineage = plan.lineage.clone().unwrap_or_default();
     match recorded {
         Some(state) if state.serial != plan.serial => {
-            Err(stale(format!("state serial moved from {} to {} since it was made", plan.serial, state.serial)).into())
+            Err(refuse(format!("state serial moved from {} to {} since it was made", plan.serial, state.serial)).into())
         }
         Some(state) if state.lineage != lineage => {
-            Err(stale(format!("it was made for state lineage `{lineage}`, the state is lineage `{}`", state.lineage))
+            Err(refuse(format!("it was made for state lineage `{lineage}`, the state is lineage `{}`", state.lineage))
                 .into())
         }
         Some(state) => Ok(state),
@@ -134,7 +134,7 @@ fn check_saved_plan(plan: &Plan, project: &Project, recorded: Option<State>) -> 
             Ok(state)
         }
         None => {
-            Err(stale(format!("it was made against state serial {}, and there is no state now", plan.serial)).into())
+            Err(refuse(format!("it was made against state serial {}, and there is no state now", plan.serial)).into())
         }
     }
 }
@@ -142,7 +142,6 @@ fn check_saved_plan(plan: &Plan, project: &Project, recorded: Option<State>) -> 
 #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
 fn run_plan(
     context: &Context<'_>,
-    project: &Project,
     backend: &mut dyn StateBackend,
     runtime: &tokio::runtime::Runtime,
     drivers: Arc<Registry>,
@@ -150,8 +149,9 @@ fn run_plan(
     state: State,
     parallelism: u16,
 ) -> ApplyOutcome {
-    let desired = plan.changes.iter().filter_map(|change| change.after.as_ref().map(|after| (&change.address, &after.spec)));
-    let driver_context = driver_context(project, &state.lineage, desired);
+    let desired =
+        plan.changes.iter().filter_map(|change| change.after.as_ref().map(|after| (&change.address, &after.spec)));
+    let driver_context = driver_context(desired);
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     let drivers: Arc<dyn DriverSet> = drivers;
     runtime.block_on(async {
@@ -168,7 +168,8 @@ fn run_plan(
             events: sender,
             cancel,
         };
-        let (outcome, ()) = tokio::join!(crate::apply::apply(request), crate::ui::progress::show(receiver, context.printer));
+        let (outcome, ()) =
+            tokio::join!(crate::apply::apply(request), crate::ui::progress::show(receiver, context.printer));
         outcome
     })
 }

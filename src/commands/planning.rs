@@ -43,18 +43,11 @@ pub(super) fn lock_timeout(planning: &PlanningArgs) -> anyhow::Result<std::time:
     Ok(parse_duration(&planning.lock_timeout, "--lock-timeout")?)
 }
 
-/// The context drivers get for this project and lineage, knowing the hosts of `resources`.
+/// The context drivers get, knowing the hosts among `resources`.
 pub(super) fn driver_context<'a>(
-    project: &Project,
-    lineage: &str,
     resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
 ) -> Arc<DriverContext> {
-    Arc::new(DriverContext {
-        base_dir: project.base_dir.clone(),
-        state_dir: project.state_dir.clone(),
-        lineage: lineage.to_owned(),
-        hosts: DriverContext::hosts_of(resources),
-    })
+    Arc::new(DriverContext { hosts: DriverContext::hosts_of(resources) })
 }
 
 /// The state to plan against: the recorded one, or an empty one with a new lineage.
@@ -70,11 +63,7 @@ pub(super) fn make_plan(
     drivers: &Arc<Registry>,
     request: &PlanRequest,
 ) -> anyhow::Result<Plan> {
-    let context = driver_context(
-        project,
-        &state.lineage,
-        project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec)),
-    );
+    let context = driver_context(project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec)));
     let observed = if request.refresh && !state.resources.is_empty() {
         let dyn_drivers: Arc<dyn DriverSet> = drivers.clone();
         let refreshed = runtime.block_on(crate::refresh::refresh(dyn_drivers, Arc::clone(&context), state, 10));
@@ -90,10 +79,7 @@ pub(super) fn make_plan(
         BTreeMap::new()
     };
     let secret_digests = if request.options.is_destroy { BTreeMap::new() } else { secret_digests(project, state)? };
-    let rules = |kind| {
-        let driver = drivers.driver(kind);
-        ReplaceRules { forcing: driver.replace_attributes(), create_before_destroy: driver.creates_before_destroying() }
-    };
+    let rules = |kind| ReplaceRules::of(drivers.driver(kind));
     let recorded = if state.resources.is_empty() && state.serial == 0 { None } else { Some(state) };
     let input = DiffInput {
         spec: &project.spec,

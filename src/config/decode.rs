@@ -30,10 +30,7 @@ pub(crate) fn decode(root: &Node, file: &Path) -> Result<Document, Vec<Diagnosti
         Some(document) if errors.is_empty() => Ok(document),
         _ => {
             errors.sort_by_key(|error| error.place.as_ref().map(|place| place.position));
-            Err(errors
-                .into_iter()
-                .filter_map(|error| error.into_diagnostic(file))
-                .collect())
+            Err(errors.into_iter().filter_map(|error| error.into_diagnostic(file)).collect())
         }
     }
 }
@@ -45,20 +42,13 @@ fn decode_all(root: &Node, errors: &mut Vec<DecodeError>) -> Option<Document> {
                 expected: "a mapping of fields at the top of the file".to_owned(),
                 found: root.describe().to_owned(),
             })
-            .or_at(|| Place {
-                node: identity(root),
-                position: root.position,
-                path: String::new(),
-            }),
+            .or_at(|| Place { node: identity(root), position: root.position, path: String::new() }),
         );
         return None;
     }
     // The top level without its resource sections, which are decoded entry by entry below.
-    let sections: HashSet<usize> = ResourceKind::ALL
-        .iter()
-        .filter_map(|kind| root.get(kind.section()))
-        .map(identity)
-        .collect();
+    let sections: HashSet<usize> =
+        ResourceKind::ALL.iter().filter_map(|kind| root.get(kind.section())).map(identity).collect();
     let head: Option<Document> = decode_value(root, &FieldPath::Root, sections, errors);
     let caches = section(root, ResourceKind::Cache, errors);
     let builders = section(root, ResourceKind::Builder, errors);
@@ -67,16 +57,7 @@ fn decode_all(root: &Node, errors: &mut Vec<DecodeError>) -> Option<Document> {
     let vms = section(root, ResourceKind::Vm, errors);
     let containers = section(root, ResourceKind::Container, errors);
     let services = section(root, ResourceKind::Service, errors);
-    head.map(|head| Document {
-        caches,
-        builders,
-        builds,
-        hosts,
-        vms,
-        containers,
-        services,
-        ..head
-    })
+    head.map(|head| Document { caches, builders, builds, hosts, vms, containers, services, ..head })
 }
 
 /// The resources of one section, each decoded on its own so that errors in one do not hide
@@ -116,15 +97,8 @@ fn section<T: DeserializeOwned>(root: &Node, kind: ResourceKind, errors: &mut Ve
                 }
             }
             Err(error) => errors.push(
-                DecodeError::new(DecodeErrorKind::Custom(format!(
-                    "invalid name `{}`: {error}",
-                    key.text
-                )))
-                .or_at(|| Place {
-                    node: identity(key),
-                    position: key.position,
-                    path: name.to_owned(),
-                }),
+                DecodeError::new(DecodeErrorKind::Custom(format!("invalid name `{}`: {error}", key.text)))
+                    .or_at(|| Place { node: identity(key), position: key.position, path: name.to_owned() }),
             ),
         }
     }
@@ -258,10 +232,9 @@ foo: 1
 
     #[test]
     fn a_valid_file_decodes() {
-        let document = decode_yaml(
-            "version: 1\nproject: lab\nhosts:\n  a: {local: true}\nvms:\n  v: {host: a, memory: 2GiB}\n",
-        )
-        .unwrap();
+        let document =
+            decode_yaml("version: 1\nproject: lab\nhosts:\n  a: {local: true}\nvms:\n  v: {host: a, memory: 2GiB}\n")
+                .unwrap();
         assert_eq!(document.version, 1);
         assert_eq!(document.project.as_str(), "lab");
         assert_eq!(document.vms.len(), 1);
@@ -304,7 +277,8 @@ foo: 1
 
     #[test]
     fn many_errors_in_one_resource_are_bounded() {
-        let mut text = String::from("version: 1\nproject: a\nservices:\n  s:\n    type: t\n    runs_on: host.a\n    secrets:\n");
+        let mut text =
+            String::from("version: 1\nproject: a\nservices:\n  s:\n    type: t\n    runs_on: host.a\n    secrets:\n");
         for index in 0..100 {
             text.push_str(&format!("      s{index}: plain{index}\n"));
         }

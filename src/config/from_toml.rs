@@ -72,10 +72,7 @@ impl TomlErrorKind {
 
 /// Parses the TOML text of `source` into a tree.
 pub(crate) fn parse(source: &SourceFile) -> Result<Node, TomlError> {
-    let error_at = |offset: usize, kind| TomlError {
-        position: source.position(offset),
-        kind,
-    };
+    let error_at = |offset: usize, kind| TomlError { position: source.position(offset), kind };
     let table = DeTable::parse(&source.text).map_err(|error| {
         let offset = error.span().map_or(0, |span| span.start);
         let message = error.message().trim_end().replace('\n', "; ");
@@ -95,10 +92,7 @@ struct Converter<'a> {
 
 impl Converter<'_> {
     fn error(&self, offset: usize, kind: TomlErrorKind) -> TomlError {
-        TomlError {
-            position: self.source.position(offset),
-            kind,
-        }
+        TomlError { position: self.source.position(offset), kind }
     }
 
     fn table(&self, table: &DeTable<'_>, position: Position, depth: usize) -> Result<Node, TomlError> {
@@ -108,17 +102,11 @@ impl Converter<'_> {
         let entries = entries
             .into_iter()
             .map(|(key, value)| {
-                let key = Key {
-                    text: key.get_ref().to_string(),
-                    position: self.source.position(key.span().start),
-                };
+                let key = Key { text: key.get_ref().to_string(), position: self.source.position(key.span().start) };
                 Ok((key, self.value(value, depth + 1)?))
             })
             .collect::<Result<_, _>>()?;
-        Ok(Node {
-            value: NodeValue::Mapping(entries),
-            position,
-        })
+        Ok(Node { value: NodeValue::Mapping(entries), position })
     }
 
     fn value(&self, value: &Spanned<DeValue<'_>>, depth: usize) -> Result<Node, TomlError> {
@@ -129,23 +117,20 @@ impl Converter<'_> {
         }
         let value = match value.get_ref() {
             DeValue::String(text) => NodeValue::String(text.to_string()),
-            DeValue::Integer(integer) => i64::from_str_radix(integer.as_str(), integer.radix())
-                .map(NodeValue::Integer)
-                .map_err(|_| {
+            DeValue::Integer(integer) => {
+                i64::from_str_radix(integer.as_str(), integer.radix()).map(NodeValue::Integer).map_err(|_| {
                     let text = integer.to_string();
                     self.error(offset, TomlErrorKind::IntegerTooLarge { text })
-                })?,
+                })?
+            }
             // `toml` has already checked the syntax, and Rust reads every TOML float (`inf`,
             // `nan`, exponents); the fallback is never taken.
             DeValue::Float(float) => NodeValue::Float(float.as_str().parse().unwrap_or(f64::NAN)),
             DeValue::Boolean(flag) => NodeValue::Bool(*flag),
             DeValue::Datetime(_) => return Err(self.error(offset, TomlErrorKind::Datetime)),
-            DeValue::Array(items) => NodeValue::Sequence(
-                items
-                    .iter()
-                    .map(|item| self.value(item, depth + 1))
-                    .collect::<Result<_, _>>()?,
-            ),
+            DeValue::Array(items) => {
+                NodeValue::Sequence(items.iter().map(|item| self.value(item, depth + 1)).collect::<Result<_, _>>()?)
+            }
             DeValue::Table(table) => return self.table(table, position, depth),
         };
         Ok(Node { value, position })
@@ -166,8 +151,8 @@ mod tests {
 
     #[test]
     fn tables_keep_file_order_and_positions() {
-        let root = parse_text("version = 1\nproject = \"lab\"\n\n[vms.gitlab]\nhost = \"shoshin\"\nvcpus = 0x10\n")
-            .unwrap();
+        let root =
+            parse_text("version = 1\nproject = \"lab\"\n\n[vms.gitlab]\nhost = \"shoshin\"\nvcpus = 0x10\n").unwrap();
         let NodeValue::Mapping(entries) = &root.value else { panic!() };
         let keys: Vec<&str> = entries.iter().map(|(key, _)| key.text.as_str()).collect();
         assert_eq!(keys, ["version", "project", "vms"]);

@@ -92,10 +92,7 @@ impl fmt::Display for YamlErrorKind {
             Self::Empty => write!(f, "the file is empty"),
             Self::MultipleDocuments => write!(f, "the file holds more than one YAML document"),
             Self::TooDeep => write!(f, "values are nested more than {MAX_DEPTH} levels deep"),
-            Self::AliasBudget => write!(
-                f,
-                "alias expansion would copy more than {MAX_ALIAS_VALUES} values"
-            ),
+            Self::AliasBudget => write!(f, "alias expansion would copy more than {MAX_ALIAS_VALUES} values"),
             Self::TooManyValues { limit } => write!(f, "the file holds more than {limit} values"),
             Self::DuplicateKey { key, first_line } => {
                 write!(f, "duplicate key `{key}`, first written on line {first_line}")
@@ -141,22 +138,14 @@ pub(crate) fn parse(text: &str) -> Result<Node, YamlError> {
 
 /// [`parse`] with another cap on the number of values, so tests need not build millions.
 fn parse_with_limit(text: &str, max_values: usize) -> Result<Node, YamlError> {
-    let mut builder = Builder {
-        max_values,
-        ..Builder::default()
-    };
+    let mut builder = Builder { max_values, ..Builder::default() };
     let mut parser = Parser::new_from_str(text);
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(scan_error)?;
         let position = position(span.start);
-        builder
-            .event(event, position)
-            .map_err(|kind| YamlError { position, kind })?;
+        builder.event(event, position).map_err(|kind| YamlError { position, kind })?;
     }
-    builder.root.ok_or(YamlError {
-        position: Position { line: 1, column: 1 },
-        kind: YamlErrorKind::Empty,
-    })
+    builder.root.ok_or(YamlError { position: Position { line: 1, column: 1 }, kind: YamlErrorKind::Empty })
 }
 
 /// A saphyr marker (1-based line, 0-based column) as a position (both 1-based).
@@ -172,14 +161,9 @@ fn scan_error(error: ScanError) -> YamlError {
         // saphyr's own flow-nesting limit, reached while scanning ahead of ours.
         YamlErrorKind::TooDeep
     } else {
-        YamlErrorKind::Syntax {
-            message: error.info().to_owned(),
-        }
+        YamlErrorKind::Syntax { message: error.info().to_owned() }
     };
-    YamlError {
-        position: position(*error.marker()),
-        kind,
-    }
+    YamlError { position: position(*error.marker()), kind }
 }
 
 /// A finished value with what aliases need to know to copy it within bounds.
@@ -249,15 +233,9 @@ impl Builder {
                     if let Some(tag) = &tag {
                         check_key_tag(tag)?;
                     }
-                    let key = Key {
-                        text: text.into_owned(),
-                        position,
-                    };
+                    let key = Key { text: text.into_owned(), position };
                     if anchor != 0 {
-                        let node = Node {
-                            value: NodeValue::String(key.text.clone()),
-                            position,
-                        };
+                        let node = Node { value: NodeValue::String(key.text.clone()), position };
                         self.remember(anchor, node, 1, 0)?;
                     }
                     return self.set_key(PendingKey { key, is_merge });
@@ -270,12 +248,8 @@ impl Builder {
                 self.open(position, anchor, tag.as_deref(), Contents::Sequence(Vec::new()))
             }
             Event::MappingStart(anchor, tag) => {
-                let contents = Contents::Mapping {
-                    entries: Vec::new(),
-                    lines: HashMap::new(),
-                    pending: None,
-                    merges: Vec::new(),
-                };
+                let contents =
+                    Contents::Mapping { entries: Vec::new(), lines: HashMap::new(), pending: None, merges: Vec::new() };
                 self.open(position, anchor, tag.as_deref(), contents)
             }
             Event::SequenceEnd | Event::MappingEnd => self.close(),
@@ -285,23 +259,13 @@ impl Builder {
     }
 
     fn expects_key(&self) -> bool {
-        matches!(
-            self.stack.last(),
-            Some(Frame { contents: Contents::Mapping { pending: None, .. }, .. })
-        )
+        matches!(self.stack.last(), Some(Frame { contents: Contents::Mapping { pending: None, .. }, .. }))
     }
 
     fn set_key(&mut self, key: PendingKey) -> Result<(), YamlErrorKind> {
-        if let Some(Frame {
-            contents: Contents::Mapping { lines, pending, .. },
-            ..
-        }) = self.stack.last_mut()
-        {
+        if let Some(Frame { contents: Contents::Mapping { lines, pending, .. }, .. }) = self.stack.last_mut() {
             if let Some(first_line) = lines.get(&key.key.text) {
-                return Err(YamlErrorKind::DuplicateKey {
-                    key: key.key.text,
-                    first_line: *first_line,
-                });
+                return Err(YamlErrorKind::DuplicateKey { key: key.key.text, first_line: *first_line });
             }
             lines.insert(key.key.text.clone(), key.key.position.line);
             *pending = Some(key);
@@ -330,13 +294,7 @@ impl Builder {
             return Err(YamlErrorKind::TooDeep);
         }
         self.count_values(1)?;
-        self.stack.push(Frame {
-            position,
-            anchor,
-            count: 1,
-            height: 1,
-            contents,
-        });
+        self.stack.push(Frame { position, anchor, count: 1, height: 1, contents });
         Ok(())
     }
 
@@ -346,20 +304,12 @@ impl Builder {
         };
         let value = match frame.contents {
             Contents::Sequence(items) => NodeValue::Sequence(items),
-            Contents::Mapping {
-                mut entries,
-                mut lines,
-                merges,
-                ..
-            } => {
+            Contents::Mapping { mut entries, mut lines, merges, .. } => {
                 merge(&mut entries, &mut lines, merges)?;
                 NodeValue::Mapping(entries)
             }
         };
-        let node = Node {
-            value,
-            position: frame.position,
-        };
+        let node = Node { value, position: frame.position };
         self.finish(node, frame.count, frame.height, frame.anchor)
     }
 
@@ -371,14 +321,8 @@ impl Builder {
         if self.expects_key() {
             return match &built.node.value {
                 NodeValue::String(text) => {
-                    let key = Key {
-                        text: text.clone(),
-                        position,
-                    };
-                    self.set_key(PendingKey {
-                        key,
-                        is_merge: false,
-                    })
+                    let key = Key { text: text.clone(), position };
+                    self.set_key(PendingKey { key, is_merge: false })
                 }
                 _ => Err(YamlErrorKind::NonScalarKey),
             };
@@ -398,9 +342,7 @@ impl Builder {
     fn count_values(&mut self, count: usize) -> Result<(), YamlErrorKind> {
         self.values = self.values.saturating_add(count);
         if self.values > self.max_values {
-            return Err(YamlErrorKind::TooManyValues {
-                limit: self.max_values,
-            });
+            return Err(YamlErrorKind::TooManyValues { limit: self.max_values });
         }
         Ok(())
     }
@@ -433,12 +375,7 @@ impl Builder {
         parent.height = parent.height.max(height + 1);
         match &mut parent.contents {
             Contents::Sequence(items) => items.push(node),
-            Contents::Mapping {
-                entries,
-                pending,
-                merges,
-                ..
-            } => match pending.take() {
+            Contents::Mapping { entries, pending, merges, .. } => match pending.take() {
                 Some(PendingKey { is_merge: true, .. }) => merges.push(node),
                 Some(PendingKey { key, .. }) => entries.push((key, node)),
                 // A value always follows its key in the event stream.
@@ -508,24 +445,16 @@ fn tag_text(tag: &Tag) -> String {
 fn check_key_tag(tag: &Tag) -> Result<(), YamlErrorKind> {
     match core_tag(tag) {
         Some("str") => Ok(()),
-        Some(_) => Err(YamlErrorKind::TagMismatch {
-            tag: tag_text(tag),
-        }),
-        None => Err(YamlErrorKind::UnsupportedTag {
-            tag: tag_text(tag),
-        }),
+        Some(_) => Err(YamlErrorKind::TagMismatch { tag: tag_text(tag) }),
+        None => Err(YamlErrorKind::UnsupportedTag { tag: tag_text(tag) }),
     }
 }
 
 fn check_collection_tag(tag: &Tag, expected: &str) -> Result<(), YamlErrorKind> {
     match core_tag(tag) {
         Some(name) if name == expected => Ok(()),
-        Some(_) => Err(YamlErrorKind::TagMismatch {
-            tag: tag_text(tag),
-        }),
-        None => Err(YamlErrorKind::UnsupportedTag {
-            tag: tag_text(tag),
-        }),
+        Some(_) => Err(YamlErrorKind::TagMismatch { tag: tag_text(tag) }),
+        None => Err(YamlErrorKind::UnsupportedTag { tag: tag_text(tag) }),
     }
 }
 
@@ -533,20 +462,12 @@ fn check_collection_tag(tag: &Tag, expected: &str) -> Result<(), YamlErrorKind> 
 /// core tag asks for one type explicitly.
 fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<NodeValue, YamlErrorKind> {
     let Some(tag) = tag else {
-        return if style == ScalarStyle::Plain {
-            resolve_plain(text)
-        } else {
-            Ok(NodeValue::String(text.to_owned()))
-        };
+        return if style == ScalarStyle::Plain { resolve_plain(text) } else { Ok(NodeValue::String(text.to_owned())) };
     };
-    let mismatch = || YamlErrorKind::TagMismatch {
-        tag: tag_text(tag),
-    };
+    let mismatch = || YamlErrorKind::TagMismatch { tag: tag_text(tag) };
     let resolved = match core_tag(tag) {
         None => {
-            return Err(YamlErrorKind::UnsupportedTag {
-                tag: tag_text(tag),
-            });
+            return Err(YamlErrorKind::UnsupportedTag { tag: tag_text(tag) });
         }
         Some("str") => return Ok(NodeValue::String(text.to_owned())),
         Some(_) => resolve_plain(text)?,
@@ -573,9 +494,7 @@ fn resolve_plain(text: &str) -> Result<NodeValue, YamlErrorKind> {
             if let Some(integer) = integer(text) {
                 return integer
                     .map(NodeValue::Integer)
-                    .ok_or_else(|| YamlErrorKind::IntegerTooLarge {
-                        text: text.to_owned(),
-                    });
+                    .ok_or_else(|| YamlErrorKind::IntegerTooLarge { text: text.to_owned() });
             }
             match float(text) {
                 Some(value) => NodeValue::Float(value),
@@ -703,10 +622,7 @@ mod tests {
         assert_eq!(root.get("b").unwrap().value, NodeValue::Integer(7));
         assert_eq!(root.get("c").unwrap().value, NodeValue::Float(3.0));
         assert_eq!(root.get("e").unwrap().value, NodeValue::String("5".into()));
-        assert_eq!(
-            parse_ok("a: !<tag:yaml.org,2002:str> 5").get("a").unwrap().value,
-            NodeValue::String("5".into())
-        );
+        assert_eq!(parse_ok("a: !<tag:yaml.org,2002:str> 5").get("a").unwrap().value, NodeValue::String("5".into()));
         let error = fail("a: !secret x\n");
         assert_eq!(error.position, at(1, 4));
         assert_eq!(error.kind.to_string(), "unsupported tag `!secret`");

@@ -52,15 +52,9 @@ impl Format {
         } else if extension.eq_ignore_ascii_case("toml") {
             Ok(Self::Toml)
         } else {
-            let location = Location {
-                file: path.to_path_buf(),
-                position: None,
-            };
-            Err(Diagnostic::error(
-                location,
-                format!("cannot tell the format of `{}`", path.display()),
-            )
-            .with_hint("name the file with `.yaml`, `.yml` (YAML) or `.toml` (TOML)"))
+            let location = Location { file: path.to_path_buf(), position: None };
+            Err(Diagnostic::error(location, format!("cannot tell the format of `{}`", path.display()))
+                .with_hint("name the file with `.yaml`, `.yml` (YAML) or `.toml` (TOML)"))
         }
     }
 }
@@ -95,11 +89,7 @@ pub(crate) fn load_source(source: SourceFile, format: Format) -> Result<LoadedFi
             .map_err(|failure| error(failure.position, failure.kind.to_string(), failure.kind.hint()))?,
     };
     let document = decode::decode(&tree, &source.path)?;
-    Ok(LoadedFile {
-        source,
-        tree,
-        document,
-    })
+    Ok(LoadedFile { source, tree, document })
 }
 
 #[cfg(test)]
@@ -135,7 +125,8 @@ mod tests {
 
     #[test]
     fn an_alias_bomb_is_refused_in_milliseconds() {
-        let mut text = String::from("version: 1\nproject: bomb\nlol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
+        let mut text =
+            String::from("version: 1\nproject: bomb\nlol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
         for level in 1..=9 {
             let items = vec![format!("*l{}", level - 1); 9].join(", ");
             text.push_str(&format!("lol{level}: &l{level} [{items}]\n"));
@@ -205,8 +196,13 @@ mod tests {
 
     #[test]
     fn datetimes_and_tags_are_refused_with_a_reason() {
-        assert!(failure("rave.toml", "version = 1\nproject = 2024-01-01\n").starts_with("error: dates and times are not used in rave files\n ——▶ rave.toml:2:11\n"));
-        assert!(failure("rave.yaml", "version: 1\nproject: !vault x\n").starts_with("error: unsupported tag `!vault`\n"));
+        assert!(
+            failure("rave.toml", "version = 1\nproject = 2024-01-01\n")
+                .starts_with("error: dates and times are not used in rave files\n ——▶ rave.toml:2:11\n")
+        );
+        assert!(
+            failure("rave.yaml", "version: 1\nproject: !vault x\n").starts_with("error: unsupported tag `!vault`\n")
+        );
     }
 
     #[test]
@@ -220,10 +216,54 @@ mod tests {
 
     /// Pieces of YAML and TOML syntax, so generated text gets past the first byte of the parsers.
     const PIECES: &[&str] = &[
-        "version: 1\n", "project: a\n", "version = 1\n", "project = \"a\"\n", "hosts", "vms", "services",
-        "h", "host", "local", "true", "ssh", "runs_on", "vm.h", "needs", "health", "capacity", "memory", "8GiB",
-        "0x1f", "~", "1.5", ":", " ", "  ", "\n", "- ", "[", "]", "{", "}", ",", "=", ".", "\"", "'", "&a",
-        "*a", "!!str", "!x", "<<", "#", "---", "1979-05-27", "[[a]]", "\t", "é", "\u{feff}",
+        "version: 1\n",
+        "project: a\n",
+        "version = 1\n",
+        "project = \"a\"\n",
+        "hosts",
+        "vms",
+        "services",
+        "h",
+        "host",
+        "local",
+        "true",
+        "ssh",
+        "runs_on",
+        "vm.h",
+        "needs",
+        "health",
+        "capacity",
+        "memory",
+        "8GiB",
+        "0x1f",
+        "~",
+        "1.5",
+        ":",
+        " ",
+        "  ",
+        "\n",
+        "- ",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "=",
+        ".",
+        "\"",
+        "'",
+        "&a",
+        "*a",
+        "!!str",
+        "!x",
+        "<<",
+        "#",
+        "---",
+        "1979-05-27",
+        "[[a]]",
+        "\t",
+        "é",
+        "\u{feff}",
     ];
 
     fn pieces() -> impl proptest::strategy::Strategy<Value = String> {

@@ -57,16 +57,12 @@ pub(crate) struct Context {
 
 impl Context {
     fn is_masked(&self, key: &Key, value: &Node) -> bool {
-        !self.masked.is_empty()
-            && (self.masked.contains(&identity(key)) || self.masked.contains(&identity(value)))
+        !self.masked.is_empty() && (self.masked.contains(&identity(key)) || self.masked.contains(&identity(value)))
     }
 
     fn report_unknown(&self, key: &Key, value: &Node, path: &FieldPath<'_>, fields: &'static [&'static str]) {
         if self.unknown_seen.borrow_mut().insert(identity(key)) {
-            let error = DecodeError::new(DecodeErrorKind::UnknownField {
-                field: key.text.clone(),
-                expected: fields,
-            });
+            let error = DecodeError::new(DecodeErrorKind::UnknownField { field: key.text.clone(), expected: fields });
             self.unknown.borrow_mut().push(error.or_at(|| Place {
                 node: identity(value),
                 position: key.position,
@@ -96,11 +92,7 @@ impl<'a> NodeDeserializer<'a> {
     }
 
     fn place(&self) -> Place {
-        Place {
-            node: identity(self.node),
-            position: self.node.position,
-            path: self.path.to_string(),
-        }
+        Place { node: identity(self.node), position: self.node.position, path: self.path.to_string() }
     }
 
     /// Places an error from a visitor of this node at this node.
@@ -117,21 +109,11 @@ impl<'a> NodeDeserializer<'a> {
     }
 
     fn map_access(&self, entries: &'a [(Key, Node)], fields: Option<&'static [&'static str]>) -> MapAccess<'a> {
-        MapAccess {
-            entries: entries.iter(),
-            fields,
-            pending: None,
-            path: self.path,
-            context: self.context,
-        }
+        MapAccess { entries: entries.iter(), fields, pending: None, path: self.path, context: self.context }
     }
 
     fn seq_access(&self, items: &'a [Node]) -> SeqAccess<'a> {
-        SeqAccess {
-            items: items.iter().enumerate(),
-            path: self.path,
-            context: self.context,
-        }
+        SeqAccess { items: items.iter().enumerate(), path: self.path, context: self.context }
     }
 
     /// Turns "missing field" for a field left out after its own error into a suppressed error.
@@ -371,16 +353,9 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_> {
                 continue;
             }
             self.pending = Some(entry);
-            return seed
-                .deserialize(KeyDeserializer { key })
-                .map(Some)
-                .map_err(|error| {
-                    error.or_at(|| Place {
-                        node: identity(key),
-                        position: key.position,
-                        path: self.path.to_string(),
-                    })
-                });
+            return seed.deserialize(KeyDeserializer { key }).map(Some).map_err(|error| {
+                error.or_at(|| Place { node: identity(key), position: key.position, path: self.path.to_string() })
+            });
         }
         Ok(None)
     }
@@ -392,8 +367,7 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_> {
         let path = FieldPath::Key(self.path, &key.text);
         let deserializer = NodeDeserializer::new(value, &path, self.context);
         // A type may refuse a value after reading it (a bad name); the value is still the place.
-        seed.deserialize(deserializer)
-            .map_err(|error| error.or_at(|| deserializer.place()))
+        seed.deserialize(deserializer).map_err(|error| error.or_at(|| deserializer.place()))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -418,10 +392,7 @@ impl<'de> de::SeqAccess<'de> for SeqAccess<'_> {
             }
             let path = FieldPath::Index(self.path, index);
             let deserializer = NodeDeserializer::new(item, &path, self.context);
-            return seed
-                .deserialize(deserializer)
-                .map(Some)
-                .map_err(|error| error.or_at(|| deserializer.place()));
+            return seed.deserialize(deserializer).map(Some).map_err(|error| error.or_at(|| deserializer.place()));
         }
         Ok(None)
     }

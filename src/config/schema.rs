@@ -38,7 +38,19 @@ mod tests {
     fn the_schema_names_every_section_and_refuses_unknown_fields() {
         let schema: serde_json::Value = serde_json::from_str(&document_schema()).unwrap();
         let properties = schema["properties"].as_object().unwrap();
-        for section in ["version", "project", "state", "nix", "caches", "builders", "builds", "hosts", "vms", "containers", "services"] {
+        for section in [
+            "version",
+            "project",
+            "state",
+            "nix",
+            "caches",
+            "builders",
+            "builds",
+            "hosts",
+            "vms",
+            "containers",
+            "services",
+        ] {
             assert!(properties.contains_key(section), "{section}");
         }
         assert_eq!(schema["additionalProperties"], serde_json::Value::Bool(false));

@@ -43,11 +43,9 @@ impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Io(error) => write!(f, "cannot read the file: {error}"),
-            Self::TooLarge => write!(
-                f,
-                "the file is larger than {} MiB, the most rave reads",
-                MAX_FILE_BYTES / 1024 / 1024
-            ),
+            Self::TooLarge => {
+                write!(f, "the file is larger than {} MiB, the most rave reads", MAX_FILE_BYTES / 1024 / 1024)
+            }
             Self::NotUtf8 { .. } => write!(f, "the file is not UTF-8 text"),
         }
     }
@@ -58,10 +56,7 @@ impl ReadError {
     pub(crate) fn into_diagnostic(self, path: &Path) -> Diagnostic {
         let location = match &self {
             Self::NotUtf8 { position } => Location::at(path, *position),
-            Self::Io(_) | Self::TooLarge => Location {
-                file: path.to_path_buf(),
-                position: None,
-            },
+            Self::Io(_) | Self::TooLarge => Location { file: path.to_path_buf(), position: None },
         };
         let hint = match &self {
             Self::Io(_) => None,
@@ -81,11 +76,7 @@ impl SourceFile {
     pub(crate) fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
         let text = text.into();
         let line_starts = line_starts(&text);
-        Self {
-            path: path.into(),
-            text,
-            line_starts,
-        }
+        Self { path: path.into(), text, line_starts }
     }
 
     /// Reads the file at `path`, refusing it when too large or not UTF-8.
@@ -94,9 +85,7 @@ impl SourceFile {
         // One byte past the limit tells "too large" apart from "exactly at the limit" without
         // reading the rest of a huge file.
         let mut bytes = Vec::new();
-        file.take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(ReadError::Io)?;
+        file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
         Self::from_bytes(path, bytes)
     }
 
@@ -112,9 +101,7 @@ impl SourceFile {
                 let bytes = error.into_bytes();
                 // The prefix before the bad byte is valid, so this cannot fail; it is checked anyway.
                 let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
-                Err(ReadError::NotUtf8 {
-                    position: position_in(prefix, &line_starts(prefix), valid),
-                })
+                Err(ReadError::NotUtf8 { position: position_in(prefix, &line_starts(prefix), valid) })
             }
         }
     }
@@ -129,11 +116,7 @@ impl SourceFile {
     pub(crate) fn line(&self, n: u32) -> Option<&str> {
         let index = usize::try_from(n).ok()?.checked_sub(1)?;
         let start = *self.line_starts.get(index)?;
-        let end = self
-            .line_starts
-            .get(index + 1)
-            .copied()
-            .unwrap_or(self.text.len());
+        let end = self.line_starts.get(index + 1).copied().unwrap_or(self.text.len());
         let line = &self.text[start..end];
         let line = line.strip_suffix('\n').unwrap_or(line);
         Some(line.strip_suffix('\r').unwrap_or(line))
@@ -142,9 +125,7 @@ impl SourceFile {
 
 /// Byte offsets where lines start: 0, then after every `\n`.
 fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0)
-        .chain(text.match_indices('\n').map(|(index, _)| index + 1))
-        .collect()
+    std::iter::once(0).chain(text.match_indices('\n').map(|(index, _)| index + 1)).collect()
 }
 
 /// The position of `byte_offset` in `text`, whose lines start at `line_starts`.
@@ -153,15 +134,10 @@ fn position_in(text: &str, line_starts: &[usize], byte_offset: usize) -> Positio
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
-    let index = line_starts
-        .partition_point(|start| *start <= offset)
-        .saturating_sub(1);
+    let index = line_starts.partition_point(|start| *start <= offset).saturating_sub(1);
     let start = line_starts.get(index).copied().unwrap_or(0);
     let column = text[start..offset].chars().count() + 1;
-    Position {
-        line: u32::try_from(index + 1).unwrap_or(u32::MAX),
-        column: u32::try_from(column).unwrap_or(u32::MAX),
-    }
+    Position { line: u32::try_from(index + 1).unwrap_or(u32::MAX), column: u32::try_from(column).unwrap_or(u32::MAX) }
 }
 
 #[cfg(test)]
@@ -199,8 +175,7 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_placed_at_the_first_bad_byte() {
-        let error = SourceFile::from_bytes(Path::new("rave.yaml"), b"a: 1\nbb: \xff\xfe\n".to_vec())
-            .unwrap_err();
+        let error = SourceFile::from_bytes(Path::new("rave.yaml"), b"a: 1\nbb: \xff\xfe\n".to_vec()).unwrap_err();
         assert!(matches!(error, ReadError::NotUtf8 { position } if position == at(2, 5)));
         let diagnostic = error.into_diagnostic(Path::new("rave.yaml"));
         assert_eq!(diagnostic.location.to_string(), "rave.yaml:2:5");
@@ -218,10 +193,7 @@ mod tests {
         let error = SourceFile::read(&path).unwrap_err();
         assert!(matches!(error, ReadError::TooLarge));
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
-        assert_eq!(
-            error.to_string(),
-            "the file is larger than 16 MiB, the most rave reads"
-        );
+        assert_eq!(error.to_string(), "the file is larger than 16 MiB, the most rave reads");
     }
 
     #[test]
@@ -229,10 +201,7 @@ mod tests {
         let bytes = vec![b'#'; usize::try_from(MAX_FILE_BYTES).unwrap()];
         assert!(SourceFile::from_bytes(Path::new("rave.yaml"), bytes).is_ok());
         let bytes = vec![b'#'; usize::try_from(MAX_FILE_BYTES).unwrap() + 1];
-        assert!(matches!(
-            SourceFile::from_bytes(Path::new("rave.yaml"), bytes),
-            Err(ReadError::TooLarge)
-        ));
+        assert!(matches!(SourceFile::from_bytes(Path::new("rave.yaml"), bytes), Err(ReadError::TooLarge)));
     }
 
     #[test]

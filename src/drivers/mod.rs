@@ -20,7 +20,6 @@ mod unsupported;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
-use std::path::PathBuf;
 use std::pin::Pin;
 
 pub(crate) use registry::Registry;
@@ -39,12 +38,6 @@ pub(crate) type Outputs = BTreeMap<String, serde_json::Value>;
 /// What every driver call gets besides the resource itself.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct DriverContext {
-    /// The directory of the desired-state file: relative paths (secrets, flakes) start here.
-    pub(crate) base_dir: PathBuf,
-    /// Where rave keeps generated files (`.rave/` beside the file).
-    pub(crate) state_dir: PathBuf,
-    /// The state lineage, salt for secret digests.
-    pub(crate) lineage: String,
     /// Every host the plan declares, by address: how a driver reaches the host that something
     /// (a service, later a VM or container) is placed on. Fill it with [`DriverContext::hosts_of`].
     pub(crate) hosts: BTreeMap<ResourceId, HostSpec>,
@@ -95,7 +88,9 @@ impl DriverError {
         Self::new(format!("`{address}` was handed a `{}` spec: this is a bug in rave", spec.kind()))
     }
 
-    /// Marks the resource as possibly half done.
+    /// Marks the resource as possibly half done. No driver leaves work half done yet; the engine
+    /// already records such a resource as tainted.
+    #[cfg(test)]
     #[must_use]
     pub(crate) fn partial(mut self) -> Self {
         self.is_partial = true;

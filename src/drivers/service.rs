@@ -112,7 +112,7 @@ mod tests {
                 (address.parse().unwrap(), ResourceSpec::Host(serde_json::from_value(spec).unwrap()))
             })
             .collect();
-        DriverContext { hosts: DriverContext::hosts_of(specs.iter().map(|(a, s)| (a, s))), ..DriverContext::default() }
+        DriverContext { hosts: DriverContext::hosts_of(specs.iter().map(|(a, s)| (a, s))) }
     }
 
     fn desired(spec: serde_json::Value) -> Desired {

@@ -9,7 +9,7 @@ mod dot;
 
 use std::collections::HashMap;
 
-use petgraph::graph::{DiGraph, NodeIndex};
+use petgraph::graph::DiGraph;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{ResourceId, Spec};
@@ -19,8 +19,6 @@ use crate::model::{ResourceId, Spec};
 pub(crate) struct ResourceGraph {
     /// Edges point from a resource to each of its dependencies.
     graph: DiGraph<ResourceId, ()>,
-    /// Node of each address.
-    index: HashMap<ResourceId, NodeIndex>,
 }
 
 impl ResourceGraph {
@@ -40,7 +38,7 @@ impl ResourceGraph {
                 }
             }
         }
-        let built = Self { graph, index };
+        let built = Self { graph };
         let cycles = cycle::find_cycles(&built.graph);
         if cycles.is_empty() {
             Ok(built)
@@ -52,11 +50,6 @@ impl ResourceGraph {
     /// The graph in Graphviz DOT, dependencies pointing from dependent to dependency.
     pub(crate) fn to_dot(&self) -> String {
         dot::render(&self.graph)
-    }
-
-    /// How many resources the graph holds.
-    pub(crate) fn len(&self) -> usize {
-        self.index.len()
     }
 }
 
@@ -90,7 +83,10 @@ pub(crate) mod tests {
     #[test]
     fn a_dag_builds() {
         let graph = ResourceGraph::build(&spec_with_needs(&[("a", &[]), ("b", &["a"]), ("c", &["a", "b"])])).unwrap();
-        assert_eq!(graph.len(), 3);
+        assert_eq!(
+            graph.to_dot(),
+            "digraph rave {\n  rankdir = \"RL\";\n  node [shape = box];\n  \"host.a\";\n  \"host.b\";\n  \"host.c\";\n  \"host.b\" -> \"host.a\";\n  \"host.c\" -> \"host.a\";\n  \"host.c\" -> \"host.b\";\n}\n"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ pub(crate) struct Duration {
 
 impl Duration {
     /// A duration of `seconds` seconds.
+    #[cfg(test)]
     pub(crate) fn from_seconds(seconds: u64) -> Self {
         Self { seconds }
     }

@@ -80,20 +80,11 @@ impl<'a> Lowering<'a> {
     fn new(loaded: &'a LoadedFile) -> Self {
         let mut nodes = HashMap::new();
         for kind in ResourceKind::ALL {
-            if let Some(Node {
-                value: NodeValue::Mapping(entries),
-                ..
-            }) = loaded.tree.get(kind.section())
-            {
+            if let Some(Node { value: NodeValue::Mapping(entries), .. }) = loaded.tree.get(kind.section()) {
                 nodes.extend(entries.iter().map(|(key, value)| ((kind, key.text.as_str()), (key, value))));
             }
         }
-        Self {
-            loaded,
-            nodes,
-            diagnostics: Vec::new(),
-            suggestions: 0,
-        }
+        Self { loaded, nodes, diagnostics: Vec::new(), suggestions: 0 }
     }
 
     fn error(&mut self, position: Position, message: String, hint: Option<String>) {
@@ -106,10 +97,7 @@ impl<'a> Lowering<'a> {
 
     /// Where a top-level field's value is, or the top of the file.
     fn top_position(&self, field: &str) -> Position {
-        self.loaded
-            .tree
-            .get(field)
-            .map_or(self.loaded.tree.position, |node| node.position)
+        self.loaded.tree.get(field).map_or(self.loaded.tree.position, |node| node.position)
     }
 
     /// "did you mean" for `word` among `candidates`, while the budget lasts.
@@ -146,12 +134,7 @@ impl<'a> Lowering<'a> {
                     .nodes
                     .get(&(id.kind, id.name.as_str()))
                     .map_or(self.loaded.tree.position, |(key, _)| key.position);
-                let resource = Resource {
-                    id: id.clone(),
-                    spec,
-                    dependencies,
-                    position,
-                };
+                let resource = Resource { id: id.clone(), spec, dependencies, position };
                 (id, resource)
             })
             .collect()
@@ -240,10 +223,7 @@ impl<'a> Lowering<'a> {
             }
             ResourceSpec::Container(container) => self.check_health(id, &container.health),
             ResourceSpec::Service(service) => {
-                if !matches!(
-                    service.runs_on.kind,
-                    ResourceKind::Host | ResourceKind::Vm | ResourceKind::Container
-                ) {
+                if !matches!(service.runs_on.kind, ResourceKind::Host | ResourceKind::Vm | ResourceKind::Container) {
                     self.error_at(
                         id,
                         &[Step::Field("runs_on")],
@@ -274,17 +254,11 @@ impl<'a> Lowering<'a> {
             let suggestion = self
                 .suggest(
                     reference.name.as_str(),
-                    spec.resources
-                        .keys()
-                        .filter(|id| id.kind == reference.kind)
-                        .map(|id| id.name.as_str()),
+                    spec.resources.keys().filter(|id| id.kind == reference.kind).map(|id| id.name.as_str()),
                 )
                 .map(|name| format!(" (did you mean `{name}`?)"))
                 .unwrap_or_default();
-            let message = format!(
-                "{} `{}` is not declared{suggestion}",
-                reference.kind, reference.name
-            );
+            let message = format!("{} `{}` is not declared{suggestion}", reference.kind, reference.name);
             let hint = format!("declare it under `{}:`, or fix the name", reference.kind.section());
             self.error_at(&resource.id, &steps, &message, Some(hint));
         }
@@ -300,9 +274,7 @@ impl<'a> Lowering<'a> {
                 let suggestion = self.suggest_address(spec, need);
                 let message = format!(
                     "`{need}` is not declared{}",
-                    suggestion
-                        .map(|address| format!(" (did you mean `{address}`?)"))
-                        .unwrap_or_default()
+                    suggestion.map(|address| format!(" (did you mean `{address}`?)")).unwrap_or_default()
                 );
                 self.error_at(&resource.id, &steps, &message, None);
             }
@@ -318,11 +290,7 @@ impl<'a> Lowering<'a> {
         {
             return Some(other);
         }
-        let names = spec
-            .resources
-            .keys()
-            .filter(|id| id.kind == address.kind)
-            .map(|id| id.name.as_str());
+        let names = spec.resources.keys().filter(|id| id.kind == address.kind).map(|id| id.name.as_str());
         let name = self.suggest(address.name.as_str(), names)?;
         Name::new(name).ok().map(|name| ResourceId::new(address.kind, name))
     }
@@ -452,7 +420,9 @@ impl<'a> Lowering<'a> {
                 id,
                 &[Step::Field("host_key")],
                 "this is not an SSH public key like `ssh-ed25519 AAAA…`",
-                Some("copy the key from `ssh-keyscan HOST` or the host's `/etc/ssh/ssh_host_ed25519_key.pub`".to_owned()),
+                Some(
+                    "copy the key from `ssh-keyscan HOST` or the host's `/etc/ssh/ssh_host_ed25519_key.pub`".to_owned(),
+                ),
             );
         }
     }
@@ -472,11 +442,8 @@ impl<'a> Lowering<'a> {
     fn check_health(&mut self, id: &ResourceId, health: &HealthChecks) {
         for (index, check) in health.0.iter().enumerate() {
             let at = [Step::Field("health"), Step::Index(index)];
-            let kinds = [
-                ("http", check.http.is_some()),
-                ("tcp", check.tcp.is_some()),
-                ("command", check.command.is_some()),
-            ];
+            let kinds =
+                [("http", check.http.is_some()), ("tcp", check.tcp.is_some()), ("command", check.command.is_some())];
             let present: Vec<&str> = kinds.iter().filter(|(_, is_set)| *is_set).map(|(name, _)| *name).collect();
             if present.len() != 1 {
                 let found = if present.is_empty() {
@@ -533,10 +500,7 @@ impl<'a> Lowering<'a> {
                 self.error_at(
                     id,
                     &[Step::Field("volumes"), Step::Index(index), Step::Field("name")],
-                    &format!(
-                        "volume `{}` is declared twice, first on line {}",
-                        volume.name, earlier_position.line
-                    ),
+                    &format!("volume `{}` is declared twice, first on line {}", volume.name, earlier_position.line),
                     Some("give each volume its own name".to_owned()),
                 );
             } else {
@@ -579,13 +543,8 @@ impl<'a> Lowering<'a> {
         }
         for (host_name, vms) in placed {
             let host_id = ResourceId::new(ResourceKind::Host, host_name.clone());
-            let Some(Resource {
-                spec: ResourceSpec::Host(HostSpec {
-                    capacity: Some(capacity),
-                    ..
-                }),
-                ..
-            }) = spec.resources.get(&host_id)
+            let Some(Resource { spec: ResourceSpec::Host(HostSpec { capacity: Some(capacity), .. }), .. }) =
+                spec.resources.get(&host_id)
             else {
                 continue;
             };
@@ -637,9 +596,7 @@ fn article(kind: ResourceKind) -> &'static str {
 fn is_mac_address(text: &str) -> bool {
     let parts: Vec<&str> = text.split(':').collect();
     parts.len() == 6
-        && parts
-            .iter()
-            .all(|part| part.len() == 2 && part.chars().all(|character| character.is_ascii_hexdigit()))
+        && parts.iter().all(|part| part.len() == 2 && part.chars().all(|character| character.is_ascii_hexdigit()))
 }
 
 #[cfg(test)]
@@ -787,7 +744,9 @@ mod tests {
     fn services_run_on_machines() {
         assert_eq!(
             problems("caches:\n  c: {type: cachix, name: c}\nservices:\n  s: {type: t, runs_on: cache.c}\n"),
-            ["6:25 `services.s.runs_on`: a service runs on a host, vm or container, not on a cache `cache.c` [write `host.NAME`, `vm.NAME` or `container.NAME`]"]
+            [
+                "6:25 `services.s.runs_on`: a service runs on a host, vm or container, not on a cache `cache.c` [write `host.NAME`, `vm.NAME` or `container.NAME`]"
+            ]
         );
     }
 
@@ -815,7 +774,9 @@ mod tests {
             problems(
                 "builders:\n  b:\n    ssh: root@b\n    host_key: ssh-ed25519 AAAA\n    provision: {create: [], destroy: [tofu, destroy]}\n"
             ),
-            ["7:25 `builders.b.provision.create`: the command is empty [give the program and its arguments, like `[terraform, apply, -auto-approve]`]"]
+            [
+                "7:25 `builders.b.provision.create`: the command is empty [give the program and its arguments, like `[terraform, apply, -auto-approve]`]"
+            ]
         );
     }
 
@@ -842,7 +803,9 @@ mod tests {
                 "hosts:\n  h: {local: true, capacity: {vcpus: 4, memory: 8GiB}}\n  free: {local: true}\n\
                  vms:\n  a: {host: h, vcpus: 2, memory: 4GiB}\n  b: {host: h, vcpus: 4, memory: 1GiB}\n  c: {host: free, vcpus: 64}\n"
             ),
-            ["4:30 `hosts.h.capacity`: the VMs placed on `host.h` need 6 vcpus and 5GiB, more than its capacity of 4 vcpus and 8GiB [VMs on it: `vm.a` (2 vcpus, 4GiB), `vm.b` (4 vcpus, 1GiB); raise its capacity or move a VM to another host]"]
+            [
+                "4:30 `hosts.h.capacity`: the VMs placed on `host.h` need 6 vcpus and 5GiB, more than its capacity of 4 vcpus and 8GiB [VMs on it: `vm.a` (2 vcpus, 4GiB), `vm.b` (4 vcpus, 1GiB); raise its capacity or move a VM to another host]"
+            ]
         );
         assert!(lower_yaml("hosts:\n  h: {local: true, capacity: {vcpus: 6, memory: 5GiB}}\nvms:\n  a: {host: h, vcpus: 2, memory: 4GiB}\n  b: {host: h, vcpus: 4, memory: 1GiB}\n").is_ok());
     }

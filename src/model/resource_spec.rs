@@ -179,6 +179,7 @@ fn is_false(value: &bool) -> bool {
 }
 
 /// The hypervisor a microVM runs under (microvm.nix runners).
+#[allow(clippy::enum_variant_names)] // `cloud-hypervisor` is the program's name
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Hypervisor {
@@ -215,6 +216,7 @@ pub(crate) struct Volume {
 }
 
 /// A network interface of a VM.
+#[allow(clippy::struct_field_names)] // `type` in the file; `type` is a keyword here
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Interface {
@@ -301,7 +303,7 @@ pub(crate) struct ServiceSpec {
     /// The port it listens on.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) port: Option<u16>,
-    /// NATS JetStream.
+    /// Whether NATS runs with `JetStream`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) jetstream: Option<bool>,
     /// Secrets the service needs, by name, as references.

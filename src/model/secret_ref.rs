@@ -25,11 +25,6 @@ pub(crate) enum SecretRef {
 pub(crate) struct SecretValue(String);
 
 impl SecretValue {
-    /// The secret itself, for handing to the program that needs it.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
-    }
-
     /// A digest that changes when the secret changes, salted with the state lineage so equal
     /// secrets in different projects do not match.
     pub(crate) fn digest(&self, salt: &str) -> String {
@@ -168,7 +163,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("s"), "hunter2\n").unwrap();
         let value = SecretRef::File("s".into()).resolve(dir.path()).unwrap();
-        assert_eq!(value.expose(), "hunter2");
+        assert_eq!(value.0, "hunter2");
         assert!(!format!("{value:?}").contains("hunter2"));
         assert_ne!(value.digest("a"), value.digest("b"));
     }

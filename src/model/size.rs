@@ -23,11 +23,6 @@ impl Size {
         Self { bytes: mebibytes.saturating_mul(MIB) }
     }
 
-    /// The size in bytes.
-    pub(crate) fn bytes(self) -> u64 {
-        self.bytes
-    }
-
     /// The size in whole MiB, rounded up (what hypervisors take).
     pub(crate) fn mebibytes(self) -> u64 {
         self.bytes.div_ceil(MIB)
@@ -56,7 +51,7 @@ impl Size {
 
 impl fmt::Display for Size {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match UNITS.iter().find(|(_, multiplier)| self.bytes >= *multiplier && self.bytes % multiplier == 0) {
+        match UNITS.iter().find(|(_, multiplier)| self.bytes >= *multiplier && self.bytes.is_multiple_of(*multiplier)) {
             Some((unit, multiplier)) => write!(f, "{}{unit}", self.bytes / multiplier),
             None => write!(f, "{}B", self.bytes),
         }

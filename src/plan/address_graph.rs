@@ -46,30 +46,17 @@ impl<'a> AddressGraph<'a> {
         let mut dependencies = Vec::with_capacity(nodes.len());
         let mut dependents = vec![Vec::new(); nodes.len()];
         for (index, node) in nodes.iter().enumerate() {
-            let desired_edges = node
-                .desired
-                .map(|resource| resource.dependencies.as_slice());
+            let desired_edges = node.desired.map(|resource| resource.dependencies.as_slice());
             let recorded_edges = node.recorded.map(|state| state.dependencies.as_slice());
-            let edges = if is_destroy {
-                recorded_edges.or(desired_edges)
-            } else {
-                desired_edges.or(recorded_edges)
-            };
-            let resolved: Vec<usize> = edges
-                .unwrap_or_default()
-                .iter()
-                .filter_map(|dependency| index_of(&nodes, dependency))
-                .collect();
+            let edges = if is_destroy { recorded_edges.or(desired_edges) } else { desired_edges.or(recorded_edges) };
+            let resolved: Vec<usize> =
+                edges.unwrap_or_default().iter().filter_map(|dependency| index_of(&nodes, dependency)).collect();
             for &dependency in &resolved {
                 dependents[dependency].push(index);
             }
             dependencies.push(resolved);
         }
-        Self {
-            nodes,
-            dependencies,
-            dependents,
-        }
+        Self { nodes, dependencies, dependents }
     }
 
     /// The number of `address`, when the plan considers it.
@@ -87,10 +74,8 @@ impl<'a> AddressGraph<'a> {
     /// over follow in address order rather than be lost.
     pub(super) fn dependency_order(&self) -> Vec<usize> {
         let mut waiting_on: Vec<usize> = self.dependencies.iter().map(Vec::len).collect();
-        let mut ready: BinaryHeap<Reverse<usize>> = (0..self.nodes.len())
-            .filter(|index| waiting_on[*index] == 0)
-            .map(Reverse)
-            .collect();
+        let mut ready: BinaryHeap<Reverse<usize>> =
+            (0..self.nodes.len()).filter(|index| waiting_on[*index] == 0).map(Reverse).collect();
         let mut order = Vec::with_capacity(self.nodes.len());
         let mut is_placed = vec![false; self.nodes.len()];
         while let Some(Reverse(index)) = ready.pop() {
@@ -108,27 +93,12 @@ impl<'a> AddressGraph<'a> {
     }
 
     /// Whether each number is in the plan's scope, given `--target`s and `--exclude`s.
-    pub(super) fn scope(
-        &self,
-        targets: &[ResourceId],
-        excludes: &[ResourceId],
-        is_destroy: bool,
-    ) -> Vec<bool> {
-        let (toward_targets, toward_excludes) = if is_destroy {
-            (&self.dependents, &self.dependencies)
-        } else {
-            (&self.dependencies, &self.dependents)
-        };
-        let mut in_scope = if targets.is_empty() {
-            vec![true; self.nodes.len()]
-        } else {
-            self.reach(targets, toward_targets)
-        };
-        for (index, is_left_alone) in self
-            .reach(excludes, toward_excludes)
-            .into_iter()
-            .enumerate()
-        {
+    pub(super) fn scope(&self, targets: &[ResourceId], excludes: &[ResourceId], is_destroy: bool) -> Vec<bool> {
+        let (toward_targets, toward_excludes) =
+            if is_destroy { (&self.dependents, &self.dependencies) } else { (&self.dependencies, &self.dependents) };
+        let mut in_scope =
+            if targets.is_empty() { vec![true; self.nodes.len()] } else { self.reach(targets, toward_targets) };
+        for (index, is_left_alone) in self.reach(excludes, toward_excludes).into_iter().enumerate() {
             in_scope[index] &= !is_left_alone;
         }
         in_scope
@@ -137,10 +107,7 @@ impl<'a> AddressGraph<'a> {
     /// Which numbers `start` reaches along `edges`, itself included.
     fn reach(&self, start: &[ResourceId], edges: &[Vec<usize>]) -> Vec<bool> {
         let mut reached = vec![false; self.nodes.len()];
-        let mut pending: Vec<usize> = start
-            .iter()
-            .filter_map(|address| self.index(address))
-            .collect();
+        let mut pending: Vec<usize> = start.iter().filter_map(|address| self.index(address)).collect();
         while let Some(index) = pending.pop() {
             if !reached[index] {
                 reached[index] = true;
@@ -166,16 +133,8 @@ fn merge<'a>(
             (None, Some(_)) => Ordering::Greater,
             (None, None) => return nodes,
         };
-        let wanted = if order == Ordering::Greater {
-            None
-        } else {
-            desired.next()
-        };
-        let had = if order == Ordering::Less {
-            None
-        } else {
-            recorded.next()
-        };
+        let wanted = if order == Ordering::Greater { None } else { desired.next() };
+        let had = if order == Ordering::Less { None } else { recorded.next() };
         if let Some(id) = wanted.map(|(id, _)| id).or(had.map(|(id, _)| id)) {
             nodes.push(Node {
                 id,
@@ -199,22 +158,10 @@ mod tests {
 
     /// host.a ← vm.b ← service.c ← service.d, all desired; host.a, vm.b and vm.old (on host.a)
     /// recorded.
-    fn world() -> (
-        BTreeMap<ResourceId, Resource>,
-        BTreeMap<ResourceId, ResourceState>,
-    ) {
+    fn world() -> (BTreeMap<ResourceId, Resource>, BTreeMap<ResourceId, ResourceState>) {
         desired_and_recorded(
-            &[
-                ("host.a", &[]),
-                ("vm.b", &["host.a"]),
-                ("service.c", &["vm.b"]),
-                ("service.d", &["service.c"]),
-            ],
-            &[
-                ("host.a", &[]),
-                ("vm.b", &["host.a"]),
-                ("vm.old", &["host.a"]),
-            ],
+            &[("host.a", &[]), ("vm.b", &["host.a"]), ("service.c", &["vm.b"]), ("service.d", &["service.c"])],
+            &[("host.a", &[]), ("vm.b", &["host.a"]), ("vm.old", &["host.a"])],
         )
     }
 
@@ -223,14 +170,9 @@ mod tests {
     fn desired_and_recorded(
         desired: Edges<'_>,
         recorded: Edges<'_>,
-    ) -> (
-        BTreeMap<ResourceId, Resource>,
-        BTreeMap<ResourceId, ResourceState>,
-    ) {
-        let spec: ResourceSpec = serde_json::from_value(
-            serde_json::json!({"kind": "cache", "spec": {"type": "cachix"}}),
-        )
-        .unwrap();
+    ) -> (BTreeMap<ResourceId, Resource>, BTreeMap<ResourceId, ResourceState>) {
+        let spec: ResourceSpec =
+            serde_json::from_value(serde_json::json!({"kind": "cache", "spec": {"type": "cachix"}})).unwrap();
         let desired = desired
             .iter()
             .map(|(address, dependencies)| {
@@ -259,14 +201,8 @@ mod tests {
         (desired, recorded)
     }
 
-    fn addresses(
-        graph: &AddressGraph<'_>,
-        indexes: impl IntoIterator<Item = usize>,
-    ) -> Vec<String> {
-        indexes
-            .into_iter()
-            .map(|index| graph.nodes[index].id.to_string())
-            .collect()
+    fn addresses(graph: &AddressGraph<'_>, indexes: impl IntoIterator<Item = usize>) -> Vec<String> {
+        indexes.into_iter().map(|index| graph.nodes[index].id.to_string()).collect()
     }
 
     #[test]
@@ -276,13 +212,7 @@ mod tests {
         let nodes: Vec<(String, bool, bool)> = graph
             .nodes
             .iter()
-            .map(|node| {
-                (
-                    node.id.to_string(),
-                    node.desired.is_some(),
-                    node.recorded.is_some(),
-                )
-            })
+            .map(|node| (node.id.to_string(), node.desired.is_some(), node.recorded.is_some()))
             .collect();
         let expected = [
             ("host.a", true, true),
@@ -293,11 +223,7 @@ mod tests {
         ];
         assert_eq!(
             nodes,
-            expected.map(|(address, is_desired, is_recorded)| (
-                address.to_owned(),
-                is_desired,
-                is_recorded
-            ))
+            expected.map(|(address, is_desired, is_recorded)| (address.to_owned(), is_desired, is_recorded))
         );
     }
 
@@ -322,19 +248,10 @@ mod tests {
 
     #[test]
     fn cycles_are_not_lost() {
-        let (desired, recorded) = desired_and_recorded(
-            &[
-                ("cache.a", &["cache.b"]),
-                ("cache.b", &["cache.a"]),
-                ("cache.c", &[]),
-            ],
-            &[],
-        );
+        let (desired, recorded) =
+            desired_and_recorded(&[("cache.a", &["cache.b"]), ("cache.b", &["cache.a"]), ("cache.c", &[])], &[]);
         let graph = AddressGraph::new(&desired, &recorded, false);
-        assert_eq!(
-            addresses(&graph, graph.dependency_order()),
-            ["cache.c", "cache.a", "cache.b"]
-        );
+        assert_eq!(addresses(&graph, graph.dependency_order()), ["cache.c", "cache.a", "cache.b"]);
     }
 
     #[test]
@@ -342,23 +259,13 @@ mod tests {
         /// Targets, excludes, whether destroying, and the scope expected.
         type Case<'a> = (&'a [&'a str], &'a [&'a str], bool, &'a [&'a str]);
         let cases: &[Case<'_>] = &[
-            (
-                &[],
-                &[],
-                false,
-                &["host.a", "vm.b", "vm.old", "service.c", "service.d"],
-            ),
+            (&[], &[], false, &["host.a", "vm.b", "vm.old", "service.c", "service.d"]),
             (&["service.c"], &[], false, &["host.a", "vm.b", "service.c"]),
             (&["vm.old"], &[], false, &["host.a", "vm.old"]),
             (&[], &["vm.b"], false, &["host.a", "vm.old"]),
             (&["service.d"], &["service.c"], false, &["host.a", "vm.b"]),
             (&["vm.b"], &[], true, &["vm.b", "service.c", "service.d"]),
-            (
-                &["host.a"],
-                &["vm.b"],
-                true,
-                &["vm.old", "service.c", "service.d"],
-            ),
+            (&["host.a"], &["vm.b"], true, &["vm.old", "service.c", "service.d"]),
             (&[], &["service.c"], true, &["vm.old", "service.d"]),
         ];
         let (desired, recorded) = world();
@@ -366,11 +273,7 @@ mod tests {
             let graph = AddressGraph::new(&desired, &recorded, *is_destroy);
             let scope = graph.scope(&ids(targets), &ids(excludes), *is_destroy);
             let in_scope = (0..graph.nodes.len()).filter(|index| scope[*index]);
-            assert_eq!(
-                addresses(&graph, in_scope),
-                *expected,
-                "targets {targets:?} excludes {excludes:?}"
-            );
+            assert_eq!(addresses(&graph, in_scope), *expected, "targets {targets:?} excludes {excludes:?}");
         }
     }
 }

@@ -15,10 +15,7 @@ pub(super) type SecretDigests = BTreeMap<String, String>;
 /// Whether a change to `name` forces a replacement: it is named in `forcing`, or it sits inside an
 /// attribute that is (`secrets.root_password` inside `secrets`).
 pub(super) fn is_forcing(name: &str, forcing: &[&str]) -> bool {
-    forcing.iter().any(|forced| {
-        name.strip_prefix(forced)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
-    })
+    forcing.iter().any(|forced| name.strip_prefix(forced).is_some_and(|rest| rest.is_empty() || rest.starts_with('.')))
 }
 
 /// The attributes and secrets that differ between `recorded` and `desired`, by name.
@@ -66,11 +63,7 @@ pub(super) enum Side {
 }
 
 /// Every attribute and secret of a resource that comes (`Side::After`) or goes (`Side::Before`).
-pub(super) fn all_attributes(
-    side: Side,
-    attributes: &Attributes,
-    secrets: &SecretDigests,
-) -> Vec<AttributeChange> {
+pub(super) fn all_attributes(side: Side, attributes: &Attributes, secrets: &SecretDigests) -> Vec<AttributeChange> {
     let mut changes: Vec<AttributeChange> = attributes
         .iter()
         .map(|(name, value)| {
@@ -78,13 +71,7 @@ pub(super) fn all_attributes(
                 Side::Before => (Some(value.clone()), None),
                 Side::After => (None, Some(value.clone())),
             };
-            AttributeChange {
-                name: name.clone(),
-                before,
-                after,
-                is_sensitive: false,
-                forces_replacement: false,
-            }
+            AttributeChange { name: name.clone(), before, after, is_sensitive: false, forces_replacement: false }
         })
         .collect();
     changes.extend(secrets.keys().map(|name| sensitive(name, false)));
@@ -94,27 +81,16 @@ pub(super) fn all_attributes(
 
 /// A secret's change: its name only.
 fn sensitive(name: &str, forces_replacement: bool) -> AttributeChange {
-    AttributeChange {
-        name: name.to_owned(),
-        before: None,
-        after: None,
-        is_sensitive: true,
-        forces_replacement,
-    }
+    AttributeChange { name: name.to_owned(), before: None, after: None, is_sensitive: true, forces_replacement }
 }
 
 /// By name; a secret after the plain attribute of the same name (`auth_token` the reference, then
 /// `auth_token` the content).
 fn sort(changes: &mut [AttributeChange]) {
-    changes.sort_by(|left, right| {
-        (&left.name, left.is_sensitive).cmp(&(&right.name, right.is_sensitive))
-    });
+    changes.sort_by(|left, right| (&left.name, left.is_sensitive).cmp(&(&right.name, right.is_sensitive)));
 }
 
-fn union_of_keys<'a, V>(
-    left: &'a BTreeMap<String, V>,
-    right: &'a BTreeMap<String, V>,
-) -> BTreeSet<&'a String> {
+fn union_of_keys<'a, V>(left: &'a BTreeMap<String, V>, right: &'a BTreeMap<String, V>) -> BTreeSet<&'a String> {
     left.keys().chain(right.keys()).collect()
 }
 
@@ -129,10 +105,7 @@ mod tests {
     }
 
     fn secrets(pairs: &[(&str, &str)]) -> SecretDigests {
-        pairs
-            .iter()
-            .map(|(name, digest)| ((*name).to_owned(), (*digest).to_owned()))
-            .collect()
+        pairs.iter().map(|(name, digest)| ((*name).to_owned(), (*digest).to_owned())).collect()
     }
 
     #[test]
@@ -148,10 +121,7 @@ mod tests {
         let recorded = attributes(json!({"host": "a", "memory": "8GiB", "nixos": ".#x"}));
         let desired = attributes(json!({"host": "b", "memory": "8GiB", "vcpus": 2}));
         let changes = changed_attributes(
-            (
-                &recorded,
-                &secrets(&[("secrets.root", "sha256:1"), ("secrets.gone", "sha256:2")]),
-            ),
+            (&recorded, &secrets(&[("secrets.root", "sha256:1"), ("secrets.gone", "sha256:2")])),
             (&desired, &secrets(&[("secrets.root", "sha256:3")])),
             &["host"],
         );
@@ -181,22 +151,11 @@ mod tests {
 
     #[test]
     fn resources_that_come_or_go_list_everything() {
-        let listed = all_attributes(
-            Side::After,
-            &attributes(json!({"b": 1, "a": 2})),
-            &secrets(&[("a", "sha256:1")]),
-        );
-        let names: Vec<_> = listed
-            .iter()
-            .map(|change| (change.name.as_str(), change.is_sensitive))
-            .collect();
+        let listed = all_attributes(Side::After, &attributes(json!({"b": 1, "a": 2})), &secrets(&[("a", "sha256:1")]));
+        let names: Vec<_> = listed.iter().map(|change| (change.name.as_str(), change.is_sensitive)).collect();
         assert_eq!(names, vec![("a", false), ("a", true), ("b", false)]);
         assert!(listed.iter().all(|change| change.before.is_none()));
-        let listed = all_attributes(
-            Side::Before,
-            &attributes(json!({"a": 1})),
-            &SecretDigests::new(),
-        );
+        let listed = all_attributes(Side::Before, &attributes(json!({"a": 1})), &SecretDigests::new());
         assert_eq!(listed[0].before, Some(json!(1)));
         assert_eq!(listed[0].after, None);
     }

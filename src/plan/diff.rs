@@ -12,8 +12,7 @@ use super::address_graph::AddressGraph;
 use super::attribute_diff::{SecretDigests, Side, all_attributes, changed_attributes};
 use super::plan_error::nearest;
 use super::{
-    Action, AttributeChange, Change, Desired, Drift, Observed, PLAN_FORMAT_VERSION, Plan,
-    PlanError, PlanOption, Reason,
+    Action, AttributeChange, Change, Desired, Drift, Observed, PLAN_FORMAT_VERSION, Plan, PlanError, PlanOption, Reason,
 };
 use crate::drivers::Driver;
 use crate::model::{Resource, ResourceId, ResourceKind, Spec};
@@ -34,10 +33,7 @@ pub(crate) struct ReplaceRules {
 impl ReplaceRules {
     /// The rules `driver` declares.
     pub(crate) fn of(driver: &dyn Driver) -> Self {
-        Self {
-            forcing: driver.replace_attributes(),
-            create_before_destroy: driver.creates_before_destroying(),
-        }
+        Self { forcing: driver.replace_attributes(), create_before_destroy: driver.creates_before_destroying() }
     }
 }
 
@@ -81,11 +77,7 @@ pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
     let graph = AddressGraph::new(&input.spec.resources, recorded, options.is_destroy);
     check_addresses(&graph, options)?;
     let in_scope = graph.scope(&options.targets, &options.excludes, options.is_destroy);
-    let planner = Planner {
-        input,
-        graph: &graph,
-        in_scope,
-    };
+    let planner = Planner { input, graph: &graph, in_scope };
     let mut changes: Vec<Option<Change>> = (0..graph.nodes.len()).map(|_| None).collect();
     for index in graph.dependency_order() {
         changes[index] = planner.change(index, &changes);
@@ -94,13 +86,9 @@ pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
         .observed
         .iter()
         .filter(|(id, observation)| {
-            recorded.contains_key(*id)
-                && matches!(observation, Observed::Missing | Observed::Changed { .. })
+            recorded.contains_key(*id) && matches!(observation, Observed::Missing | Observed::Changed { .. })
         })
-        .map(|(id, observation)| Drift {
-            address: id.clone(),
-            observation: observation.clone(),
-        })
+        .map(|(id, observation)| Drift { address: id.clone(), observation: observation.clone() })
         .collect();
     Ok(Plan {
         format_version: PLAN_FORMAT_VERSION,
@@ -125,19 +113,11 @@ fn check_addresses(graph: &AddressGraph<'_>, options: &PlanOptions) -> Result<()
         for address in addresses {
             let Some(index) = graph.index(address) else {
                 let suggestion = nearest(address, graph.nodes.iter().map(|node| node.id));
-                return Err(PlanError::UnknownAddress {
-                    option,
-                    address: address.clone(),
-                    suggestion,
-                });
+                return Err(PlanError::UnknownAddress { option, address: address.clone(), suggestion });
             };
             let node = graph.nodes[index];
-            if option == PlanOption::Replace && (node.desired.is_none() || node.recorded.is_none())
-            {
-                return Err(PlanError::CannotReplace {
-                    address: address.clone(),
-                    is_desired: node.desired.is_some(),
-                });
+            if option == PlanOption::Replace && (node.desired.is_none() || node.recorded.is_none()) {
+                return Err(PlanError::CannotReplace { address: address.clone(), is_desired: node.desired.is_some() });
             }
         }
     }
@@ -185,13 +165,9 @@ impl Planner<'_, '_> {
         };
         let decision = match before {
             _ if !self.in_scope[index] => None,
-            Some(state) if self.input.options.is_destroy => {
-                Some(Self::delete(state, Reason::DestroyRequested))
-            }
+            Some(state) if self.input.options.is_destroy => Some(Self::delete(state, Reason::DestroyRequested)),
             None if self.input.options.is_destroy => None,
-            Some(state) => {
-                Some(self.propagate(index, resource, self.existing(resource, state), decided))
-            }
+            Some(state) => Some(self.propagate(index, resource, self.existing(resource, state), decided)),
             None => Some(Decision {
                 action: Action::Create,
                 reasons: vec![Reason::NotYetCreated],
@@ -219,11 +195,7 @@ impl Planner<'_, '_> {
         if !self.in_scope[index] {
             return no_op(id, Some(state), None);
         }
-        let reason = if self.input.options.is_destroy {
-            Reason::DestroyRequested
-        } else {
-            Reason::NotInConfiguration
-        };
+        let reason = if self.input.options.is_destroy { Reason::DestroyRequested } else { Reason::NotInConfiguration };
         let decision = Self::delete(state, reason);
         Change {
             address: id.clone(),
@@ -271,15 +243,11 @@ impl Planner<'_, '_> {
         }
         let forcing = names(attributes.iter().filter(|change| change.forces_replacement));
         if !forcing.is_empty() {
-            reasons.push(Reason::ForcesReplacement {
-                attributes: forcing,
-            });
+            reasons.push(Reason::ForcesReplacement { attributes: forcing });
         }
         let is_replace = !reasons.is_empty();
         if !attributes.is_empty() {
-            reasons.push(Reason::AttributesChanged {
-                attributes: names(attributes.iter()),
-            });
+            reasons.push(Reason::AttributesChanged { attributes: names(attributes.iter()) });
         }
         if matches!(observed, Some(Observed::Changed { .. })) {
             reasons.push(Reason::Drifted);
@@ -291,11 +259,7 @@ impl Planner<'_, '_> {
         } else {
             Action::Update
         };
-        Decision {
-            action,
-            reasons,
-            attributes,
-        }
+        Decision { action, reasons, attributes }
     }
 
     /// Adds what the resource's dependencies' replacements do to it: what is placed on a replaced
@@ -322,9 +286,7 @@ impl Planner<'_, '_> {
                 .references()
                 .iter()
                 .any(|(field, target)| target == address && PLACEMENT_FIELDS.contains(field));
-            decision.reasons.push(Reason::DependencyChanged {
-                address: address.clone(),
-            });
+            decision.reasons.push(Reason::DependencyChanged { address: address.clone() });
             if is_placement && !decision.action.is_replace() {
                 decision.action = replace_action((self.input.rules)(resource.id.kind));
             } else if decision.action == Action::NoOp {
@@ -347,11 +309,7 @@ fn is_recreated(change: &Change) -> bool {
 }
 
 fn replace_action(rules: ReplaceRules) -> Action {
-    if rules.create_before_destroy {
-        Action::CreateThenDelete
-    } else {
-        Action::DeleteThenCreate
-    }
+    if rules.create_before_destroy { Action::CreateThenDelete } else { Action::DeleteThenCreate }
 }
 
 fn names<'a>(changes: impl Iterator<Item = &'a AttributeChange>) -> Vec<String> {
@@ -385,12 +343,7 @@ mod tests {
             .filter(|change| change.action != Action::NoOp)
             .map(|change| {
                 let reasons: Vec<String> = change.reasons.iter().map(short).collect();
-                format!(
-                    "{} {} {}",
-                    change.address,
-                    change.action.symbol(),
-                    reasons.join(",")
-                )
+                format!("{} {} {}", change.address, change.action.symbol(), reasons.join(","))
             })
             .collect()
     }
@@ -447,11 +400,7 @@ mod tests {
     plan_test!(
         new_resource_is_created,
         |world| {
-            world.add(
-                "service.redis",
-                "service",
-                json!({"type": "redis", "runs_on": "vm.gitlab"}),
-            );
+            world.add("service.redis", "service", json!({"type": "redis", "runs_on": "vm.gitlab"}));
         },
         ["service.redis + new"]
     );
@@ -483,10 +432,7 @@ mod tests {
     plan_test!(
         forcing_attribute_replaces_and_reaches_what_is_placed_on_it,
         |world| {
-            world.edit(
-                "vm.gitlab",
-                json!({"hypervisor": "firecracker", "memory": "16GiB"}),
-            );
+            world.edit("vm.gitlab", json!({"hypervisor": "firecracker", "memory": "16GiB"}));
         },
         [
             "vm.gitlab -/+ forces(hypervisor),changed(hypervisor memory)",
@@ -511,10 +457,7 @@ mod tests {
     plan_test!(
         replacement_updates_what_pushes_to_it,
         |world| {
-            world.edit(
-                "cache.workspace",
-                json!({"type": "nix-store", "uri": "file:///var/cache/rave"}),
-            );
+            world.edit("cache.workspace", json!({"type": "nix-store", "uri": "file:///var/cache/rave"}));
         },
         [
             "cache.workspace -/+ forces(type),changed(type uri)",
@@ -536,10 +479,7 @@ mod tests {
         |world| {
             world.recorded("service.postgres").tainted = true;
         },
-        [
-            "service.gitlab ~ dependency(service.postgres)",
-            "service.postgres -/+ tainted"
-        ]
+        ["service.gitlab ~ dependency(service.postgres)", "service.postgres -/+ tainted"]
     );
 
     plan_test!(
@@ -547,10 +487,7 @@ mod tests {
         |world| {
             world.options.replace = ids(&["service.postgres"]);
         },
-        [
-            "service.gitlab ~ dependency(service.postgres)",
-            "service.postgres -/+ requested"
-        ]
+        ["service.gitlab ~ dependency(service.postgres)", "service.postgres -/+ requested"]
     );
 
     plan_test!(
@@ -569,9 +506,7 @@ mod tests {
         drifted_resource_is_updated,
         |world| {
             world.observed.insert(id("vm.gitlab"), drifted());
-            world
-                .observed
-                .insert(id("host.shoshin"), Observed::AsRecorded);
+            world.observed.insert(id("host.shoshin"), Observed::AsRecorded);
         },
         ["vm.gitlab ~ drifted"]
     );
@@ -591,11 +526,7 @@ mod tests {
     plan_test!(
         new_dependent_of_a_replacement_is_only_created,
         |world| {
-            world.add(
-                "service.redis",
-                "service",
-                json!({"type": "redis", "runs_on": "vm.gitlab"}),
-            );
+            world.add("service.redis", "service", json!({"type": "redis", "runs_on": "vm.gitlab"}));
             world.recorded("vm.gitlab").tainted = true;
         },
         [
@@ -649,11 +580,7 @@ mod tests {
     plan_test!(
         destroy_deletes_everything_recorded,
         |world| {
-            world.add(
-                "service.redis",
-                "service",
-                json!({"type": "redis", "runs_on": "vm.gitlab"}),
-            );
+            world.add("service.redis", "service", json!({"type": "redis", "runs_on": "vm.gitlab"}));
             world.options.is_destroy = true;
         },
         [
@@ -672,11 +599,7 @@ mod tests {
             world.options.is_destroy = true;
             world.options.targets = ids(&["vm.gitlab"]);
         },
-        [
-            "vm.gitlab - destroy",
-            "service.gitlab - destroy",
-            "service.postgres - destroy"
-        ]
+        ["vm.gitlab - destroy", "service.gitlab - destroy", "service.postgres - destroy"]
     );
 
     plan_test!(
@@ -699,24 +622,13 @@ mod tests {
     fn every_resource_has_an_entry_with_before_and_after() {
         let mut world = World::applied();
         world.desired.remove(&id("build.codex"));
-        world.add(
-            "service.redis",
-            "service",
-            json!({"type": "redis", "runs_on": "vm.gitlab"}),
-        );
+        world.add("service.redis", "service", json!({"type": "redis", "runs_on": "vm.gitlab"}));
         world.edit("vm.gitlab", json!({"memory": "16GiB"}));
         let plan = world.plan().unwrap();
         let entries: Vec<(String, Action, bool, bool)> = plan
             .changes
             .iter()
-            .map(|change| {
-                (
-                    change.address.to_string(),
-                    change.action,
-                    change.before.is_some(),
-                    change.after.is_some(),
-                )
-            })
+            .map(|change| (change.address.to_string(), change.action, change.before.is_some(), change.after.is_some()))
             .collect();
         assert_eq!(
             entries,
@@ -730,15 +642,8 @@ mod tests {
                 ("service.redis".to_owned(), Action::Create, false, true),
             ]
         );
-        assert_eq!(
-            (plan.project.as_str(), plan.lineage.as_deref(), plan.serial),
-            ("lab", Some("lineage-1"), 7)
-        );
-        let gitlab = plan
-            .changes
-            .iter()
-            .find(|change| change.address == id("service.gitlab"))
-            .unwrap();
+        assert_eq!((plan.project.as_str(), plan.lineage.as_deref(), plan.serial), ("lab", Some("lineage-1"), 7));
+        let gitlab = plan.changes.iter().find(|change| change.address == id("service.gitlab")).unwrap();
         let after = gitlab.after.as_ref().unwrap();
         assert_eq!(after.dependencies, ids(&["vm.gitlab", "service.postgres"]));
         assert_eq!(after.secret_digests["secrets.root_password"], "sha256:old");
@@ -755,69 +660,34 @@ mod tests {
     #[test]
     fn resources_out_of_scope_neither_come_nor_go() {
         let mut world = World::applied();
-        world.add(
-            "service.redis",
-            "service",
-            json!({"type": "redis", "runs_on": "vm.gitlab"}),
-        );
+        world.add("service.redis", "service", json!({"type": "redis", "runs_on": "vm.gitlab"}));
         world.desired.remove(&id("build.codex"));
         world.options.targets = ids(&["vm.gitlab"]);
         let plan = world.plan().unwrap();
         assert!(!plan.has_changes());
-        let redis = plan
-            .changes
-            .iter()
-            .find(|change| change.address == id("service.redis"))
-            .unwrap();
-        assert_eq!(
-            (redis.before.is_some(), redis.after.is_some()),
-            (false, false)
-        );
-        let codex = plan
-            .changes
-            .iter()
-            .find(|change| change.address == id("build.codex"))
-            .unwrap();
-        assert_eq!(
-            (codex.before.is_some(), codex.after.is_some()),
-            (true, false)
-        );
+        let redis = plan.changes.iter().find(|change| change.address == id("service.redis")).unwrap();
+        assert_eq!((redis.before.is_some(), redis.after.is_some()), (false, false));
+        let codex = plan.changes.iter().find(|change| change.address == id("build.codex")).unwrap();
+        assert_eq!((codex.before.is_some(), codex.after.is_some()), (true, false));
     }
 
     #[test]
     fn attribute_changes_say_what_and_which_force() {
         let mut world = World::applied();
-        world.edit(
-            "vm.gitlab",
-            json!({"hypervisor": "firecracker", "memory": "16GiB"}),
-        );
+        world.edit("vm.gitlab", json!({"hypervisor": "firecracker", "memory": "16GiB"}));
         let plan = world.plan().unwrap();
-        let vm = plan
-            .changes
-            .iter()
-            .find(|change| change.address == id("vm.gitlab"))
-            .unwrap();
+        let vm = plan.changes.iter().find(|change| change.address == id("vm.gitlab")).unwrap();
         let attributes: Vec<_> = vm
             .attributes
             .iter()
             .map(|change| {
-                (
-                    change.name.as_str(),
-                    change.before.clone(),
-                    change.after.clone(),
-                    change.forces_replacement,
-                )
+                (change.name.as_str(), change.before.clone(), change.after.clone(), change.forces_replacement)
             })
             .collect();
         assert_eq!(
             attributes,
             vec![
-                (
-                    "hypervisor",
-                    Some(json!("qemu")),
-                    Some(json!("firecracker")),
-                    true
-                ),
+                ("hypervisor", Some(json!("qemu")), Some(json!("firecracker")), true),
                 ("memory", Some(json!("8GiB")), Some(json!("16GiB")), false),
             ]
         );
@@ -832,11 +702,7 @@ mod tests {
             .unwrap()
             .insert("secrets.root_password".to_owned(), "sha256:new".to_owned());
         let plan = world.plan().unwrap();
-        let gitlab = plan
-            .changes
-            .iter()
-            .find(|change| change.address == id("service.gitlab"))
-            .unwrap();
+        let gitlab = plan.changes.iter().find(|change| change.address == id("service.gitlab")).unwrap();
         assert_eq!(
             gitlab.attributes,
             vec![AttributeChange {
@@ -849,49 +715,25 @@ mod tests {
         );
         world.state = None;
         let plan = world.plan().unwrap();
-        let gitlab = plan
-            .changes
-            .iter()
-            .find(|change| change.address == id("service.gitlab"))
-            .unwrap();
-        let secret = gitlab
-            .attributes
-            .iter()
-            .find(|change| change.is_sensitive)
-            .unwrap();
-        assert_eq!(
-            (secret.name.as_str(), &secret.before, &secret.after),
-            ("secrets.root_password", &None, &None)
-        );
+        let gitlab = plan.changes.iter().find(|change| change.address == id("service.gitlab")).unwrap();
+        let secret = gitlab.attributes.iter().find(|change| change.is_sensitive).unwrap();
+        assert_eq!((secret.name.as_str(), &secret.before, &secret.after), ("secrets.root_password", &None, &None));
     }
 
     #[test]
     fn drift_is_reported_apart() {
         let mut world = World::applied();
         world.observed.insert(id("vm.gitlab"), drifted());
-        world
-            .observed
-            .insert(id("service.postgres"), Observed::Missing);
-        world
-            .observed
-            .insert(id("host.shoshin"), Observed::AsRecorded);
+        world.observed.insert(id("service.postgres"), Observed::Missing);
+        world.observed.insert(id("host.shoshin"), Observed::AsRecorded);
         world.options.targets = ids(&["build.codex"]);
         let plan = world.plan().unwrap();
-        assert!(
-            !plan.has_changes(),
-            "drift outside the target changes nothing"
-        );
+        assert!(!plan.has_changes(), "drift outside the target changes nothing");
         assert_eq!(
             plan.drift,
             vec![
-                Drift {
-                    address: id("vm.gitlab"),
-                    observation: drifted()
-                },
-                Drift {
-                    address: id("service.postgres"),
-                    observation: Observed::Missing
-                },
+                Drift { address: id("vm.gitlab"), observation: drifted() },
+                Drift { address: id("service.postgres"), observation: Observed::Missing },
             ]
         );
     }
@@ -931,27 +773,17 @@ mod tests {
             (
                 "replace of something new",
                 |options| options.replace = ids(&["service.redis"]),
-                PlanError::CannotReplace {
-                    address: id("service.redis"),
-                    is_desired: true,
-                },
+                PlanError::CannotReplace { address: id("service.redis"), is_desired: true },
             ),
             (
                 "replace of something going",
                 |options| options.replace = ids(&["build.codex"]),
-                PlanError::CannotReplace {
-                    address: id("build.codex"),
-                    is_desired: false,
-                },
+                PlanError::CannotReplace { address: id("build.codex"), is_desired: false },
             ),
         ];
         for (name, set, expected) in cases {
             let mut world = World::applied();
-            world.add(
-                "service.redis",
-                "service",
-                json!({"type": "redis", "runs_on": "vm.gitlab"}),
-            );
+            world.add("service.redis", "service", json!({"type": "redis", "runs_on": "vm.gitlab"}));
             world.desired.remove(&id("build.codex"));
             set(&mut world.options);
             assert_eq!(world.plan().as_ref().err(), Some(expected), "{name}");

@@ -52,37 +52,18 @@ pub(crate) enum PlanError {
 impl fmt::Display for PlanError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::UnknownAddress {
-                option,
-                address,
-                suggestion,
-            } => {
-                write!(
-                    f,
-                    "`{option}`: `{address}` is neither in the configuration nor in the state"
-                )?;
+            Self::UnknownAddress { option, address, suggestion } => {
+                write!(f, "`{option}`: `{address}` is neither in the configuration nor in the state")?;
                 match suggestion {
                     Some(suggestion) => write!(f, " (did you mean `{suggestion}`?)"),
                     None => Ok(()),
                 }
             }
-            Self::CannotReplace {
-                address,
-                is_desired: true,
-            } => {
-                write!(
-                    f,
-                    "`--replace`: `{address}` cannot be replaced because it does not exist yet"
-                )
+            Self::CannotReplace { address, is_desired: true } => {
+                write!(f, "`--replace`: `{address}` cannot be replaced because it does not exist yet")
             }
-            Self::CannotReplace {
-                address,
-                is_desired: false,
-            } => {
-                write!(
-                    f,
-                    "`--replace`: `{address}` cannot be replaced because it is not in the configuration"
-                )
+            Self::CannotReplace { address, is_desired: false } => {
+                write!(f, "`--replace`: `{address}` cannot be replaced because it is not in the configuration")
             }
         }
     }
@@ -91,10 +72,7 @@ impl fmt::Display for PlanError {
 impl std::error::Error for PlanError {}
 
 /// The known address nearest to `address`, when one is close enough to be a likely typo.
-pub(super) fn nearest<'a>(
-    address: &ResourceId,
-    known: impl IntoIterator<Item = &'a ResourceId>,
-) -> Option<ResourceId> {
+pub(super) fn nearest<'a>(address: &ResourceId, known: impl IntoIterator<Item = &'a ResourceId>) -> Option<ResourceId> {
     // Jaro-Winkler rewards a shared prefix, which addresses of the same kind always have.
     const THRESHOLD: f64 = 0.8;
     let written = address.to_string();
@@ -127,14 +105,8 @@ mod tests {
             error.to_string(),
             "`--target`: `vm.gitlb` is neither in the configuration nor in the state (did you mean `vm.gitlab`?)"
         );
-        let error = PlanError::CannotReplace {
-            address: id("vm.new"),
-            is_desired: true,
-        };
-        assert_eq!(
-            error.to_string(),
-            "`--replace`: `vm.new` cannot be replaced because it does not exist yet"
-        );
+        let error = PlanError::CannotReplace { address: id("vm.new"), is_desired: true };
+        assert_eq!(error.to_string(), "`--replace`: `vm.new` cannot be replaced because it does not exist yet");
     }
 
     #[test]

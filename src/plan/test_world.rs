@@ -34,10 +34,7 @@ pub(crate) fn rules(kind: ResourceKind) -> ReplaceRules {
         ResourceKind::Build => &["attr"],
         ResourceKind::Builder | ResourceKind::Container => &[],
     };
-    ReplaceRules {
-        forcing,
-        create_before_destroy: kind == ResourceKind::Build,
-    }
+    ReplaceRules { forcing, create_before_destroy: kind == ResourceKind::Build }
 }
 
 /// A desired spec, a state that recorded it, what refresh saw, and the command line.
@@ -64,12 +61,8 @@ pub(crate) fn spec(kind: &str, fields: Value) -> ResourceSpec {
 
 /// What `spec` depends on, as lowering computes it: references and `needs`, sorted.
 pub(crate) fn dependencies(spec: &ResourceSpec) -> Vec<ResourceId> {
-    let mut dependencies: Vec<ResourceId> = spec
-        .references()
-        .into_iter()
-        .map(|(_, id)| id)
-        .chain(spec.needs().iter().cloned())
-        .collect();
+    let mut dependencies: Vec<ResourceId> =
+        spec.references().into_iter().map(|(_, id)| id).chain(spec.needs().iter().cloned()).collect();
     dependencies.sort();
     dependencies.dedup();
     dependencies
@@ -91,25 +84,13 @@ impl World {
         .collect();
         let digests: BTreeMap<ResourceId, SecretDigests> = [(
             id("service.gitlab"),
-            [("secrets.root_password".to_owned(), "sha256:old".to_owned())]
-                .into_iter()
-                .collect(),
+            [("secrets.root_password".to_owned(), "sha256:old".to_owned())].into_iter().collect(),
         )]
         .into_iter()
         .collect();
-        let state = State {
-            version: 1,
-            serial: 7,
-            lineage: "lineage-1".to_owned(),
-            resources: BTreeMap::new(),
-        };
-        let mut world = Self {
-            desired,
-            digests,
-            state: Some(state),
-            observed: BTreeMap::new(),
-            options: PlanOptions::default(),
-        };
+        let state = State { version: 1, serial: 7, lineage: "lineage-1".to_owned(), resources: BTreeMap::new() };
+        let mut world =
+            Self { desired, digests, state: Some(state), observed: BTreeMap::new(), options: PlanOptions::default() };
         let addresses: Vec<String> = world.desired.keys().map(ToString::to_string).collect();
         for address in &addresses {
             world.record(address);
@@ -121,9 +102,7 @@ impl World {
     pub(crate) fn edit(&mut self, address: &str, patch: Value) {
         let current = &self.desired[&id(address)];
         let mut value = serde_json::to_value(current).unwrap();
-        let Value::Object(patch) = patch else {
-            panic!("a patch is an object")
-        };
+        let Value::Object(patch) = patch else { panic!("a patch is an object") };
         let fields = value["spec"].as_object_mut().unwrap();
         for (field, new) in patch {
             if new.is_null() {
@@ -132,8 +111,7 @@ impl World {
                 fields.insert(field, new);
             }
         }
-        self.desired
-            .insert(id(address), serde_json::from_value(value).unwrap());
+        self.desired.insert(id(address), serde_json::from_value(value).unwrap());
     }
 
     /// Adds a desired resource.
@@ -151,20 +129,12 @@ impl World {
             dependencies: dependencies(spec),
             tainted: false,
         };
-        self.state
-            .get_or_insert_with(State::new_lineage)
-            .resources
-            .insert(id(address), recorded);
+        self.state.get_or_insert_with(State::new_lineage).resources.insert(id(address), recorded);
     }
 
     /// The recorded state of `address`, to change.
     pub(crate) fn recorded(&mut self, address: &str) -> &mut ResourceState {
-        self.state
-            .as_mut()
-            .unwrap()
-            .resources
-            .get_mut(&id(address))
-            .unwrap()
+        self.state.as_mut().unwrap().resources.get_mut(&id(address)).unwrap()
     }
 
     /// Plans the world with the test rules.

@@ -57,11 +57,7 @@ pub(super) fn layout(before: Option<&Value>, after: Option<&Value>) -> Layout {
             };
             let before = before.map(|value| block_text(shape, value));
             let after = after.map(|value| block_text(shape, value));
-            Layout::Block {
-                open,
-                close,
-                lines: marked_lines(before.as_deref(), after.as_deref()),
-            }
+            Layout::Block { open, close, lines: marked_lines(before.as_deref(), after.as_deref()) }
         }
         None => Layout::Inline(match (before, after) {
             (Some(before), Some(after)) => format!("{} -> {}", compact(before), compact(after)),
@@ -98,14 +94,8 @@ fn block_text(shape: Shape, value: &Value) -> String {
     }
     let pretty = serde_json::to_string_pretty(value).unwrap_or_else(|_| compact(value));
     let lines: Vec<&str> = pretty.lines().collect();
-    let inner = lines
-        .get(1..lines.len().saturating_sub(1))
-        .unwrap_or_default();
-    inner
-        .iter()
-        .map(|line| line.strip_prefix("  ").unwrap_or(line))
-        .collect::<Vec<_>>()
-        .join("\n")
+    let inner = lines.get(1..lines.len().saturating_sub(1)).unwrap_or_default();
+    inner.iter().map(|line| line.strip_prefix("  ").unwrap_or(line)).collect::<Vec<_>>().join("\n")
 }
 
 /// Both texts' lines marked by a line diff; one text's lines unmarked.
@@ -125,21 +115,14 @@ fn marked_lines(before: Option<&str>, after: Option<&str>) -> Vec<(Mark, String)
                 })
                 .collect()
         }
-        (Some(text), None) | (None, Some(text)) => text
-            .lines()
-            .map(|line| (Mark::Same, line.to_owned()))
-            .collect(),
+        (Some(text), None) | (None, Some(text)) => text.lines().map(|line| (Mark::Same, line.to_owned())).collect(),
         (None, None) => Vec::new(),
     }
 }
 
 /// A last line without its newline would differ from the same line with one.
 fn with_final_newline(text: &str) -> String {
-    if text.is_empty() || text.ends_with('\n') {
-        text.to_owned()
-    } else {
-        format!("{text}\n")
-    }
+    if text.is_empty() || text.ends_with('\n') { text.to_owned() } else { format!("{text}\n") }
 }
 
 /// Compact JSON: `"8GiB"`, `4`, `["a","b"]`.
@@ -154,38 +137,20 @@ mod tests {
     use super::*;
 
     fn lines(marked: &[(Mark, &str)]) -> Vec<(Mark, String)> {
-        marked
-            .iter()
-            .map(|(mark, line)| (*mark, (*line).to_owned()))
-            .collect()
+        marked.iter().map(|(mark, line)| (*mark, (*line).to_owned())).collect()
     }
 
     #[test]
     fn small_values_stay_inline() {
         let cases = [
-            (
-                Some(json!("qemu")),
-                Some(json!("firecracker")),
-                r#""qemu" -> "firecracker""#,
-            ),
+            (Some(json!("qemu")), Some(json!("firecracker")), r#""qemu" -> "firecracker""#),
             (None, Some(json!(4)), "4"),
             (Some(json!(["workspace"])), None, r#"["workspace"]"#),
-            (
-                Some(json!({"vcpus": 2})),
-                Some(json!({"vcpus": 4})),
-                r#"{"vcpus":2} -> {"vcpus":4}"#,
-            ),
-            (
-                Some(json!("one")),
-                Some(json!(vec!["x"; 30])),
-                &format!(r#""one" -> {}"#, json!(vec!["x"; 30])),
-            ),
+            (Some(json!({"vcpus": 2})), Some(json!({"vcpus": 4})), r#"{"vcpus":2} -> {"vcpus":4}"#),
+            (Some(json!("one")), Some(json!(vec!["x"; 30])), &format!(r#""one" -> {}"#, json!(vec!["x"; 30]))),
         ];
         for (before, after, expected) in cases {
-            assert_eq!(
-                layout(before.as_ref(), after.as_ref()),
-                Layout::Inline(expected.to_owned())
-            );
+            assert_eq!(layout(before.as_ref(), after.as_ref()), Layout::Inline(expected.to_owned()));
         }
     }
 
@@ -199,51 +164,29 @@ mod tests {
             (Mark::Same, "c"),
             (Mark::Added, "d"),
         ]);
-        assert_eq!(
-            layout,
-            Layout::Block {
-                open: "<<-EOT",
-                close: "EOT",
-                lines: expected
-            }
-        );
+        assert_eq!(layout, Layout::Block { open: "<<-EOT", close: "EOT", lines: expected });
     }
 
     #[test]
     fn long_objects_are_diffed_as_pretty_json() {
-        let before =
-            json!({"log_level": "info", "max_connections": 100, "shared_buffers": "128MB"});
-        let after =
-            json!({"log_level": "debug", "max_connections": 100, "shared_buffers": "128MB"});
+        let before = json!({"log_level": "info", "max_connections": 100, "shared_buffers": "128MB"});
+        let after = json!({"log_level": "debug", "max_connections": 100, "shared_buffers": "128MB"});
         let expected = lines(&[
             (Mark::Removed, r#""log_level": "info","#),
             (Mark::Added, r#""log_level": "debug","#),
             (Mark::Same, r#""max_connections": 100,"#),
             (Mark::Same, r#""shared_buffers": "128MB""#),
         ]);
-        assert_eq!(
-            layout(Some(&before), Some(&after)),
-            Layout::Block {
-                open: "{",
-                close: "}",
-                lines: expected
-            }
-        );
+        assert_eq!(layout(Some(&before), Some(&after)), Layout::Block { open: "{", close: "}", lines: expected });
     }
 
     #[test]
     fn a_value_alone_is_a_block_without_marks() {
-        let value =
-            json!([{"name": "data", "size": "40GiB", "mount": "/var/lib/gitlab/data/volume"}]);
-        let Layout::Block { open, lines, .. } = layout(None, Some(&value)) else {
-            panic!("expected a block")
-        };
+        let value = json!([{"name": "data", "size": "40GiB", "mount": "/var/lib/gitlab/data/volume"}]);
+        let Layout::Block { open, lines, .. } = layout(None, Some(&value)) else { panic!("expected a block") };
         assert_eq!(open, "[");
         assert!(lines.iter().all(|(mark, _)| *mark == Mark::Same));
         assert_eq!(lines.first().map(|(_, line)| line.as_str()), Some("{"));
-        assert_eq!(
-            lines.get(1).map(|(_, line)| line.as_str()),
-            Some(r#"  "name": "data","#)
-        );
+        assert_eq!(lines.get(1).map(|(_, line)| line.as_str()), Some(r#"  "name": "data","#));
     }
 }

@@ -21,21 +21,12 @@ pub(crate) fn rich_plan() -> Plan {
         "service.nats",
         json!({"settings": {"max_payload": "8MB", "jetstream": {"max_memory": "1GiB", "max_file": "20GiB"}}}),
     );
-    world.add(
-        "service.redis",
-        "service",
-        json!({"type": "redis", "runs_on": "vm.gitlab", "port": 6379}),
-    );
-    world.edit(
-        "vm.gitlab",
-        json!({"hypervisor": "firecracker", "memory": "16GiB"}),
-    );
-    world.recorded("vm.gitlab").outputs = [
-        ("pid".to_owned(), json!(4242)),
-        ("runner".to_owned(), json!("/nix/store/4x2-microvm-run")),
-    ]
-    .into_iter()
-    .collect();
+    world.add("service.redis", "service", json!({"type": "redis", "runs_on": "vm.gitlab", "port": 6379}));
+    world.edit("vm.gitlab", json!({"hypervisor": "firecracker", "memory": "16GiB"}));
+    world.recorded("vm.gitlab").outputs =
+        [("pid".to_owned(), json!(4242)), ("runner".to_owned(), json!("/nix/store/4x2-microvm-run"))]
+            .into_iter()
+            .collect();
     world.observed.insert(
         id("vm.gitlab"),
         Observed::Changed {
@@ -43,24 +34,15 @@ pub(crate) fn rich_plan() -> Plan {
             summary: "pid is 5151, recorded 4242".to_owned(),
         },
     );
-    world.edit(
-        "build.codex",
-        json!({"attr": ".#packages.x86_64-linux.codex"}),
-    );
+    world.edit("build.codex", json!({"attr": ".#packages.x86_64-linux.codex"}));
     world.add("vm.old", "vm", json!({"host": "shoshin", "vcpus": 2}));
     world.record("vm.old");
     world.desired.remove(&id("vm.old"));
     world.observed.insert(id("vm.old"), Observed::Missing);
-    world.edit(
-        "cache.workspace",
-        json!({"auth_token": "env:CACHIX_AUTH_TOKEN"}),
-    );
-    world.digests.insert(
-        id("cache.workspace"),
-        [("auth_token".to_owned(), "sha256:new".to_owned())]
-            .into_iter()
-            .collect(),
-    );
+    world.edit("cache.workspace", json!({"auth_token": "env:CACHIX_AUTH_TOKEN"}));
+    world
+        .digests
+        .insert(id("cache.workspace"), [("auth_token".to_owned(), "sha256:new".to_owned())].into_iter().collect());
     world.plan().unwrap()
 }
 

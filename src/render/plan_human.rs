@@ -39,11 +39,7 @@ pub(crate) fn render(plan: &Plan, styles: &Styles) -> String {
     }
     render_legend(&mut out, plan, styles);
     out.push_str("rave will perform the following actions:\n\n");
-    for change in plan
-        .changes
-        .iter()
-        .filter(|change| change.action != Action::NoOp)
-    {
+    for change in plan.changes.iter().filter(|change| change.action != Action::NoOp) {
         out.push_str(&render_change(change, plan, styles));
         out.push('\n');
     }
@@ -54,22 +50,12 @@ pub(crate) fn render(plan: &Plan, styles: &Styles) -> String {
 /// One resource's block: its header, its reasons, its attributes.
 pub(crate) fn render_change(change: &Change, plan: &Plan, styles: &Styles) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "  # {} {}",
-        styles.bold.apply_to(&change.address),
-        action_phrase(change.action)
-    );
+    let _ = writeln!(out, "  # {} {}", styles.bold.apply_to(&change.address), action_phrase(change.action));
     for reason in explained_reasons(change) {
         let _ = writeln!(out, "  # (because {})", reason_phrase(reason, change, plan));
     }
     out.push_str(&resource_line(&change.address, change.action, styles));
-    let width = change
-        .attributes
-        .iter()
-        .map(|attribute| attribute.name.len())
-        .max()
-        .unwrap_or(0);
+    let width = change.attributes.iter().map(|attribute| attribute.name.len()).max().unwrap_or(0);
     for attribute in &change.attributes {
         render_attribute(&mut out, attribute, width, change.action, styles);
     }
@@ -85,13 +71,7 @@ pub(crate) fn render_change(change: &Change, plan: &Plan, styles: &Styles) -> St
 
 /// What refresh found, before the plan that answers it.
 fn render_drift(out: &mut String, plan: &Plan, drift: &[&Drift], styles: &Styles) {
-    let _ = writeln!(
-        out,
-        "{}\n",
-        styles
-            .bold
-            .apply_to("Objects have changed outside of rave:")
-    );
+    let _ = writeln!(out, "{}\n", styles.bold.apply_to("Objects have changed outside of rave:"));
     for entry in drift {
         let address = styles.bold.apply_to(&entry.address);
         match &entry.observation {
@@ -122,12 +102,8 @@ fn render_drift(out: &mut String, plan: &Plan, drift: &[&Drift], styles: &Styles
 
 /// Which symbols the plan uses, and what they mean.
 fn render_legend(out: &mut String, plan: &Plan, styles: &Styles) {
-    let mut actions: Vec<Action> = plan
-        .changes
-        .iter()
-        .map(|change| change.action)
-        .filter(|action| *action != Action::NoOp)
-        .collect();
+    let mut actions: Vec<Action> =
+        plan.changes.iter().map(|change| change.action).filter(|action| *action != Action::NoOp).collect();
     actions.sort();
     actions.dedup();
     out.push_str("Resource actions are indicated with the following symbols:\n");
@@ -139,22 +115,11 @@ fn render_legend(out: &mut String, plan: &Plan, styles: &Styles) {
 
 /// `-/+ vm "gitlab" {`
 fn resource_line(address: &ResourceId, action: Action, styles: &Styles) -> String {
-    format!(
-        "{} {} \"{}\" {{\n",
-        symbol(action, styles),
-        address.kind,
-        address.name
-    )
+    format!("{} {} \"{}\" {{\n", symbol(action, styles), address.kind, address.name)
 }
 
 /// One attribute, on one line or as a block.
-fn render_attribute(
-    out: &mut String,
-    attribute: &AttributeChange,
-    width: usize,
-    context: Action,
-    styles: &Styles,
-) {
+fn render_attribute(out: &mut String, attribute: &AttributeChange, width: usize, context: Action, styles: &Styles) {
     let action = attribute_action(attribute, context);
     let name = format!("{:width$}", attribute.name);
     let forces = if attribute.forces_replacement {
@@ -164,16 +129,8 @@ fn render_attribute(
     };
     let symbol = symbol(action, styles);
     if attribute.is_sensitive {
-        let value = if action == Action::Update {
-            "(sensitive value changed)"
-        } else {
-            "(sensitive value)"
-        };
-        let _ = writeln!(
-            out,
-            "    {symbol} {name} = {}{forces}",
-            styles.dim.apply_to(value)
-        );
+        let value = if action == Action::Update { "(sensitive value changed)" } else { "(sensitive value)" };
+        let _ = writeln!(out, "    {symbol} {name} = {}{forces}", styles.dim.apply_to(value));
         return;
     }
     match layout(attribute.before.as_ref(), attribute.after.as_ref()) {
@@ -222,11 +179,7 @@ fn symbol(action: Action, styles: &Styles) -> String {
         Action::Delete => &styles.delete,
     };
     let symbol = action.symbol();
-    format!(
-        "{}{}",
-        " ".repeat(3usize.saturating_sub(symbol.len())),
-        style.apply_to(symbol)
-    )
+    format!("{}{}", " ".repeat(3usize.saturating_sub(symbol.len())), style.apply_to(symbol))
 }
 
 /// How many of the desired attributes an update or replacement leaves as they were; creates and
@@ -242,12 +195,7 @@ fn hidden_attributes(change: &Change) -> usize {
         .spec
         .attributes()
         .keys()
-        .filter(|name| {
-            !change
-                .attributes
-                .iter()
-                .any(|attribute| !attribute.is_sensitive && &attribute.name == *name)
-        })
+        .filter(|name| !change.attributes.iter().any(|attribute| !attribute.is_sensitive && &attribute.name == *name))
         .count()
 }
 
@@ -270,11 +218,7 @@ mod tests {
     #[test]
     fn multi_line_strings_show_as_line_diffs() {
         let mut plan = plan_fixture::empty_plan();
-        let index = plan
-            .changes
-            .iter()
-            .position(|change| change.address.to_string() == "build.codex")
-            .unwrap();
+        let index = plan.changes.iter().position(|change| change.address.to_string() == "build.codex").unwrap();
         let change = &mut plan.changes[index];
         change.action = Action::Update;
         change.attributes = vec![AttributeChange {
@@ -318,9 +262,6 @@ mod tests {
         let plan = plan_fixture::rich_plan();
         let coloured = render(&plan, &Styles::new(true));
         assert_ne!(coloured, render(&plan, &Styles::plain()), "colour is on");
-        assert_eq!(
-            console::strip_ansi_codes(&coloured),
-            render(&plan, &Styles::plain())
-        );
+        assert_eq!(console::strip_ansi_codes(&coloured), render(&plan, &Styles::plain()));
     }
 }

@@ -6,7 +6,6 @@
 //! secrets show only as `"sensitive": true`, never with a value or a digest.
 
 use schemars::JsonSchema;
-use schemars::generate::SchemaSettings;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -191,8 +190,9 @@ pub(crate) fn render(plan: &Plan, _styles: &Styles) -> String {
 }
 
 /// The JSON Schema of [`render`]'s output, pretty-printed, ending with a newline.
+#[cfg(test)] // the schema file is checked (and rewritten) by a test
 pub(crate) fn plan_schema() -> String {
-    let schema = SchemaSettings::draft2020_12()
+    let schema = schemars::generate::SchemaSettings::draft2020_12()
         .for_serialize()
         .into_generator()
         .into_root_schema_for::<PlanView>();
@@ -208,19 +208,9 @@ fn view(plan: &Plan) -> PlanView {
         project: plan.project.clone(),
         lineage: plan.lineage.clone(),
         serial: plan.serial,
-        summary: SummaryView {
-            add: summary.add,
-            change: summary.change,
-            destroy: summary.destroy,
-        },
-        changes: plan
-            .changes
-            .iter()
-            .filter_map(|change| change_view(change, plan))
-            .collect(),
-        drift: drifted(plan)
-            .filter_map(|drift| drift_view(drift, plan))
-            .collect(),
+        summary: SummaryView { add: summary.add, change: summary.change, destroy: summary.destroy },
+        changes: plan.changes.iter().filter_map(|change| change_view(change, plan)).collect(),
+        drift: drifted(plan).filter_map(|drift| drift_view(drift, plan)).collect(),
     }
 }
 
@@ -238,11 +228,7 @@ fn change_view(change: &Change, plan: &Plan) -> Option<ChangeView> {
         kind: change.address.kind.prefix().to_owned(),
         name: change.address.name.to_string(),
         action,
-        reasons: change
-            .reasons
-            .iter()
-            .map(|reason| reason_view(reason, change, plan))
-            .collect(),
+        reasons: change.reasons.iter().map(|reason| reason_view(reason, change, plan)).collect(),
         attributes: change.attributes.iter().map(attribute_view).collect(),
     })
 }
@@ -251,38 +237,22 @@ fn reason_view(reason: &Reason, change: &Change, plan: &Plan) -> ReasonView {
     let (code, attributes, address) = match reason {
         Reason::NotYetCreated => (ReasonCode::NotYetCreated, Vec::new(), None),
         Reason::NotInConfiguration => (ReasonCode::NotInConfiguration, Vec::new(), None),
-        Reason::AttributesChanged { attributes } => {
-            (ReasonCode::AttributesChanged, attributes.clone(), None)
-        }
-        Reason::ForcesReplacement { attributes } => {
-            (ReasonCode::ForcesReplacement, attributes.clone(), None)
-        }
-        Reason::DependencyChanged { address } => (
-            ReasonCode::DependencyChanged,
-            Vec::new(),
-            Some(address.clone()),
-        ),
+        Reason::AttributesChanged { attributes } => (ReasonCode::AttributesChanged, attributes.clone(), None),
+        Reason::ForcesReplacement { attributes } => (ReasonCode::ForcesReplacement, attributes.clone(), None),
+        Reason::DependencyChanged { address } => (ReasonCode::DependencyChanged, Vec::new(), Some(address.clone())),
         Reason::ReplaceRequested => (ReasonCode::ReplaceRequested, Vec::new(), None),
         Reason::Tainted => (ReasonCode::Tainted, Vec::new(), None),
         Reason::MissingInReality => (ReasonCode::MissingInReality, Vec::new(), None),
         Reason::Drifted => (ReasonCode::Drifted, Vec::new(), None),
         Reason::DestroyRequested => (ReasonCode::DestroyRequested, Vec::new(), None),
     };
-    ReasonView {
-        reason: code,
-        message: reason_phrase(reason, change, plan),
-        attributes,
-        address,
-    }
+    ReasonView { reason: code, message: reason_phrase(reason, change, plan), attributes, address }
 }
 
 fn attribute_view(attribute: &AttributeChange) -> AttributeView {
     // The internal plan never holds secret values either; this keeps the promise even if it did.
-    let (before, after) = if attribute.is_sensitive {
-        (None, None)
-    } else {
-        (attribute.before.clone(), attribute.after.clone())
-    };
+    let (before, after) =
+        if attribute.is_sensitive { (None, None) } else { (attribute.before.clone(), attribute.after.clone()) };
     AttributeView {
         name: attribute.name.clone(),
         before,
@@ -349,11 +319,7 @@ mod tests {
             .filter(|attribute| attribute["sensitive"] == true)
             .collect();
         assert!(!sensitive.is_empty());
-        assert!(
-            sensitive
-                .iter()
-                .all(|attribute| attribute["before"].is_null() && attribute["after"].is_null())
-        );
+        assert!(sensitive.iter().all(|attribute| attribute["before"].is_null() && attribute["after"].is_null()));
     }
 
     /// Fails when `schemas/plan.schema.json` is stale; `RAVE_UPDATE_SCHEMAS=1` rewrites it.

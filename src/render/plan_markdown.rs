@@ -18,11 +18,7 @@ use crate::plan::{Action, Change, Observed, Plan};
 /// signature.
 pub(crate) fn render(plan: &Plan, _styles: &Styles) -> String {
     let mut out = String::new();
-    let verb = if plan.is_destroy {
-        "destroy plan"
-    } else {
-        "plan"
-    };
+    let verb = if plan.is_destroy { "destroy plan" } else { "plan" };
     let _ = writeln!(out, "### rave {verb} for `{}`\n", plan.project);
     let summary = PlanSummary::of(plan);
     if summary.is_empty() {
@@ -33,11 +29,7 @@ pub(crate) fn render(plan: &Plan, _styles: &Styles) -> String {
         });
     } else {
         out.push_str("| To add | To change | To destroy |\n|---:|---:|---:|\n");
-        let _ = writeln!(
-            out,
-            "| {} | {} | {} |",
-            summary.add, summary.change, summary.destroy
-        );
+        let _ = writeln!(out, "| {} | {} | {} |", summary.add, summary.change, summary.destroy);
     }
     render_warnings(&mut out, plan);
     render_drift(&mut out, plan);
@@ -49,30 +41,18 @@ pub(crate) fn render(plan: &Plan, _styles: &Styles) -> String {
 
 /// Every destroy and replacement, named with its reasons, in an alert box.
 fn render_warnings(out: &mut String, plan: &Plan) {
-    let destructive: Vec<&Change> = plan
-        .changes
-        .iter()
-        .filter(|change| change.action == Action::Delete || change.action.is_replace())
-        .collect();
+    let destructive: Vec<&Change> =
+        plan.changes.iter().filter(|change| change.action == Action::Delete || change.action.is_replace()).collect();
     if destructive.is_empty() {
         return;
     }
     let count = destructive.len();
     let noun = if count == 1 { "resource" } else { "resources" };
-    let _ = writeln!(
-        out,
-        "\n> [!WARNING]\n> This plan destroys or replaces {count} {noun}:"
-    );
+    let _ = writeln!(out, "\n> [!WARNING]\n> This plan destroys or replaces {count} {noun}:");
     for change in destructive {
-        let _ = write!(
-            out,
-            "> - `{}` {}",
-            change.address,
-            action_phrase(change.action)
-        );
-        let reasons: Vec<String> = explained_reasons(change)
-            .map(|reason| reason_phrase(reason, change, plan))
-            .collect();
+        let _ = write!(out, "> - `{}` {}", change.address, action_phrase(change.action));
+        let reasons: Vec<String> =
+            explained_reasons(change).map(|reason| reason_phrase(reason, change, plan)).collect();
         if !reasons.is_empty() {
             let _ = write!(out, " because {}", reasons.join(", and "));
         }
@@ -108,20 +88,11 @@ fn render_details(out: &mut String, plan: &Plan) {
         .changes
         .iter()
         .filter(|change| change.action != Action::NoOp)
-        .map(|change| {
-            render_change(change, plan, &styles)
-                .lines()
-                .map(diff_line)
-                .collect::<Vec<_>>()
-                .join("\n")
-        })
+        .map(|change| render_change(change, plan, &styles).lines().map(diff_line).collect::<Vec<_>>().join("\n"))
         .collect();
     let body = body.join("\n\n");
     let fence = "`".repeat(longest_backtick_run(&body).max(2) + 1);
-    let _ = write!(
-        out,
-        "\n<details><summary>Details</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>\n"
-    );
+    let _ = write!(out, "\n<details><summary>Details</summary>\n\n{fence}diff\n{body}\n{fence}\n\n</details>\n");
 }
 
 /// Moves a line's leading action symbol to the first column, where diff highlighting looks:
@@ -129,9 +100,7 @@ fn render_details(out: &mut String, plan: &Plan) {
 fn diff_line(line: &str) -> String {
     let text = line.trim_start_matches(' ');
     let indent = line.len() - text.len();
-    let symbol = ["-/+ ", "+/- ", "+ ", "- ", "~ "]
-        .into_iter()
-        .find(|symbol| text.starts_with(symbol));
+    let symbol = ["-/+ ", "+/- ", "+ ", "- ", "~ "].into_iter().find(|symbol| text.starts_with(symbol));
     match symbol {
         Some(symbol) => {
             let symbol = symbol.trim_end();
@@ -145,10 +114,7 @@ fn diff_line(line: &str) -> String {
 
 /// A fence must be longer than any run of backticks inside it (a value may hold some).
 fn longest_backtick_run(text: &str) -> usize {
-    text.split(|character| character != '`')
-        .map(str::len)
-        .max()
-        .unwrap_or(0)
+    text.split(|character| character != '`').map(str::len).max().unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -49,19 +49,13 @@ impl PlanSummary {
 impl fmt::Display for PlanSummary {
     /// `Plan: 1 to add, 0 to change, 1 to destroy.`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "Plan: {} to add, {} to change, {} to destroy.",
-            self.add, self.change, self.destroy
-        )
+        write!(f, "Plan: {} to add, {} to change, {} to destroy.", self.add, self.change, self.destroy)
     }
 }
 
 /// The drift entries that are differences (a resource found as recorded is not drift).
 pub(crate) fn drifted(plan: &Plan) -> impl Iterator<Item = &Drift> {
-    plan.drift
-        .iter()
-        .filter(|drift| drift.observation != Observed::AsRecorded)
+    plan.drift.iter().filter(|drift| drift.observation != Observed::AsRecorded)
 }
 
 /// A drifted resource's outputs that refresh found changed: name, recorded value (when one was
@@ -71,16 +65,8 @@ pub(crate) fn changed_outputs<'a>(
     address: &ResourceId,
     observed: &'a BTreeMap<String, Value>,
 ) -> impl Iterator<Item = (&'a String, Option<&'a Value>, &'a Value)> {
-    let recorded = plan
-        .change(address)
-        .and_then(|change| change.before.as_ref());
-    observed.iter().map(move |(name, value)| {
-        (
-            name,
-            recorded.and_then(|state| state.outputs.get(name)),
-            value,
-        )
-    })
+    let recorded = plan.change(address).and_then(|change| change.before.as_ref());
+    observed.iter().map(move |(name, value)| (name, recorded.and_then(|state| state.outputs.get(name)), value))
 }
 
 #[cfg(test)]
@@ -122,18 +108,8 @@ mod tests {
             Action::CreateThenDelete,
             Action::Delete,
         ]));
-        assert_eq!(
-            summary,
-            PlanSummary {
-                add: 3,
-                change: 1,
-                destroy: 3
-            }
-        );
-        assert_eq!(
-            summary.to_string(),
-            "Plan: 3 to add, 1 to change, 3 to destroy."
-        );
+        assert_eq!(summary, PlanSummary { add: 3, change: 1, destroy: 3 });
+        assert_eq!(summary.to_string(), "Plan: 3 to add, 1 to change, 3 to destroy.");
         assert!(PlanSummary::of(&plan(&[Action::NoOp])).is_empty());
     }
 }

@@ -35,11 +35,7 @@ pub(crate) fn reason_phrase(reason: &Reason, change: &Change, plan: &Plan) -> St
         Reason::NotInConfiguration => format!("{} is not in the configuration", change.address),
         Reason::AttributesChanged { attributes } => format!("{} changed", code_list(attributes)),
         Reason::ForcesReplacement { attributes } => {
-            let verb = if attributes.len() == 1 {
-                "forces"
-            } else {
-                "force"
-            };
+            let verb = if attributes.len() == 1 { "forces" } else { "force" };
             format!("{} {verb} replacement", code_list(attributes))
         }
         Reason::DependencyChanged { address } => dependency_phrase(address, plan),
@@ -55,10 +51,7 @@ pub(crate) fn reason_phrase(reason: &Reason, change: &Change, plan: &Plan) -> St
 /// show (a new resource, changed attributes, a destroy that was asked for).
 pub(crate) fn explained_reasons(change: &Change) -> impl Iterator<Item = &Reason> {
     change.reasons.iter().filter(|reason| {
-        !matches!(
-            reason,
-            Reason::NotYetCreated | Reason::AttributesChanged { .. } | Reason::DestroyRequested
-        )
+        !matches!(reason, Reason::NotYetCreated | Reason::AttributesChanged { .. } | Reason::DestroyRequested)
     })
 }
 
@@ -96,64 +89,29 @@ mod tests {
         world.recorded("vm.gitlab").tainted = true;
         world.desired.remove(&id("build.codex"));
         let plan = world.plan().unwrap();
-        let change = |address: &str| {
-            plan.changes
-                .iter()
-                .find(|change| change.address == id(address))
-                .unwrap()
-        };
+        let change = |address: &str| plan.changes.iter().find(|change| change.address == id(address)).unwrap();
         let service = change("service.postgres");
         let cases = [
             (Reason::NotYetCreated, service, "it does not exist yet"),
+            (Reason::NotInConfiguration, change("build.codex"), "build.codex is not in the configuration"),
+            (Reason::AttributesChanged { attributes: names(&["memory"]) }, service, "`memory` changed"),
             (
-                Reason::NotInConfiguration,
-                change("build.codex"),
-                "build.codex is not in the configuration",
-            ),
-            (
-                Reason::AttributesChanged {
-                    attributes: names(&["memory"]),
-                },
-                service,
-                "`memory` changed",
-            ),
-            (
-                Reason::ForcesReplacement {
-                    attributes: names(&["host", "hypervisor", "type"]),
-                },
+                Reason::ForcesReplacement { attributes: names(&["host", "hypervisor", "type"]) },
                 service,
                 "`host`, `hypervisor` and `type` force replacement",
             ),
             (
-                Reason::ForcesReplacement {
-                    attributes: names(&["hypervisor"]),
-                },
+                Reason::ForcesReplacement { attributes: names(&["hypervisor"]) },
                 service,
                 "`hypervisor` forces replacement",
             ),
-            (
-                Reason::DependencyChanged {
-                    address: id("vm.gitlab"),
-                },
-                service,
-                "vm.gitlab must be replaced",
-            ),
-            (
-                Reason::DependencyChanged {
-                    address: id("cache.workspace"),
-                },
-                service,
-                "cache.workspace changed",
-            ),
+            (Reason::DependencyChanged { address: id("vm.gitlab") }, service, "vm.gitlab must be replaced"),
+            (Reason::DependencyChanged { address: id("cache.workspace") }, service, "cache.workspace changed"),
             (Reason::ReplaceRequested, service, "--replace asked for it"),
             (Reason::Tainted, service, "it was tainted by a failed apply"),
             (Reason::MissingInReality, service, "it is missing"),
             (Reason::Drifted, service, "it changed outside of rave"),
-            (
-                Reason::DestroyRequested,
-                service,
-                "rave destroy asked for it",
-            ),
+            (Reason::DestroyRequested, service, "rave destroy asked for it"),
         ];
         for (reason, change, expected) in cases {
             assert_eq!(reason_phrase(&reason, change, &plan), expected);

@@ -79,10 +79,7 @@ impl std::fmt::Display for StateError {
                 "state serial moved on from {expected} to {found}: someone else applied in the meantime; plan again"
             ),
             Self::LineageMismatch { expected, found } => {
-                write!(
-                    f,
-                    "state lineage is `{found}`, expected `{expected}`: this is another project's state"
-                )
+                write!(f, "state lineage is `{found}`, expected `{expected}`: this is another project's state")
             }
             Self::Lock(error) => error.fmt(f),
         }
@@ -92,21 +89,11 @@ impl std::fmt::Display for StateError {
 impl StateError {
     /// A `Corrupt` error for JSON in `path` that did not parse, located at `path:line:column`
     /// (`line` counted in the whole file), with serde's message stripped of its own position.
-    pub(crate) fn corrupt_json(
-        path: &std::path::Path,
-        line: usize,
-        error: &serde_json::Error,
-    ) -> Self {
+    pub(crate) fn corrupt_json(path: &std::path::Path, line: usize, error: &serde_json::Error) -> Self {
         let message = error.to_string();
         let position = format!(" at line {} column {}", error.line(), error.column());
-        let detail = message
-            .strip_suffix(&position)
-            .unwrap_or(&message)
-            .to_owned();
-        Self::Corrupt {
-            location: format!("{}:{line}:{}", path.display(), error.column()),
-            detail,
-        }
+        let detail = message.strip_suffix(&position).unwrap_or(&message).to_owned();
+        Self::Corrupt { location: format!("{}:{line}:{}", path.display(), error.column()), detail }
     }
 }
 

@@ -24,10 +24,7 @@ pub(crate) fn put(address: &str, value: &str) -> StateUpdate {
 
 /// `state` with `updates` applied and the given serial.
 pub(crate) fn updated(state: &State, serial: u64, updates: &[StateUpdate]) -> State {
-    let mut next = State {
-        serial,
-        ..state.clone()
-    };
+    let mut next = State { serial, ..state.clone() };
     for update in updates {
         next.apply(update.clone());
     }
@@ -61,31 +58,13 @@ fn commits<B: StateBackend>(make: &impl Fn() -> B) -> (B, State) {
 
     // A commit must be the next serial of the same lineage.
     let same_serial = updated(&state, 1, &[put("host.b", "two")]);
-    assert!(matches!(
-        first.commit(&same_serial),
-        Err(StateError::SerialMoved {
-            expected: 0,
-            found: 1
-        })
-    ));
+    assert!(matches!(first.commit(&same_serial), Err(StateError::SerialMoved { expected: 0, found: 1 })));
     let skipping = updated(&state, 3, &[]);
-    assert!(matches!(
-        first.commit(&skipping),
-        Err(StateError::SerialMoved {
-            expected: 2,
-            found: 1
-        })
-    ));
-    let foreign = State {
-        serial: 2,
-        ..State::new_lineage()
-    };
+    assert!(matches!(first.commit(&skipping), Err(StateError::SerialMoved { expected: 2, found: 1 })));
+    let foreign = State { serial: 2, ..State::new_lineage() };
     match first.commit(&foreign) {
         Err(StateError::LineageMismatch { expected, found }) => {
-            assert_eq!(
-                (expected, found),
-                (foreign.lineage.clone(), state.lineage.clone())
-            );
+            assert_eq!((expected, found), (foreign.lineage.clone(), state.lineage.clone()));
         }
         other => panic!("expected a lineage mismatch, got {other:?}"),
     }
@@ -100,13 +79,8 @@ fn records<B: StateBackend>(make: &impl Fn() -> B, mut first: B, state: &State) 
     // a new version of the state; a handle holding the lock commits that version at once.
     let base = first.load().unwrap().unwrap();
     assert_eq!(&base, state);
-    let updates = [
-        put("host.b", "two"),
-        put("host.c", "three"),
-        StateUpdate::Remove {
-            address: "host.a".parse().unwrap(),
-        },
-    ];
+    let updates =
+        [put("host.b", "two"), put("host.c", "three"), StateUpdate::Remove { address: "host.a".parse().unwrap() }];
     for update in &updates {
         first.record(&base, update).unwrap();
     }
@@ -115,18 +89,13 @@ fn records<B: StateBackend>(make: &impl Fn() -> B, mut first: B, state: &State) 
     let mut second = make();
     assert_eq!(second.load().unwrap().as_ref(), Some(&folded));
     assert_eq!(second.load().unwrap().as_ref(), Some(&folded));
-    second
-        .lock(&LockInfo::current("apply"), Duration::ZERO)
-        .unwrap();
+    second.lock(&LockInfo::current("apply"), Duration::ZERO).unwrap();
     assert_eq!(second.load().unwrap().as_ref(), Some(&folded));
     assert_eq!(make().load().unwrap().as_ref(), Some(&folded));
     // Committed: an update on the old serial would now be lost, so it is refused.
     assert!(matches!(
         second.record(&base, &put("host.x", "lost")),
-        Err(StateError::SerialMoved {
-            expected: 1,
-            found: 2
-        })
+        Err(StateError::SerialMoved { expected: 1, found: 2 })
     ));
 
     // A commit forgets what was recorded before it: the committed state is the truth.
@@ -154,10 +123,7 @@ fn locks<B: StateBackend>(make: &impl Fn() -> B, mut second: B, next: &State) {
         other => panic!("expected the lock to be held, got {other:?}"),
     }
     let after_next = updated(next, 4, &[]);
-    for refused in [
-        third.commit(&after_next),
-        third.record(next, &put("host.f", "six")),
-    ] {
+    for refused in [third.commit(&after_next), third.record(next, &put("host.f", "six"))] {
         assert!(
             matches!(&refused, Err(StateError::Lock(LockError::Held { holder, .. })) if **holder == holder_info),
             "{refused:?}"
@@ -167,17 +133,11 @@ fn locks<B: StateBackend>(make: &impl Fn() -> B, mut second: B, next: &State) {
     // Breaking a lock needs its id, and its holder gone.
     match third.force_unlock("not-the-id") {
         Err(StateError::Lock(LockError::WrongId { given, holder })) => {
-            assert_eq!(
-                (given.as_str(), holder.as_deref()),
-                ("not-the-id", Some(&holder_info))
-            );
+            assert_eq!((given.as_str(), holder.as_deref()), ("not-the-id", Some(&holder_info)));
         }
         other => panic!("expected a wrong id, got {other:?}"),
     }
-    for alive in [
-        third.force_unlock(&holder_info.id),
-        second.force_unlock(&holder_info.id),
-    ] {
+    for alive in [third.force_unlock(&holder_info.id), second.force_unlock(&holder_info.id)] {
         assert!(
             matches!(&alive, Err(StateError::Lock(LockError::HolderAlive { holder })) if **holder == holder_info),
             "{alive:?}"

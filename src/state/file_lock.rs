@@ -50,10 +50,7 @@ impl FileLock {
         })?;
         if let WaitOutcome::TimedOut { waited } = outcome {
             let holder = self.holder()?.unwrap_or_else(unknown_holder);
-            return Err(StateError::Lock(LockError::Held {
-                holder: Box::new(holder),
-                waited,
-            }));
+            return Err(StateError::Lock(LockError::Held { holder: Box::new(holder), waited }));
         }
         // Dropping `file` on failure releases the lock again.
         write_info(&file, &self.path, Some(info))?;
@@ -77,10 +74,7 @@ impl FileLock {
             Some(holder) if holder.id == lock_id => Box::new(holder),
             holder => {
                 let holder = holder.map(Box::new);
-                return Err(StateError::Lock(LockError::WrongId {
-                    given: lock_id.to_owned(),
-                    holder,
-                }));
+                return Err(StateError::Lock(LockError::WrongId { given: lock_id.to_owned(), holder }));
             }
         };
         if self.held.is_some() {
@@ -126,9 +120,8 @@ impl Drop for FileLock {
 /// Replaces the info in the lock `file` with `info` (or nothing) and syncs it.
 fn write_info(file: &File, path: &Path, info: Option<&LockInfo>) -> Result<(), StateError> {
     let bytes = match info {
-        Some(info) => serde_json::to_vec_pretty(info).map_err(|error| {
-            io_error("encode the lock info for", path)(std::io::Error::other(error))
-        })?,
+        Some(info) => serde_json::to_vec_pretty(info)
+            .map_err(|error| io_error("encode the lock info for", path)(std::io::Error::other(error)))?,
         None => Vec::new(),
     };
     file.set_len(0)
@@ -141,12 +134,5 @@ fn write_info(file: &File, path: &Path, info: Option<&LockInfo>) -> Result<(), S
 /// only just taken it, or a program other than rave.
 fn unknown_holder() -> LockInfo {
     let unknown = || "unknown".to_owned();
-    LockInfo {
-        id: unknown(),
-        who: unknown(),
-        host: unknown(),
-        pid: 0,
-        operation: unknown(),
-        since: unknown(),
-    }
+    LockInfo { id: unknown(), who: unknown(), host: unknown(), pid: 0, operation: unknown(), since: unknown() }
 }

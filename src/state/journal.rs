@@ -64,10 +64,7 @@ pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<JournalContents, StateE
         }
         offset = end + 1;
     }
-    Ok(JournalContents {
-        entries,
-        valid_length: offset,
-    })
+    Ok(JournalContents { entries, valid_length: offset })
 }
 
 /// Applies to `state` the entries recorded on it, in order, and returns whether any applied; when
@@ -75,10 +72,7 @@ pub(crate) fn parse(bytes: &[u8], path: &Path) -> Result<JournalContents, StateE
 ///
 /// Entries recorded on another state are left out: they belong to an apply whose commit already
 /// holds them. With no stored state, the first entry names the new state it was recorded on.
-pub(crate) fn fold<'a>(
-    state: &mut Option<State>,
-    entries: impl IntoIterator<Item = JournalEntry<'a>>,
-) -> bool {
+pub(crate) fn fold<'a>(state: &mut Option<State>, entries: impl IntoIterator<Item = JournalEntry<'a>>) -> bool {
     let mut entries = entries.into_iter().peekable();
     let (lineage, base_serial) = match (&*state, entries.peek()) {
         (Some(stored), _) => (stored.lineage.clone(), stored.serial),
@@ -119,31 +113,21 @@ impl JournalWriter {
     pub(crate) fn open(path: &Path) -> Result<Self, StateError> {
         let mut file = open_private(path, true)?;
         let mut bytes = Vec::new();
-        file.read_to_end(&mut bytes)
-            .map_err(io_error("read", path))?;
+        file.read_to_end(&mut bytes).map_err(io_error("read", path))?;
         let contents = parse(&bytes, path)?;
         let length = contents.valid_length as u64;
         if contents.valid_length < bytes.len() {
-            file.set_len(length)
-                .map_err(io_error("cut the torn last line of", path))?;
+            file.set_len(length).map_err(io_error("cut the torn last line of", path))?;
         }
-        Ok(Self {
-            file,
-            path: path.to_owned(),
-            length,
-        })
+        Ok(Self { file, path: path.to_owned(), length })
     }
 
     /// Appends `entry` as one line and syncs it to disk; a failed write is cut back off.
     pub(crate) fn append(&mut self, entry: &JournalEntry<'_>) -> Result<(), StateError> {
-        let mut line = serde_json::to_vec(entry).map_err(|error| {
-            io_error("encode an update for", &self.path)(std::io::Error::other(error))
-        })?;
+        let mut line = serde_json::to_vec(entry)
+            .map_err(|error| io_error("encode an update for", &self.path)(std::io::Error::other(error)))?;
         line.push(b'\n');
-        let written = self
-            .file
-            .write_all(&line)
-            .and_then(|()| self.file.sync_data());
+        let written = self.file.write_all(&line).and_then(|()| self.file.sync_data());
         if let Err(error) = written {
             // Best effort: if even this fails, loading drops the torn line as a crash would.
             let _ = self.file.set_len(self.length);
@@ -173,30 +157,18 @@ mod tests {
     }
 
     fn line(lineage: &str, base_serial: u64, update: &StateUpdate) -> String {
-        let entry = JournalEntry {
-            lineage: lineage.into(),
-            base_serial,
-            update: Cow::Borrowed(update),
-        };
+        let entry = JournalEntry { lineage: lineage.into(), base_serial, update: Cow::Borrowed(update) };
         format!("{}\n", serde_json::to_string(&entry).unwrap())
     }
 
     fn parse_text(text: &str) -> Result<Vec<JournalEntry<'static>>, String> {
-        parse(text.as_bytes(), Path::new("j"))
-            .map(|contents| contents.entries)
-            .map_err(|error| error.to_string())
+        parse(text.as_bytes(), Path::new("j")).map(|contents| contents.entries).map_err(|error| error.to_string())
     }
 
     #[test]
     fn a_line_has_the_documented_shape() {
         assert_eq!(
-            line(
-                "l",
-                3,
-                &StateUpdate::Remove {
-                    address: "vm.a".parse().unwrap()
-                }
-            ),
+            line("l", 3, &StateUpdate::Remove { address: "vm.a".parse().unwrap() }),
             "{\"lineage\":\"l\",\"base_serial\":3,\"update\":{\"op\":\"remove\",\"address\":\"vm.a\"}}\n"
         );
     }
@@ -217,27 +189,11 @@ mod tests {
 
     #[test]
     fn folding_applies_only_the_entries_on_the_stored_state() {
-        let mut stored = Some(State {
-            serial: 4,
-            lineage: "l".into(),
-            ..State::new_lineage()
-        });
+        let mut stored = Some(State { serial: 4, lineage: "l".into(), ..State::new_lineage() });
         let entries = [
-            JournalEntry {
-                lineage: "l".into(),
-                base_serial: 3,
-                update: Cow::Owned(put("old")),
-            },
-            JournalEntry {
-                lineage: "l".into(),
-                base_serial: 4,
-                update: Cow::Owned(put("a")),
-            },
-            JournalEntry {
-                lineage: "x".into(),
-                base_serial: 4,
-                update: Cow::Owned(put("other")),
-            },
+            JournalEntry { lineage: "l".into(), base_serial: 3, update: Cow::Owned(put("old")) },
+            JournalEntry { lineage: "l".into(), base_serial: 4, update: Cow::Owned(put("a")) },
+            JournalEntry { lineage: "x".into(), base_serial: 4, update: Cow::Owned(put("other")) },
         ];
         assert!(fold(&mut stored, entries.clone()));
         let folded = stored.unwrap();
@@ -245,11 +201,7 @@ mod tests {
         let names: Vec<String> = folded.resources.keys().map(ToString::to_string).collect();
         assert_eq!(names, ["host.a"]);
 
-        let mut unchanged = Some(State {
-            serial: 9,
-            lineage: "l".into(),
-            ..State::new_lineage()
-        });
+        let mut unchanged = Some(State { serial: 9, lineage: "l".into(), ..State::new_lineage() });
         assert!(!fold(&mut unchanged, entries.clone()));
         assert_eq!(unchanged.unwrap().serial, 9);
     }
@@ -258,30 +210,17 @@ mod tests {
     fn folding_without_a_stored_state_starts_from_the_first_entry() {
         let mut none = None;
         let entries = [
+            JournalEntry { lineage: "new".into(), base_serial: 0, update: Cow::Owned(put("a")) },
+            JournalEntry { lineage: "new".into(), base_serial: 0, update: Cow::Owned(put("b")) },
             JournalEntry {
                 lineage: "new".into(),
                 base_serial: 0,
-                update: Cow::Owned(put("a")),
-            },
-            JournalEntry {
-                lineage: "new".into(),
-                base_serial: 0,
-                update: Cow::Owned(put("b")),
-            },
-            JournalEntry {
-                lineage: "new".into(),
-                base_serial: 0,
-                update: Cow::Owned(StateUpdate::Remove {
-                    address: "host.a".parse().unwrap(),
-                }),
+                update: Cow::Owned(StateUpdate::Remove { address: "host.a".parse().unwrap() }),
             },
         ];
         assert!(fold(&mut none, entries));
         let folded = none.unwrap();
-        assert_eq!(
-            (folded.lineage.as_str(), folded.serial, folded.version),
-            ("new", 1, STATE_VERSION)
-        );
+        assert_eq!((folded.lineage.as_str(), folded.serial, folded.version), ("new", 1, STATE_VERSION));
         assert_eq!(folded.resources.len(), 1);
         let mut still_none = None;
         assert!(!fold(&mut still_none, Vec::new()));

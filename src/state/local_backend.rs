@@ -94,9 +94,8 @@ impl LocalBackend {
 
     /// Commits `state` while holding the lock: see [`StateBackend::commit`].
     fn commit_locked(&mut self, state: &State) -> Result<(), StateError> {
-        let mut bytes = serde_json::to_vec_pretty(state).map_err(|error| {
-            io_error("encode the state for", &self.state_path)(std::io::Error::other(error))
-        })?;
+        let mut bytes = serde_json::to_vec_pretty(state)
+            .map_err(|error| io_error("encode the state for", &self.state_path)(std::io::Error::other(error)))?;
         bytes.push(b'\n');
         let current = read_private(&self.state_path)?;
         // Committing exactly the stored state again changes nothing, so the file is left alone.
@@ -166,9 +165,7 @@ impl StateBackend for LocalBackend {
             }
             let journal = match &mut this.journal {
                 Some(journal) => journal,
-                None => this
-                    .journal
-                    .insert(JournalWriter::open(&this.journal_path)?),
+                None => this.journal.insert(JournalWriter::open(&this.journal_path)?),
             };
             journal.append(&JournalEntry {
                 lineage: base.lineage.as_str().into(),
@@ -206,8 +203,8 @@ fn parse_state(bytes: &[u8], path: &Path) -> Result<State, StateError> {
 
 /// Parses only the head of the state file's `bytes`.
 fn parse_head(bytes: &[u8], path: &Path) -> Result<StateHead, StateError> {
-    let head: StateHead = serde_json::from_slice(bytes)
-        .map_err(|error| StateError::corrupt_json(path, error.line(), &error))?;
+    let head: StateHead =
+        serde_json::from_slice(bytes).map_err(|error| StateError::corrupt_json(path, error.line(), &error))?;
     head.check_version()?;
     Ok(head)
 }
@@ -218,9 +215,9 @@ mod tests {
     use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
     use super::*;
-    use crate::state::bench_api::sample_state;
     use crate::state::conformance::{conformance, put, updated};
     use crate::state::lock::LockError;
+    use crate::state::sample::sample_state;
 
     fn mode(path: &Path) -> u32 {
         fs::metadata(path).unwrap().permissions().mode() & 0o777
@@ -230,9 +227,7 @@ mod tests {
     /// still be shared for a moment with a child that another test is starting.
     fn locked(path: &Path) -> LocalBackend {
         let mut backend = LocalBackend::new(path.to_owned());
-        backend
-            .lock(&LockInfo::current("test"), Duration::from_secs(5))
-            .unwrap();
+        backend.lock(&LockInfo::current("test"), Duration::from_secs(5)).unwrap();
         backend
     }
 
@@ -261,12 +256,8 @@ mod tests {
         let mut backend = locked(&path);
         let state = committed(&mut backend);
         backend.record(&state, &put("host.b", "two")).unwrap();
-        backend
-            .commit(&updated(&state, 2, &[put("host.b", "two")]))
-            .unwrap();
-        backend
-            .record(&updated(&state, 2, &[]), &put("host.c", "three"))
-            .unwrap();
+        backend.commit(&updated(&state, 2, &[put("host.b", "two")])).unwrap();
+        backend.record(&updated(&state, 2, &[]), &put("host.c", "three")).unwrap();
         assert_eq!(mode(&state_directory), 0o700);
         assert_eq!(mode(&directory.path().join("project")), 0o700);
         for suffix in ["", ".backup", ".journal", ".lock"] {
@@ -287,19 +278,11 @@ mod tests {
         let first = committed(&mut backend);
         assert!(!with_suffix(&path, ".backup").exists());
         let first_bytes = fs::read(&path).unwrap();
-        backend
-            .commit(&updated(&first, 2, &[put("host.b", "two")]))
-            .unwrap();
-        assert_eq!(
-            fs::read(with_suffix(&path, ".backup")).unwrap(),
-            first_bytes
-        );
+        backend.commit(&updated(&first, 2, &[put("host.b", "two")])).unwrap();
+        assert_eq!(fs::read(with_suffix(&path, ".backup")).unwrap(), first_bytes);
         assert_ne!(fs::read(&path).unwrap(), first_bytes);
         // The written form is pretty, deterministic JSON.
-        assert_eq!(
-            first_bytes,
-            format!("{}\n", serde_json::to_string_pretty(&first).unwrap()).into_bytes()
-        );
+        assert_eq!(first_bytes, format!("{}\n", serde_json::to_string_pretty(&first).unwrap()).into_bytes());
     }
 
     #[test]
@@ -312,10 +295,7 @@ mod tests {
         std::thread::sleep(Duration::from_millis(20));
         backend.commit(&state).unwrap();
         let after = fs::metadata(&path).unwrap();
-        assert_eq!(
-            (before.ino(), before.mtime_nsec()),
-            (after.ino(), after.mtime_nsec())
-        );
+        assert_eq!((before.ino(), before.mtime_nsec()), (after.ino(), after.mtime_nsec()));
         assert!(!with_suffix(&path, ".backup").exists());
     }
 
@@ -334,19 +314,13 @@ mod tests {
         fs::write(&journal_path, &torn).unwrap();
 
         let expected = updated(&state, 2, &[put("host.b", "two")]);
-        assert_eq!(
-            LocalBackend::new(path.clone()).load().unwrap(),
-            Some(expected)
-        );
+        assert_eq!(LocalBackend::new(path.clone()).load().unwrap(), Some(expected));
 
         let mut recorder = locked(&path);
         recorder.record(&state, &put("host.c", "three")).unwrap();
         drop(recorder);
         let expected = updated(&state, 2, &[put("host.b", "two"), put("host.c", "three")]);
-        assert_eq!(
-            LocalBackend::new(path.clone()).load().unwrap(),
-            Some(expected)
-        );
+        assert_eq!(LocalBackend::new(path.clone()).load().unwrap(), Some(expected));
     }
 
     #[test]
@@ -364,10 +338,7 @@ mod tests {
         let error = LocalBackend::new(path.clone()).load().unwrap_err();
         assert_eq!(
             error.to_string(),
-            format!(
-                "state `{}:2:13` is corrupt: invalid type: integer `7`, expected a string",
-                journal_path.display()
-            )
+            format!("state `{}:2:13` is corrupt: invalid type: integer `7`, expected a string", journal_path.display())
         );
     }
 
@@ -377,38 +348,15 @@ mod tests {
         let path = directory.path().join("state.json");
         fs::write(&path, "{\n  \"version\": 1,\n  \"serial\": ,\n}\n").unwrap();
         let error = LocalBackend::new(path.clone()).load().unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            format!("state `{}:3:13` is corrupt: expected value", path.display())
-        );
-        fs::write(
-            &path,
-            "{\"version\": 2, \"serial\": 1, \"lineage\": \"l\", \"resources\": {}, \"new\": []}",
-        )
-        .unwrap();
-        assert!(matches!(
-            LocalBackend::new(path.clone()).load(),
-            Err(StateError::UnsupportedVersion { found: 2 })
-        ));
-        fs::write(
-            &path,
-            "{\"version\": 9, \"serial\": 1, \"lineage\": \"l\", \"entirely\": \"different\"}",
-        )
-        .unwrap();
-        assert!(matches!(
-            LocalBackend::new(path.clone()).load(),
-            Err(StateError::UnsupportedVersion { found: 9 })
-        ));
+        assert_eq!(error.to_string(), format!("state `{}:3:13` is corrupt: expected value", path.display()));
+        fs::write(&path, "{\"version\": 2, \"serial\": 1, \"lineage\": \"l\", \"resources\": {}, \"new\": []}")
+            .unwrap();
+        assert!(matches!(LocalBackend::new(path.clone()).load(), Err(StateError::UnsupportedVersion { found: 2 })));
+        fs::write(&path, "{\"version\": 9, \"serial\": 1, \"lineage\": \"l\", \"entirely\": \"different\"}").unwrap();
+        assert!(matches!(LocalBackend::new(path.clone()).load(), Err(StateError::UnsupportedVersion { found: 9 })));
         let mut backend = locked(&path);
-        let next = State {
-            serial: 2,
-            lineage: "l".into(),
-            ..State::new_lineage()
-        };
-        assert!(matches!(
-            backend.commit(&next),
-            Err(StateError::UnsupportedVersion { found: 9 })
-        ));
+        let next = State { serial: 2, lineage: "l".into(), ..State::new_lineage() };
+        assert!(matches!(backend.commit(&next), Err(StateError::UnsupportedVersion { found: 9 })));
     }
 
     #[test]
@@ -427,19 +375,13 @@ mod tests {
 
         // Before the rename: the old state and the journal give the new one.
         fs::copy(&path, with_suffix(&path, ".backup.tmp")).unwrap();
-        assert_eq!(
-            LocalBackend::new(path.clone()).load().unwrap().as_ref(),
-            Some(&next)
-        );
+        assert_eq!(LocalBackend::new(path.clone()).load().unwrap().as_ref(), Some(&next));
 
         // Between the rename and the journal's removal: the journal's lines name the old serial.
         backend.commit(&next).unwrap();
         assert!(!journal_path.exists());
         fs::write(&journal_path, &journal).unwrap();
-        assert_eq!(
-            LocalBackend::new(path.clone()).load().unwrap().as_ref(),
-            Some(&next)
-        );
+        assert_eq!(LocalBackend::new(path.clone()).load().unwrap().as_ref(), Some(&next));
         drop(backend);
 
         // The next holder's load drops the stale journal; a backup left staged is replaced.
@@ -463,10 +405,7 @@ mod tests {
         assert!(!path.exists());
 
         let expected = updated(&base, 1, &[put("host.a", "one")]);
-        assert_eq!(
-            LocalBackend::new(path.clone()).load().unwrap().as_ref(),
-            Some(&expected)
-        );
+        assert_eq!(LocalBackend::new(path.clone()).load().unwrap().as_ref(), Some(&expected));
         assert!(!path.exists());
         assert_eq!(locked(&path).load().unwrap().as_ref(), Some(&expected));
         assert!(path.exists() && !with_suffix(&path, ".journal").exists());
@@ -487,10 +426,7 @@ mod tests {
                 backend.record(&state, &put("host.new", "value")).unwrap();
             }
             let after = fs::metadata(&path).unwrap();
-            assert_eq!(
-                (before.ino(), before.mtime_nsec()),
-                (after.ino(), after.mtime_nsec())
-            );
+            assert_eq!((before.ino(), before.mtime_nsec()), (after.ino(), after.mtime_nsec()));
             line_lengths.push(fs::metadata(&journal_path).unwrap().len());
         }
         assert_eq!(line_lengths[0], line_lengths[1]);
@@ -518,11 +454,7 @@ mod tests {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("state.json");
         let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-            .args([
-                "--exact",
-                "state::local_backend::tests::hold_the_lock_until_killed",
-                "--ignored",
-            ])
+            .args(["--exact", "state::local_backend::tests::hold_the_lock_until_killed", "--ignored"])
             .env(HOLDER_PATH, &path)
             .stdout(std::process::Stdio::null())
             .spawn()
@@ -531,11 +463,7 @@ mod tests {
         let held = (0..100).find_map(|_| {
             std::thread::sleep(Duration::from_millis(50));
             match waiter.lock(&LockInfo::current("plan"), Duration::ZERO) {
-                Err(StateError::Lock(LockError::Held { holder, .. }))
-                    if holder.pid == child.id() =>
-                {
-                    Some(holder)
-                }
+                Err(StateError::Lock(LockError::Held { holder, .. })) if holder.pid == child.id() => Some(holder),
                 _ => None,
             }
         });
@@ -543,9 +471,7 @@ mod tests {
         child.wait().unwrap();
         let holder = held.expect("the child took the lock within 5 s");
         assert_eq!(holder.operation, "test");
-        waiter
-            .lock(&LockInfo::current("apply"), Duration::from_secs(5))
-            .unwrap();
+        waiter.lock(&LockInfo::current("apply"), Duration::from_secs(5)).unwrap();
     }
 
     #[test]

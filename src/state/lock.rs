@@ -57,20 +57,10 @@ impl std::fmt::Display for LockError {
                 holder.id,
                 waited.as_secs()
             ),
-            Self::WrongId {
-                given,
-                holder: Some(holder),
-            } => {
-                write!(
-                    f,
-                    "lock id `{given}` does not match the current lock `{}`",
-                    holder.id
-                )
+            Self::WrongId { given, holder: Some(holder) } => {
+                write!(f, "lock id `{given}` does not match the current lock `{}`", holder.id)
             }
-            Self::WrongId {
-                given,
-                holder: None,
-            } => write!(f, "lock id `{given}` given, but the state is not locked"),
+            Self::WrongId { given, holder: None } => write!(f, "lock id `{given}` given, but the state is not locked"),
             Self::HolderAlive { holder } => write!(
                 f,
                 "lock `{}` is held by a running process (pid {} on {}, {}); stop it instead of unlocking",
@@ -107,10 +97,7 @@ pub(crate) fn wait_for<E>(
             return Ok(WaitOutcome::Taken);
         }
         let waited = started.elapsed();
-        let Some(remaining) = timeout
-            .checked_sub(waited)
-            .filter(|remaining| !remaining.is_zero())
-        else {
+        let Some(remaining) = timeout.checked_sub(waited).filter(|remaining| !remaining.is_zero()) else {
             return Ok(WaitOutcome::TimedOut { waited });
         };
         std::thread::sleep(remaining.min(POLL_INTERVAL));
@@ -126,15 +113,10 @@ impl LockInfo {
             .find(|value| !value.is_empty())
             .or_else(|| {
                 use std::os::unix::fs::MetadataExt;
-                std::fs::metadata("/proc/self")
-                    .ok()
-                    .map(|metadata| format!("uid {}", metadata.uid()))
+                std::fs::metadata("/proc/self").ok().map(|metadata| format!("uid {}", metadata.uid()))
             })
             .unwrap_or_else(|| "unknown".to_owned());
-        let host = hostname::get().map_or_else(
-            |_| "unknown".to_owned(),
-            |name| name.to_string_lossy().into_owned(),
-        );
+        let host = hostname::get().map_or_else(|_| "unknown".to_owned(), |name| name.to_string_lossy().into_owned());
         Self {
             id: super::random_hex(),
             who,
@@ -148,9 +130,7 @@ impl LockInfo {
 
 /// `time` as an RFC 3339 timestamp in UTC, to the second: `2024-02-29T12:34:56Z`.
 fn rfc3339_utc(time: std::time::SystemTime) -> String {
-    let seconds = time
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |elapsed| elapsed.as_secs());
+    let seconds = time.duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs());
     let (year, month, day) = civil_date(seconds / 86_400);
     let time_of_day = seconds % 86_400;
     format!(
@@ -168,16 +148,11 @@ fn civil_date(days_since_epoch: u64) -> (u64, u64, u64) {
     let days = days_since_epoch + 719_468;
     let era = days / 146_097;
     let day_of_era = days % 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
     let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
     let shifted_month = (5 * day_of_year + 2) / 153;
     let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
+    let month = if shifted_month < 10 { shifted_month + 3 } else { shifted_month - 9 };
     let year = year_of_era + era * 400 + u64::from(month <= 2);
     (year, month, day)
 }
@@ -197,20 +172,14 @@ mod tests {
             (1_735_689_599, "2024-12-31T23:59:59Z"),
             (4_107_542_400, "2100-03-01T00:00:00Z"),
         ] {
-            assert_eq!(
-                rfc3339_utc(UNIX_EPOCH + Duration::from_secs(seconds)),
-                expected
-            );
+            assert_eq!(rfc3339_utc(UNIX_EPOCH + Duration::from_secs(seconds)), expected);
         }
     }
 
     #[test]
     fn the_current_holder_is_described() {
         let info = LockInfo::current("apply");
-        assert_eq!(
-            (info.operation.as_str(), info.pid),
-            ("apply", std::process::id())
-        );
+        assert_eq!((info.operation.as_str(), info.pid), ("apply", std::process::id()));
         assert_eq!(info.id.len(), 32);
         assert_ne!(info.id, LockInfo::current("apply").id);
         assert!(!info.who.is_empty() && !info.host.is_empty());
@@ -224,13 +193,8 @@ mod tests {
             attempts += 1;
             Ok(false)
         });
-        let Ok(WaitOutcome::TimedOut { waited }) = outcome else {
-            panic!("{outcome:?}")
-        };
-        assert!(
-            waited >= Duration::from_millis(250) && waited < Duration::from_secs(2),
-            "{waited:?}"
-        );
+        let Ok(WaitOutcome::TimedOut { waited }) = outcome else { panic!("{outcome:?}") };
+        assert!(waited >= Duration::from_millis(250) && waited < Duration::from_secs(2), "{waited:?}");
         // At 0, 100 and 200 ms, then once more when the last 50 ms are up.
         assert!((3..=5).contains(&attempts), "{attempts}");
         let mut zero_attempts = 0;

@@ -72,10 +72,7 @@ impl Store {
         match (&self.holder, &self.info) {
             (Some(holder), Some(info)) if *holder != handle => {
                 let holder = Box::new(info.clone());
-                Err(StateError::Lock(LockError::Held {
-                    holder,
-                    waited: Duration::ZERO,
-                }))
+                Err(StateError::Lock(LockError::Held { holder, waited: Duration::ZERO }))
             }
             _ => Ok(()),
         }
@@ -162,10 +159,7 @@ impl StateBackend for MemoryBackend {
             Some(info) if info.id == lock_id => Box::new(info.clone()),
             other => {
                 let holder = other.clone().map(Box::new);
-                return Err(StateError::Lock(LockError::WrongId {
-                    given: lock_id.to_owned(),
-                    holder,
-                }));
+                return Err(StateError::Lock(LockError::WrongId { given: lock_id.to_owned(), holder }));
             }
         };
         if store.holder.is_some() {

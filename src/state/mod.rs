@@ -13,8 +13,11 @@ mod file_lock;
 mod journal;
 pub(crate) mod local_backend;
 pub(crate) mod lock;
+#[cfg(test)]
 pub(crate) mod memory_backend;
 mod private_files;
+#[cfg(any(test, feature = "bench"))]
+mod sample;
 pub(crate) mod state_head;
 
 use std::collections::BTreeMap;
@@ -64,12 +67,7 @@ pub(crate) struct ResourceState {
 impl State {
     /// A new, empty state with a fresh random lineage.
     pub(crate) fn new_lineage() -> Self {
-        Self {
-            version: STATE_VERSION,
-            serial: 0,
-            lineage: random_hex(),
-            resources: BTreeMap::new(),
-        }
+        Self { version: STATE_VERSION, serial: 0, lineage: random_hex(), resources: BTreeMap::new() }
     }
 
     /// Applies one recorded update: a put replaces the resource, a remove forgets it.
@@ -90,17 +88,14 @@ pub(crate) fn random_hex() -> String {
     let mut bytes = [0u8; 16];
     // Without OS randomness an id can still be unique enough from time and pid.
     if getrandom::fill(&mut bytes).is_err() {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |elapsed| elapsed.as_nanos())
-            ^ u128::from(std::process::id());
+        let seed =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_nanos())
+                ^ u128::from(std::process::id());
         bytes = seed.to_le_bytes();
     }
-    bytes
-        .iter()
-        .fold(String::with_capacity(32), |mut hex, byte| {
-            // Writing to a `String` cannot fail.
-            let _ = write!(hex, "{byte:02x}");
-            hex
-        })
+    bytes.iter().fold(String::with_capacity(32), |mut hex, byte| {
+        // Writing to a `String` cannot fail.
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
 }

@@ -75,8 +75,7 @@ pub(crate) fn read_private(path: &Path) -> Result<Option<Vec<u8>>, StateError> {
     // read or write tightens it.
     let _ = restrict(&file, path);
     let mut bytes = Vec::new();
-    file.read_to_end(&mut bytes)
-        .map_err(io_error("read", path))?;
+    file.read_to_end(&mut bytes).map_err(io_error("read", path))?;
     Ok(Some(bytes))
 }
 
@@ -94,10 +93,7 @@ fn restrict(file: &File, path: &Path) -> Result<(), StateError> {
 /// over `path`, then the directory synced so the rename survives a crash.
 pub(crate) fn replace_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateError> {
     let directory = directory_of(path);
-    let prefix = format!(
-        ".{}.",
-        path.file_name().unwrap_or_default().to_string_lossy()
-    );
+    let prefix = format!(".{}.", path.file_name().unwrap_or_default().to_string_lossy());
     let mut temporary = tempfile::Builder::new()
         .prefix(&prefix)
         .suffix(".tmp")
@@ -105,16 +101,9 @@ pub(crate) fn replace_atomically(path: &Path, bytes: &[u8]) -> Result<(), StateE
         .tempfile_in(directory)
         .map_err(io_error("create a temporary file in", directory))?;
     let temporary_path = temporary.path().to_owned();
-    temporary
-        .write_all(bytes)
-        .map_err(io_error("write", &temporary_path))?;
-    temporary
-        .as_file()
-        .sync_all()
-        .map_err(io_error("sync", &temporary_path))?;
-    temporary
-        .persist(path)
-        .map_err(|error| io_error("rename a temporary file to", path)(error.error))?;
+    temporary.write_all(bytes).map_err(io_error("write", &temporary_path))?;
+    temporary.as_file().sync_all().map_err(io_error("sync", &temporary_path))?;
+    temporary.persist(path).map_err(|error| io_error("rename a temporary file to", path)(error.error))?;
     sync_directory(directory)
 }
 
@@ -125,18 +114,14 @@ pub(crate) fn link_atomically(source: &Path, target: &Path) -> Result<(), StateE
     remove_if_present(&staged)?;
     if std::fs::hard_link(source, &staged).is_err() {
         std::fs::copy(source, &staged).map_err(io_error("copy the state to", &staged))?;
-        File::open(&staged)
-            .and_then(|copy| copy.sync_all())
-            .map_err(io_error("sync", &staged))?;
+        File::open(&staged).and_then(|copy| copy.sync_all()).map_err(io_error("sync", &staged))?;
     }
     std::fs::rename(&staged, target).map_err(io_error("rename a temporary file to", target))
 }
 
 /// Syncs `directory`, so renames and links in it survive a crash.
 fn sync_directory(directory: &Path) -> Result<(), StateError> {
-    File::open(directory)
-        .and_then(|handle| handle.sync_all())
-        .map_err(io_error("sync directory", directory))
+    File::open(directory).and_then(|handle| handle.sync_all()).map_err(io_error("sync directory", directory))
 }
 
 /// Removes the file at `path`; one that is already gone is fine.

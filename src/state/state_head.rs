@@ -21,19 +21,13 @@ pub(crate) struct StateHead {
 impl StateHead {
     /// The head of `state`.
     pub(crate) fn of(state: &State) -> Self {
-        Self {
-            version: state.version,
-            lineage: state.lineage.clone(),
-            serial: state.serial,
-        }
+        Self { version: state.version, lineage: state.lineage.clone(), serial: state.serial }
     }
 
     /// Refuses a state written by a newer rave.
     pub(crate) fn check_version(&self) -> Result<(), StateError> {
         if self.version > STATE_VERSION {
-            return Err(StateError::UnsupportedVersion {
-                found: self.version,
-            });
+            return Err(StateError::UnsupportedVersion { found: self.version });
         }
         Ok(())
     }
@@ -43,10 +37,7 @@ impl StateHead {
         self.check_version()?;
         self.check_lineage(next)?;
         if next.serial.checked_sub(1) != Some(self.serial) {
-            return Err(StateError::SerialMoved {
-                expected: next.serial.saturating_sub(1),
-                found: self.serial,
-            });
+            return Err(StateError::SerialMoved { expected: next.serial.saturating_sub(1), found: self.serial });
         }
         Ok(())
     }
@@ -56,20 +47,14 @@ impl StateHead {
     pub(crate) fn check_base(&self, base: &State) -> Result<(), StateError> {
         self.check_lineage(base)?;
         if base.serial != self.serial {
-            return Err(StateError::SerialMoved {
-                expected: base.serial,
-                found: self.serial,
-            });
+            return Err(StateError::SerialMoved { expected: base.serial, found: self.serial });
         }
         Ok(())
     }
 
     fn check_lineage(&self, other: &State) -> Result<(), StateError> {
         if other.lineage != self.lineage {
-            return Err(StateError::LineageMismatch {
-                expected: other.lineage.clone(),
-                found: self.lineage.clone(),
-            });
+            return Err(StateError::LineageMismatch { expected: other.lineage.clone(), found: self.lineage.clone() });
         }
         Ok(())
     }
@@ -80,11 +65,7 @@ mod tests {
     use super::*;
 
     fn state(lineage: &str, serial: u64) -> State {
-        State {
-            serial,
-            lineage: lineage.to_owned(),
-            ..State::new_lineage()
-        }
+        State { serial, lineage: lineage.to_owned(), ..State::new_lineage() }
     }
 
     #[test]
@@ -93,48 +74,26 @@ mod tests {
         assert!(head.check_successor(&state("a", 5)).is_ok());
         for (serial, expected) in [(4, 3), (6, 5), (0, 0)] {
             let error = head.check_successor(&state("a", serial)).unwrap_err();
-            assert!(
-                matches!(error, StateError::SerialMoved { expected: e, found: 4 } if e == expected),
-                "{error}"
-            );
+            assert!(matches!(error, StateError::SerialMoved { expected: e, found: 4 } if e == expected), "{error}");
         }
         let error = head.check_successor(&state("b", 5)).unwrap_err();
-        assert_eq!(
-            error.to_string(),
-            "state lineage is `a`, expected `b`: this is another project's state"
-        );
+        assert_eq!(error.to_string(), "state lineage is `a`, expected `b`: this is another project's state");
     }
 
     #[test]
     fn a_record_must_sit_on_the_stored_state() {
         let head = StateHead::of(&state("a", 4));
         assert!(head.check_base(&state("a", 4)).is_ok());
-        assert!(matches!(
-            head.check_base(&state("a", 5)),
-            Err(StateError::SerialMoved {
-                expected: 5,
-                found: 4
-            })
-        ));
-        assert!(matches!(
-            head.check_base(&state("b", 4)),
-            Err(StateError::LineageMismatch { .. })
-        ));
+        assert!(matches!(head.check_base(&state("a", 5)), Err(StateError::SerialMoved { expected: 5, found: 4 })));
+        assert!(matches!(head.check_base(&state("b", 4)), Err(StateError::LineageMismatch { .. })));
     }
 
     #[test]
     fn a_newer_format_is_refused() {
-        let head = StateHead {
-            version: STATE_VERSION + 1,
-            lineage: "a".into(),
-            serial: 1,
-        };
+        let head = StateHead { version: STATE_VERSION + 1, lineage: "a".into(), serial: 1 };
         assert!(
             matches!(head.check_version(), Err(StateError::UnsupportedVersion { found }) if found == STATE_VERSION + 1)
         );
-        assert!(matches!(
-            head.check_successor(&state("a", 2)),
-            Err(StateError::UnsupportedVersion { .. })
-        ));
+        assert!(matches!(head.check_successor(&state("a", 2)), Err(StateError::UnsupportedVersion { .. })));
     }
 }

@@ -19,18 +19,12 @@ const NAMED_NOT_STARTED: usize = 10;
 /// skipped node with its cause, and what an interruption or a state error left undone.
 pub(crate) fn apply_summary(outcome: &ApplyOutcome, styles: &Styles) -> String {
     let counts = outcome.counts();
-    let done = format!(
-        "Resources: {} added, {} changed, {} destroyed.",
-        counts.added, counts.changed, counts.destroyed
-    );
+    let done =
+        format!("Resources: {} added, {} changed, {} destroyed.", counts.added, counts.changed, counts.destroyed);
     if outcome.is_success() {
         return format!("{} {done}", styles.success.apply_to("Apply complete!"));
     }
-    let mut text = format!(
-        "{} {}\n{done}\n",
-        styles.error.apply_to(headline(outcome, counts)),
-        tally(counts)
-    );
+    let mut text = format!("{} {}\n{done}\n", styles.error.apply_to(headline(outcome, counts)), tally(counts));
     let mut details = String::new();
     for (address, result) in &outcome.results {
         if let NodeResult::Failed { action, error } = result {
@@ -49,9 +43,7 @@ pub(crate) fn apply_summary(outcome: &ApplyOutcome, styles: &Styles) -> String {
                 let _ = writeln!(
                     details,
                     "  {}",
-                    styles.dim.apply_to(
-                        "it may be half done: recorded as tainted, the next plan replaces it"
-                    )
+                    styles.dim.apply_to("it may be half done: recorded as tainted, the next plan replaces it")
                 );
             }
         }
@@ -73,20 +65,12 @@ pub(crate) fn apply_summary(outcome: &ApplyOutcome, styles: &Styles) -> String {
             .filter(|(_, result)| matches!(result, NodeResult::Cancelled))
             .map(|(address, _)| address.to_string())
             .collect();
-        let mut named = not_started
-            .iter()
-            .take(NAMED_NOT_STARTED)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ");
+        let mut named = not_started.iter().take(NAMED_NOT_STARTED).cloned().collect::<Vec<_>>().join(", ");
         if not_started.len() > NAMED_NOT_STARTED {
             let _ = write!(named, " and {} more", not_started.len() - NAMED_NOT_STARTED);
         }
-        let (label, saved) = if outcome.interrupted {
-            ("Interrupted:", "what finished is saved, ")
-        } else {
-            ("Stopped:", "")
-        };
+        let (label, saved) =
+            if outcome.interrupted { ("Interrupted:", "what finished is saved, ") } else { ("Stopped:", "") };
         let _ = writeln!(
             details,
             "{} {} not started ({named}); {saved}plan and apply again to do the rest.",
@@ -136,20 +120,12 @@ fn tally(counts: Counts) -> String {
     if counts.cancelled > 0 {
         parts.push(format!("{} not started", counts.cancelled));
     }
-    if parts.is_empty() {
-        "state could not be recorded.".to_owned()
-    } else {
-        format!("{}.", parts.join(", "))
-    }
+    if parts.is_empty() { "state could not be recorded.".to_owned() } else { format!("{}.", parts.join(", ")) }
 }
 
 /// `1 step`, `3 steps`.
 fn steps(count: usize) -> String {
-    if count == 1 {
-        "1 step".to_owned()
-    } else {
-        format!("{count} steps")
-    }
+    if count == 1 { "1 step".to_owned() } else { format!("{count} steps") }
 }
 
 #[cfg(test)]
@@ -169,10 +145,7 @@ mod tests {
 
     fn outcome(results: Vec<(&str, NodeResult)>) -> ApplyOutcome {
         ApplyOutcome {
-            results: results
-                .into_iter()
-                .map(|(address, result)| (id(address), result))
-                .collect(),
+            results: results.into_iter().map(|(address, result)| (id(address), result)).collect(),
             state: State::new_lineage(),
             interrupted: false,
             state_error: None,
@@ -180,10 +153,7 @@ mod tests {
     }
 
     fn succeeded(action: Action) -> NodeResult {
-        NodeResult::Succeeded {
-            action,
-            elapsed: Duration::from_secs(1),
-        }
+        NodeResult::Succeeded { action, elapsed: Duration::from_secs(1) }
     }
 
     #[test]
@@ -208,25 +178,9 @@ mod tests {
             .partial();
         let outcome = outcome(vec![
             ("host.d", succeeded(Action::Create)),
-            (
-                "service.c",
-                NodeResult::Skipped {
-                    because: id("vm.gitlab"),
-                },
-            ),
-            (
-                "service.f",
-                NodeResult::Skipped {
-                    because: id("vm.gitlab"),
-                },
-            ),
-            (
-                "vm.gitlab",
-                NodeResult::Failed {
-                    action: Action::DeleteThenCreate,
-                    error,
-                },
-            ),
+            ("service.c", NodeResult::Skipped { because: id("vm.gitlab") }),
+            ("service.f", NodeResult::Skipped { because: id("vm.gitlab") }),
+            ("vm.gitlab", NodeResult::Failed { action: Action::DeleteThenCreate, error }),
         ]);
         assert_eq!(
             apply_summary(&outcome, &Styles::plain()),
@@ -263,14 +217,9 @@ Interrupted: 2 steps not started (host.b, vm.c); what finished is saved, plan an
 
     #[test]
     fn a_state_error_says_so() {
-        let mut stopped = outcome(vec![
-            ("host.a", succeeded(Action::Create)),
-            ("vm.c", NodeResult::Cancelled),
-        ]);
-        stopped.state_error = Some(StateError::Io {
-            action: "write state journal".into(),
-            source: std::io::Error::other("disk full"),
-        });
+        let mut stopped = outcome(vec![("host.a", succeeded(Action::Create)), ("vm.c", NodeResult::Cancelled)]);
+        stopped.state_error =
+            Some(StateError::Io { action: "write state journal".into(), source: std::io::Error::other("disk full") });
         assert_eq!(
             apply_summary(&stopped, &Styles::plain()),
             "\

@@ -12,11 +12,8 @@ const FILTER_VARIABLE: &str = "RAVE_LOG";
 /// Sends `tracing` events to stderr from now on; `verbose` counts `-v`, `is_colored` says
 /// whether stderr gets colour. Calling it again changes nothing.
 pub(crate) fn init(verbose: u8, is_colored: bool) {
-    let from_variable = std::env::var(FILTER_VARIABLE)
-        .ok()
-        .filter(|value| !value.trim().is_empty());
-    let (filter, rejected) = match from_variable
-        .map(|value| EnvFilter::try_new(&value).map_err(|error| (value, error)))
+    let from_variable = std::env::var(FILTER_VARIABLE).ok().filter(|value| !value.trim().is_empty());
+    let (filter, rejected) = match from_variable.map(|value| EnvFilter::try_new(&value).map_err(|error| (value, error)))
     {
         Some(Ok(filter)) => (filter, None),
         Some(Err(rejected)) => (EnvFilter::new(default_directive(verbose)), Some(rejected)),

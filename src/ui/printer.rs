@@ -62,7 +62,6 @@ impl ColorChoice {
 #[derive(Debug, Clone)]
 pub(crate) struct Printer {
     verbosity: Verbosity,
-    stdout_is_tty: bool,
     stderr_is_tty: bool,
     stdout_styles: Styles,
     stderr_styles: Styles,
@@ -76,7 +75,6 @@ impl Printer {
         let stderr_is_tty = io::stderr().is_terminal();
         Self {
             verbosity,
-            stdout_is_tty,
             stderr_is_tty,
             stdout_styles: Styles::new(color.is_colored(stdout_is_tty, no_color.as_deref())),
             stderr_styles: Styles::new(color.is_colored(stderr_is_tty, no_color.as_deref())),
@@ -86,11 +84,6 @@ impl Printer {
     /// How much to say.
     pub(crate) fn verbosity(&self) -> Verbosity {
         self.verbosity
-    }
-
-    /// Whether stdout is a terminal (a pipe gets no colour and no questions).
-    pub(crate) fn stdout_is_tty(&self) -> bool {
-        self.stdout_is_tty
     }
 
     /// Whether stderr is a terminal (live progress needs one).
@@ -123,37 +116,21 @@ impl Printer {
         }
     }
 
-    /// `error: message`, always.
-    pub(crate) fn error(&self, message: &str) {
-        self.stderr_line(&labelled(&self.stderr_styles.error, "error", message));
-    }
-
     /// An error with its causes and what to do: `error: …`, `  caused by: …` for each further
     /// line of `lines`, then a blank line and `hint: …`.
     pub(crate) fn error_report(&self, lines: &[String], hint: Option<&str>) {
         self.stderr_line(&error_report(&self.stderr_styles, lines, hint));
     }
 
-    /// `warning: message`, unless quiet.
-    pub(crate) fn warning(&self, message: &str) {
-        if self.verbosity > Verbosity::Quiet {
-            self.stderr_line(&labelled(&self.stderr_styles.warning, "warning", message));
-        }
-    }
-
-    /// `hint: message`, unless quiet.
-    pub(crate) fn hint(&self, message: &str) {
-        if self.verbosity > Verbosity::Quiet {
-            self.stderr_line(&labelled(&self.stderr_styles.dim, "hint", message));
-        }
-    }
-
     /// Every problem found in the file, each with its excerpt, then how many there were.
     pub(crate) fn diagnostics(&self, diagnostics: &[Diagnostic], source: Option<&SourceFile>) {
         for diagnostic in diagnostics {
             let text = crate::diagnostic::render(diagnostic, source);
-            let (label, style) =
-                if diagnostic.is_error() { ("error", &self.stderr_styles.error) } else { ("warning", &self.stderr_styles.warning) };
+            let (label, style) = if diagnostic.is_error() {
+                ("error", &self.stderr_styles.error)
+            } else {
+                ("warning", &self.stderr_styles.warning)
+            };
             let text = match text.strip_prefix(label) {
                 Some(rest) => format!("{}{rest}", style.apply_to(label)),
                 None => text,
@@ -228,10 +205,7 @@ mod tests {
     #[test]
     fn colour_needs_a_terminal_and_no_no_color() {
         assert!(ColorChoice::Auto.is_colored(true, None));
-        assert!(
-            ColorChoice::Auto.is_colored(true, Some(OsStr::new(""))),
-            "an empty NO_COLOR is unset"
-        );
+        assert!(ColorChoice::Auto.is_colored(true, Some(OsStr::new(""))), "an empty NO_COLOR is unset");
         assert!(!ColorChoice::Auto.is_colored(true, Some(OsStr::new("1"))));
         assert!(!ColorChoice::Auto.is_colored(false, None));
         assert!(ColorChoice::Always.is_colored(false, Some(OsStr::new("1"))));
@@ -247,10 +221,7 @@ mod tests {
 
     #[test]
     fn an_error_report_lists_causes_then_the_hint() {
-        let lines = [
-            "failed to read state file `.rave/state.json`".to_owned(),
-            "permission denied".to_owned(),
-        ];
+        let lines = ["failed to read state file `.rave/state.json`".to_owned(), "permission denied".to_owned()];
         assert_eq!(
             error_report(&Styles::plain(), &lines, Some("check the file's owner")),
             "error: failed to read state file `.rave/state.json`\n  caused by: permission denied\n\nhint: check the file's owner"

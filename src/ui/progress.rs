@@ -40,11 +40,7 @@ const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "�
 /// Shows `events` until the channel closes (the executor dropped its sender).
 pub(crate) async fn show(mut events: UnboundedReceiver<Event>, printer: &Printer) {
     let is_live = printer.stderr_is_tty() && printer.verbosity() > Verbosity::Quiet;
-    let mut view = ProgressView::new(
-        printer.stderr_styles().clone(),
-        printer.verbosity(),
-        is_live,
-    );
+    let mut view = ProgressView::new(printer.stderr_styles().clone(), printer.verbosity(), is_live);
     if !is_live {
         while let Some(event) = events.recv().await {
             for line in view.on_event(event, Instant::now()) {
@@ -53,10 +49,7 @@ pub(crate) async fn show(mut events: UnboundedReceiver<Event>, printer: &Printer
         }
         return;
     }
-    let mut area = LiveArea {
-        term: Term::stderr(),
-        drawn: 0,
-    };
+    let mut area = LiveArea { term: Term::stderr(), drawn: 0 };
     let mut ticker = tokio::time::interval(TICK);
     ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
     let mut frame = 0;
@@ -75,10 +68,7 @@ pub(crate) async fn show(mut events: UnboundedReceiver<Event>, printer: &Printer
         }
         let (rows, columns) = area.term.size();
         let live_rows = usize::from(rows).saturating_sub(2).min(MAX_LIVE_LINES);
-        area.draw(
-            &lines,
-            &view.live_lines(Instant::now(), frame, live_rows, usize::from(columns)),
-        );
+        area.draw(&lines, &view.live_lines(Instant::now(), frame, live_rows, usize::from(columns)));
     }
     area.draw(&[], &[]);
 }
@@ -126,13 +116,7 @@ pub(crate) struct ProgressView {
 impl ProgressView {
     /// A view writing with `styles`; `is_live` when a live block will show running nodes.
     pub(crate) fn new(styles: Styles, verbosity: Verbosity, is_live: bool) -> Self {
-        Self {
-            styles,
-            verbosity,
-            is_live,
-            running: BTreeMap::new(),
-            interruptions: 0,
-        }
+        Self { styles, verbosity, is_live, running: BTreeMap::new(), interruptions: 0 }
     }
 
     /// Takes `event` in at `now` and returns the lines to print for good.
@@ -140,14 +124,7 @@ impl ProgressView {
         let lines = self.lines_for(&event);
         match event {
             Event::Started { address, action } => {
-                self.running.insert(
-                    address,
-                    Running {
-                        action,
-                        started: now,
-                        step: None,
-                    },
-                );
+                self.running.insert(address, Running { action, started: now, step: None });
             }
             Event::Progress { address, message } => {
                 if let Some(running) = self.running.get_mut(&address) {
@@ -160,11 +137,7 @@ impl ProgressView {
             Event::Interrupted { .. } => self.interruptions += 1,
             Event::Log { .. } | Event::Skipped { .. } | Event::Cancelled { .. } => {}
         }
-        if self.verbosity == Verbosity::Quiet {
-            Vec::new()
-        } else {
-            lines
-        }
+        if self.verbosity == Verbosity::Quiet { Vec::new() } else { lines }
     }
 
     fn lines_for(&self, event: &Event) -> Vec<String> {
@@ -172,75 +145,35 @@ impl ProgressView {
         let address = |address: &ResourceId| styles.bold.apply_to(address.to_string()).to_string();
         let line = match event {
             Event::Started { .. } | Event::Progress { .. } if self.is_live => return Vec::new(),
-            Event::Started {
-                address: id,
-                action,
-            } => format!("{}: {}...", address(id), verbs::doing(*action)),
-            Event::Progress {
-                address: id,
-                message,
-            } => format!("{}: {message}", address(id)),
+            Event::Started { address: id, action } => format!("{}: {}...", address(id), verbs::doing(*action)),
+            Event::Progress { address: id, message } => format!("{}: {message}", address(id)),
             Event::Log { .. } if self.verbosity < Verbosity::Verbose => return Vec::new(),
-            Event::Log {
-                address: id,
-                stream,
-                line,
-            } => {
+            Event::Log { address: id, stream, line } => {
                 let bar = match stream {
                     Stream::Stdout => "|",
                     Stream::Stderr => "!",
                 };
-                format!(
-                    "{} {} {line}",
-                    styles.dim.apply_to(id.to_string()),
-                    styles.dim.apply_to(bar)
-                )
+                format!("{} {} {line}", styles.dim.apply_to(id.to_string()), styles.dim.apply_to(bar))
             }
-            Event::Succeeded {
-                address: id,
-                action,
-                elapsed,
-            } => format!(
+            Event::Succeeded { address: id, action, elapsed } => format!(
                 "{}: {} {}",
                 address(id),
                 self.action_style(*action).apply_to(verbs::done(*action)),
-                styles
-                    .dim
-                    .apply_to(format!("({})", elapsed::precise(*elapsed)))
+                styles.dim.apply_to(format!("({})", elapsed::precise(*elapsed)))
             ),
-            Event::Failed {
-                address: id,
-                error,
-                elapsed,
-                ..
-            } => format!(
+            Event::Failed { address: id, error, elapsed, .. } => format!(
                 "{}: {} after {}: {}",
                 address(id),
                 styles.error.apply_to("failed"),
                 elapsed::precise(*elapsed),
                 error.lines().next().unwrap_or_default()
             ),
-            Event::Skipped {
-                address: id,
-                because,
-            } => {
-                format!(
-                    "{}: {} because {because} failed",
-                    address(id),
-                    styles.warning.apply_to("skipped")
-                )
+            Event::Skipped { address: id, because } => {
+                format!("{}: {} because {because} failed", address(id), styles.warning.apply_to("skipped"))
             }
             Event::Cancelled { address: id } => {
-                let why = if self.interruptions > 0 {
-                    "interrupted"
-                } else {
-                    "apply stopped"
-                };
-                format!(
-                    "{}: {}",
-                    address(id),
-                    styles.dim.apply_to(format!("not started ({why})"))
-                )
+                let why = if self.interruptions > 0 { "interrupted" } else { "apply stopped" };
+                format!("{}: {}", address(id), styles.dim.apply_to(format!("not started ({why})")))
             }
             Event::Interrupted { running } => {
                 let steps = match running {
@@ -248,14 +181,10 @@ impl ProgressView {
                     count => format!("{count} running steps"),
                 };
                 match (self.interruptions, running) {
-                    (0, 0) => format!(
-                        "{}: starting nothing new",
-                        styles.warning.apply_to("interrupted")
-                    ),
-                    (0, _) => format!(
-                        "{}: starting nothing new, finishing {steps}",
-                        styles.warning.apply_to("interrupted")
-                    ),
+                    (0, 0) => format!("{}: starting nothing new", styles.warning.apply_to("interrupted")),
+                    (0, _) => {
+                        format!("{}: starting nothing new, finishing {steps}", styles.warning.apply_to("interrupted"))
+                    }
                     _ => format!("still finishing {steps}; state is saved after each"),
                 }
             }
@@ -275,47 +204,29 @@ impl ProgressView {
 
     /// The live block at `now`: one line per running node, at most `rows` lines, each cut to
     /// `columns` characters (a wrapped line would break the redraw).
-    pub(crate) fn live_lines(
-        &self,
-        now: Instant,
-        frame: usize,
-        rows: usize,
-        columns: usize,
-    ) -> Vec<String> {
+    pub(crate) fn live_lines(&self, now: Instant, frame: usize, rows: usize, columns: usize) -> Vec<String> {
         if !self.is_live || rows == 0 {
             return Vec::new();
         }
         let spinner = SPINNER[frame % SPINNER.len()];
-        let shown = if self.running.len() > rows {
-            rows - 1
-        } else {
-            self.running.len()
-        };
+        let shown = if self.running.len() > rows { rows - 1 } else { self.running.len() };
         let mut lines: Vec<String> = self
             .running
             .iter()
             .take(shown)
             .map(|(address, running)| {
-                let step = running
-                    .step
-                    .clone()
-                    .unwrap_or_else(|| format!("{}...", verbs::doing(running.action)));
+                let step = running.step.clone().unwrap_or_else(|| format!("{}...", verbs::doing(running.action)));
                 let line = format!(
                     "{} {}: {step} {}",
                     self.styles.dim.apply_to(spinner),
                     self.styles.bold.apply_to(address.to_string()),
-                    self.styles.dim.apply_to(elapsed::whole(
-                        now.saturating_duration_since(running.started)
-                    ))
+                    self.styles.dim.apply_to(elapsed::whole(now.saturating_duration_since(running.started)))
                 );
                 console::truncate_str(&line, columns, "…").into_owned()
             })
             .collect();
         if shown < self.running.len() {
-            lines.push(format!(
-                "  … and {} more running",
-                self.running.len() - shown
-            ));
+            lines.push(format!("  … and {} more running", self.running.len() - shown));
         }
         lines
     }
@@ -338,35 +249,10 @@ mod tests {
 
     fn an_apply() -> Vec<(u64, Event)> {
         vec![
-            (
-                0,
-                Event::Started {
-                    address: id("vm.gitlab"),
-                    action: Action::Create,
-                },
-            ),
-            (
-                0,
-                Event::Started {
-                    address: id("host.b"),
-                    action: Action::Delete,
-                },
-            ),
-            (
-                1,
-                Event::Progress {
-                    address: id("vm.gitlab"),
-                    message: "building".into(),
-                },
-            ),
-            (
-                1,
-                Event::Log {
-                    address: id("vm.gitlab"),
-                    stream: Stream::Stderr,
-                    line: "copying path".into(),
-                },
-            ),
+            (0, Event::Started { address: id("vm.gitlab"), action: Action::Create }),
+            (0, Event::Started { address: id("host.b"), action: Action::Delete }),
+            (1, Event::Progress { address: id("vm.gitlab"), message: "building".into() }),
+            (1, Event::Log { address: id("vm.gitlab"), stream: Stream::Stderr, line: "copying path".into() }),
             (
                 1,
                 Event::Failed {
@@ -376,13 +262,7 @@ mod tests {
                     elapsed: Duration::from_secs(1),
                 },
             ),
-            (
-                1,
-                Event::Skipped {
-                    address: id("service.x"),
-                    because: id("host.b"),
-                },
-            ),
+            (1, Event::Skipped { address: id("service.x"), because: id("host.b") }),
             (2, Event::Interrupted { running: 1 }),
             (3, Event::Interrupted { running: 1 }),
             (
@@ -393,12 +273,7 @@ mod tests {
                     elapsed: Duration::from_millis(3_240),
                 },
             ),
-            (
-                4,
-                Event::Cancelled {
-                    address: id("vm.y"),
-                },
-            ),
+            (4, Event::Cancelled { address: id("vm.y") }),
         ]
     }
 
@@ -438,53 +313,19 @@ mod tests {
             &mut view,
             start,
             vec![
-                (
-                    0,
-                    Event::Started {
-                        address: id("vm.gitlab"),
-                        action: Action::Create,
-                    },
-                ),
-                (
-                    0,
-                    Event::Started {
-                        address: id("host.b"),
-                        action: Action::Update,
-                    },
-                ),
-                (
-                    0,
-                    Event::Started {
-                        address: id("host.c"),
-                        action: Action::Update,
-                    },
-                ),
-                (
-                    2,
-                    Event::Progress {
-                        address: id("vm.gitlab"),
-                        message: "building".into(),
-                    },
-                ),
+                (0, Event::Started { address: id("vm.gitlab"), action: Action::Create }),
+                (0, Event::Started { address: id("host.b"), action: Action::Update }),
+                (0, Event::Started { address: id("host.c"), action: Action::Update }),
+                (2, Event::Progress { address: id("vm.gitlab"), message: "building".into() }),
             ],
         );
-        assert!(
-            printed.is_empty(),
-            "starts and steps live in the block: {printed:?}"
-        );
+        assert!(printed.is_empty(), "starts and steps live in the block: {printed:?}");
         let now = start + Duration::from_secs(75);
         assert_eq!(
             view.live_lines(now, 1, 10, 80),
-            [
-                "⠙ host.b: updating... 1m15s",
-                "⠙ host.c: updating... 1m15s",
-                "⠙ vm.gitlab: building 1m15s"
-            ]
+            ["⠙ host.b: updating... 1m15s", "⠙ host.c: updating... 1m15s", "⠙ vm.gitlab: building 1m15s"]
         );
-        assert_eq!(
-            view.live_lines(now, 0, 2, 80),
-            ["⠋ host.b: updating... 1m15s", "  … and 2 more running"]
-        );
+        assert_eq!(view.live_lines(now, 0, 2, 80), ["⠋ host.b: updating... 1m15s", "  … and 2 more running"]);
         assert_eq!(view.live_lines(now, 0, 10, 12)[0], "⠋ host.b: u…");
     }
 }

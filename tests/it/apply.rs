@@ -119,7 +119,8 @@ fn removing_a_resource_from_the_file_destroys_it() {
     let project = Project::new();
     three_hosts(&project, "true");
     project.rave(&["apply", "--auto-approve"]).assert_code(0);
-    project.write("rave.yaml", "version: 1\nproject: p\nhosts:\n  a: { local: true, health: { command: [\"true\"] } }\n");
+    project
+        .write("rave.yaml", "version: 1\nproject: p\nhosts:\n  a: { local: true, health: { command: [\"true\"] } }\n");
     let run = project.rave(&["plan"]);
     assert!(
         run.stdout.contains("because host.b is not in the configuration")

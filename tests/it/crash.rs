@@ -2,6 +2,7 @@
 //! nothing recorded is lost or invented, and the next plan shows exactly the remaining work.
 
 use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::support::Project;
@@ -12,9 +13,10 @@ fn write_project(project: &Project) {
     let mut yaml = String::from("version: 1\nproject: crash\nhosts:\n");
     for index in 0..HOSTS {
         // Each host's check takes a moment and then leaves a marker: proof that it finished.
-        yaml.push_str(&format!(
-            "  h{index:02}: {{ local: true, health: {{ command: [sh, -c, \"sleep 0.15 && touch done-h{index:02}\"] }} }}\n"
-        ));
+        let _ = writeln!(
+            yaml,
+            "  h{index:02}: {{ local: true, health: {{ command: [sh, -c, \"sleep 0.15 && touch done-h{index:02}\"] }} }}"
+        );
     }
     project.write("rave.yaml", yaml);
 }

@@ -29,6 +29,9 @@ fn start_holder(project: &Project) -> std::process::Child {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    let mut child = child;
+    child.kill().expect("kill by the pid we started");
+    child.wait().expect("reap");
     panic!("the apply never took the lock");
 }
 

@@ -75,7 +75,8 @@ fn exclude_drops_what_depends_on_it() {
 #[test]
 fn an_update_in_place_shows_the_attribute() {
     let project = Project::new();
-    project.write("rave.yaml", "version: 1\nproject: p\nhosts:\n  a: { local: true, health: { command: [\"true\"] } }\n");
+    project
+        .write("rave.yaml", "version: 1\nproject: p\nhosts:\n  a: { local: true, health: { command: [\"true\"] } }\n");
     project.rave(&["apply", "--auto-approve"]).assert_code(0);
     project.write(
         "rave.yaml",

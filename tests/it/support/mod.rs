@@ -62,6 +62,7 @@ impl Project {
     }
 
     /// A `rave` command ready to run in the directory, without colour or a terminal.
+    #[allow(clippy::disallowed_methods)] // tests run the real binary, not through rave's own runner
     pub(crate) fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(binary());
         command
