@@ -8,7 +8,8 @@
 //! non-scalar keys and tags outside the core schema are errors. Which fields exist is not known
 //! here; `decode` checks that.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
@@ -21,6 +22,8 @@ pub(crate) const MAX_DEPTH: usize = 64;
 /// Most values that anchors and aliases may copy in all. Real files copy a few dozen; an alias
 /// bomb asks for billions.
 pub(crate) const MAX_ALIAS_VALUES: usize = 100_000;
+/// Keys a mapping checks for duplicates by scanning; past this many, it keeps a table.
+const LINEAR_KEYS: usize = 16;
 /// Most values in one file, copies included. A 100,000-resource file has about a million;
 /// the cap bounds memory for files made of nothing but tiny values.
 pub(crate) const MAX_VALUES: usize = 2_000_000;
@@ -207,8 +210,11 @@ enum Contents {
     Sequence(Vec<Node>),
     Mapping {
         entries: Vec<(Key, Node)>,
-        /// Line of each key seen, for duplicates (a set, so large mappings stay linear).
-        lines: HashMap<String, u32>,
+        /// Line of each key, for duplicates; built once the mapping is large, so that small
+        /// mappings cost no table and large ones stay linear.
+        lines: Option<HashMap<String, u32>>,
+        /// Line of the `<<` merge key, which is not among the entries.
+        merge_line: Option<u32>,
         /// The key waiting for its value; `None` when the next node is a key.
         pending: Option<PendingKey>,
         /// Values of `<<` merge keys, applied when the mapping ends.
@@ -262,7 +268,7 @@ impl Builder {
                     }
                     return self.set_key(PendingKey { key, is_merge });
                 }
-                let value = scalar(&text, style, tag.as_deref())?;
+                let value = scalar(text, style, tag.as_deref())?;
                 self.count_values(1)?;
                 self.finish(Node { value, position }, 1, 0, anchor)
             }
@@ -272,7 +278,8 @@ impl Builder {
             Event::MappingStart(anchor, tag) => {
                 let contents = Contents::Mapping {
                     entries: Vec::new(),
-                    lines: HashMap::new(),
+                    lines: None,
+                    merge_line: None,
                     pending: None,
                     merges: Vec::new(),
                 };
@@ -293,17 +300,35 @@ impl Builder {
 
     fn set_key(&mut self, key: PendingKey) -> Result<(), YamlErrorKind> {
         if let Some(Frame {
-            contents: Contents::Mapping { lines, pending, .. },
+            contents:
+                Contents::Mapping {
+                    entries,
+                    lines,
+                    merge_line,
+                    pending,
+                    ..
+                },
             ..
         }) = self.stack.last_mut()
         {
-            if let Some(first_line) = lines.get(&key.key.text) {
+            let text = key.key.text.as_str();
+            let first_line = match lines {
+                Some(lines) => lines.get(text).copied(),
+                None => entries
+                    .iter()
+                    .find(|(earlier, _)| earlier.text == text)
+                    .map(|(earlier, _)| earlier.position.line),
+            }
+            .or(merge_line.filter(|_| text == "<<"));
+            if let Some(first_line) = first_line {
                 return Err(YamlErrorKind::DuplicateKey {
                     key: key.key.text,
-                    first_line: *first_line,
+                    first_line,
                 });
             }
-            lines.insert(key.key.text.clone(), key.key.position.line);
+            if key.is_merge {
+                *merge_line = Some(key.key.position.line);
+            }
             *pending = Some(key);
         }
         Ok(())
@@ -347,12 +372,9 @@ impl Builder {
         let value = match frame.contents {
             Contents::Sequence(items) => NodeValue::Sequence(items),
             Contents::Mapping {
-                mut entries,
-                mut lines,
-                merges,
-                ..
+                mut entries, merges, ..
             } => {
-                merge(&mut entries, &mut lines, merges)?;
+                merge(&mut entries, merges)?;
                 NodeValue::Mapping(entries)
             }
         };
@@ -435,12 +457,22 @@ impl Builder {
             Contents::Sequence(items) => items.push(node),
             Contents::Mapping {
                 entries,
+                lines,
                 pending,
                 merges,
                 ..
             } => match pending.take() {
                 Some(PendingKey { is_merge: true, .. }) => merges.push(node),
-                Some(PendingKey { key, .. }) => entries.push((key, node)),
+                Some(PendingKey { key, .. }) => {
+                    if let Some(lines) = lines {
+                        lines.insert(key.text.clone(), key.position.line);
+                    }
+                    entries.push((key, node));
+                    if lines.is_none() && entries.len() > LINEAR_KEYS {
+                        let index = entries.iter().map(|(key, _)| (key.text.clone(), key.position.line));
+                        *lines = Some(index.collect());
+                    }
+                }
                 // A value always follows its key in the event stream.
                 None => return Err(YamlErrorKind::NonScalarKey),
             },
@@ -450,11 +482,11 @@ impl Builder {
 }
 
 /// Applies `<<` merges: keys written in the mapping win, then earlier merged mappings.
-fn merge(
-    entries: &mut Vec<(Key, Node)>,
-    lines: &mut HashMap<String, u32>,
-    merges: Vec<Node>,
-) -> Result<(), YamlErrorKind> {
+fn merge(entries: &mut Vec<(Key, Node)>, merges: Vec<Node>) -> Result<(), YamlErrorKind> {
+    if merges.is_empty() {
+        return Ok(());
+    }
+    let mut present: HashSet<String> = entries.iter().map(|(key, _)| key.text.clone()).collect();
     for source in merges {
         let mappings = match source.value {
             NodeValue::Mapping(merged) => vec![merged],
@@ -468,8 +500,7 @@ fn merge(
             _ => return Err(YamlErrorKind::BadMerge),
         };
         for (key, value) in mappings.into_iter().flatten() {
-            if !lines.contains_key(&key.text) {
-                lines.insert(key.text.clone(), key.position.line);
+            if present.insert(key.text.clone()) {
                 entries.push((key, value));
             }
         }
@@ -531,12 +562,12 @@ fn check_collection_tag(tag: &Tag, expected: &str) -> Result<(), YamlErrorKind> 
 
 /// The value of a scalar: plain ones resolve by the core schema, others are strings, and a
 /// core tag asks for one type explicitly.
-fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<NodeValue, YamlErrorKind> {
+fn scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Result<NodeValue, YamlErrorKind> {
     let Some(tag) = tag else {
         return if style == ScalarStyle::Plain {
             resolve_plain(text)
         } else {
-            Ok(NodeValue::String(text.to_owned()))
+            Ok(NodeValue::String(text.into_owned()))
         };
     };
     let mismatch = || YamlErrorKind::TagMismatch {
@@ -548,7 +579,7 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<NodeValue
                 tag: tag_text(tag),
             });
         }
-        Some("str") => return Ok(NodeValue::String(text.to_owned())),
+        Some("str") => return Ok(NodeValue::String(text.into_owned())),
         Some(_) => resolve_plain(text)?,
     };
     match (core_tag(tag), resolved) {
@@ -563,23 +594,27 @@ fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<NodeValue
 }
 
 /// YAML 1.2 core schema resolution of a plain scalar.
-fn resolve_plain(text: &str) -> Result<NodeValue, YamlErrorKind> {
-    Ok(match text {
+fn resolve_plain(text: Cow<'_, str>) -> Result<NodeValue, YamlErrorKind> {
+    Ok(match text.as_ref() {
         "" | "~" | "null" | "Null" | "NULL" => NodeValue::Null,
         "true" | "True" | "TRUE" => NodeValue::Bool(true),
         "false" | "False" | "FALSE" => NodeValue::Bool(false),
         ".nan" | ".NaN" | ".NAN" => NodeValue::Float(f64::NAN),
-        _ => {
-            if let Some(integer) = integer(text) {
+        // Numbers start with a digit, a sign or a dot; most plain scalars are words.
+        word if !word.starts_with(|first: char| first.is_ascii_digit() || matches!(first, '-' | '+' | '.')) => {
+            NodeValue::String(text.into_owned())
+        }
+        number => {
+            if let Some(integer) = integer(number) {
                 return integer
                     .map(NodeValue::Integer)
                     .ok_or_else(|| YamlErrorKind::IntegerTooLarge {
-                        text: text.to_owned(),
+                        text: number.to_owned(),
                     });
             }
-            match float(text) {
+            match float(number) {
                 Some(value) => NodeValue::Float(value),
-                None => NodeValue::String(text.to_owned()),
+                None => NodeValue::String(text.into_owned()),
             }
         }
     })

@@ -65,6 +65,11 @@ impl Format {
     }
 }
 
+#[cfg(test)]
+pub(crate) fn from_yaml_parse(text: &str) -> Node { from_yaml::parse(text).unwrap() }
+#[cfg(test)]
+pub(crate) fn decode_pub(node: &Node) -> Document { decode::decode(node, Path::new("x")).unwrap() }
+
 /// Reads, parses and decodes the desired-state file at `path`.
 pub(crate) fn load(path: &Path) -> Result<LoadedFile, Vec<Diagnostic>> {
     let format = Format::of(path).map_err(|diagnostic| vec![diagnostic])?;

@@ -320,12 +320,17 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'_> {
             _ => return Err(self.mismatch("a mapping")),
         };
         // Every unknown key now, not only the first that serde would stop at.
+        let mut has_unknown = false;
         for (key, value) in entries {
-            if !fields.contains(&key.text.as_str()) && !self.context.is_masked(key, value) {
-                self.context.report_unknown(key, value, self.path, fields);
+            if !fields.contains(&key.text.as_str()) {
+                has_unknown = true;
+                if !self.context.is_masked(key, value) {
+                    self.context.report_unknown(key, value, self.path, fields);
+                }
             }
         }
-        self.after_map(visitor.visit_map(self.map_access(entries, Some(fields))))
+        let skip = has_unknown.then_some(fields);
+        self.after_map(visitor.visit_map(self.map_access(entries, skip)))
     }
 
     fn deserialize_enum<V: Visitor<'de>>(

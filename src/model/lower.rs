@@ -695,6 +695,45 @@ mod tests {
         assert_eq!(without_origin(yaml), without_origin(toml));
     }
 
+    /// A generated file of `hosts` hosts, each with VMs and services, 10,000 resources in all
+    /// for `hosts = 100`.
+    fn generated(hosts: usize) -> String {
+        let mut text = String::from("version: 1\nproject: big\ncaches:\n  c: {type: cachix, name: big}\nhosts:\n");
+        for host in 0..hosts {
+            text.push_str(&format!(
+                "  h{host}:\n    ssh: root@192.0.2.{}\n    host_key: \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{host:08}\"\n    capacity: {{ vcpus: 64, memory: 256GiB }}\n    push: [c]\n",
+                host % 250 + 1
+            ));
+        }
+        text.push_str("vms:\n");
+        for vm in 0..hosts * 33 {
+            text.push_str(&format!(
+                "  v{vm}: {{ host: h{}, vcpus: 1, memory: 2GiB, push: [c], interfaces: [{{ type: tap, id: t{vm}, mac: \"02:00:00:{:02x}:{:02x}:{:02x}\" }}] }}\n",
+                vm % hosts, vm >> 16 & 0xff, vm >> 8 & 0xff, vm & 0xff
+            ));
+        }
+        text.push_str("services:\n");
+        for service in 0..hosts * 66 - 1 {
+            text.push_str(&format!(
+                "  s{service}:\n    type: nats\n    runs_on: vm.v{}\n    port: 4222\n    needs: [host.h{}]\n    health: {{ tcp: \"192.0.2.1:4222\", timeout: 30s }}\n",
+                service % (hosts * 33), service % hosts
+            ));
+        }
+        text
+    }
+
+    pub(super) fn generated_pub(hosts: usize) -> String {
+        generated(hosts)
+    }
+
+    #[test]
+    fn ten_thousand_resources_load() {
+        let text = generated(100);
+        let loaded = load_source(SourceFile::new("rave.yaml", text), Format::Yaml).unwrap();
+        let spec = lower(&loaded).unwrap();
+        assert_eq!(spec.resources.len(), 10_000);
+    }
+
     #[test]
     fn resources_get_addresses_dependencies_and_positions() {
         let spec = lower_yaml(
@@ -857,5 +896,53 @@ mod tests {
             problems("state: {url: env:X}\n"),
             ["3:14 `state.url`: only the `postgres` backend takes `url` [add `backend: postgres`, or remove `url`]"]
         );
+    }
+}
+#[cfg(test)]
+mod timing {
+    use std::time::{Duration, Instant};
+    fn best<T>(mut f: impl FnMut() -> T) -> Duration {
+        let mut best = Duration::MAX;
+        for _ in 0..9 {
+            let started = Instant::now();
+            std::hint::black_box(f());
+            best = best.min(started.elapsed());
+        }
+        best
+    }
+    #[test]
+    #[ignore]
+    fn time_it() {
+        let text = super::tests::generated_pub(100);
+        if let Ok(phase) = std::env::var("PHASE") {
+            for _ in 0..10 {
+                match phase.as_str() {
+                    "saphyr" => { let mut parser = saphyr_parser::Parser::new_from_str(&text); while let Some(Ok(_)) = parser.next_event() {} }
+                    "tree" => { std::hint::black_box(crate::config::from_yaml_parse(&text)); }
+                    "all" => {
+                        let loaded = crate::config::load_source(crate::config::SourceFile::new("rave.yaml", text.clone()), crate::config::Format::Yaml).unwrap();
+                        std::hint::black_box(super::lower(&loaded).unwrap());
+                    }
+                    _ => {}
+                }
+            }
+            return;
+        }
+        let saphyr = best(|| {
+            let mut parser = saphyr_parser::Parser::new_from_str(&text);
+            let mut events = 0;
+            while let Some(Ok(_)) = parser.next_event() { events += 1; }
+            events
+        });
+        let tree = best(|| crate::config::from_yaml_parse(&text));
+        let node = crate::config::from_yaml_parse(&text);
+        let decode = best(|| crate::config::decode_pub(&node));
+        let loaded = crate::config::load_source(crate::config::SourceFile::new("rave.yaml", text.clone()), crate::config::Format::Yaml).unwrap();
+        let lower = best(|| super::lower(&loaded).unwrap());
+        let all = best(|| {
+            let loaded = crate::config::load_source(crate::config::SourceFile::new("rave.yaml", text.clone()), crate::config::Format::Yaml).unwrap();
+            super::lower(&loaded).unwrap()
+        });
+        eprintln!("saphyr {saphyr:?} tree {tree:?} decode {decode:?} lower {lower:?} all {all:?}");
     }
 }
