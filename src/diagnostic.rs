@@ -40,14 +40,23 @@ pub(crate) struct Location {
 impl Location {
     /// A location at a position in `file`.
     pub(crate) fn at(file: &Path, position: Position) -> Self {
-        Self { file: file.to_path_buf(), position: Some(position) }
+        Self {
+            file: file.to_path_buf(),
+            position: Some(position),
+        }
     }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
-            Some(position) => write!(f, "{}:{}:{}", self.file.display(), position.line, position.column),
+            Some(position) => write!(
+                f,
+                "{}:{}:{}",
+                self.file.display(),
+                position.line,
+                position.column
+            ),
             None => write!(f, "{}", self.file.display()),
         }
     }
@@ -69,7 +78,12 @@ pub(crate) struct Diagnostic {
 impl Diagnostic {
     /// An error at `location`.
     pub(crate) fn error(location: Location, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, message: message.into(), location, hint: None }
+        Self {
+            severity: Severity::Error,
+            message: message.into(),
+            location,
+            hint: None,
+        }
     }
 
     /// Adds a hint saying what to do.
@@ -108,8 +122,10 @@ pub(crate) fn render(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> St
     });
     let width = snippet.map_or(1, |(position, _)| position.line.to_string().len());
     let gutter = " ".repeat(width + 1);
-    let mut text = format!("{label}: {}\n", diagnostic.message);
-    text.push_str(&format!("{}——▶ {}\n", " ".repeat(width), diagnostic.location));
+    let mut lines = vec![
+        format!("{label}: {}", diagnostic.message),
+        format!("{}——▶ {}", " ".repeat(width), diagnostic.location),
+    ];
     if let Some((position, line)) = snippet {
         let (shown, column) = excerpt(line, position.column);
         let before: String = shown
@@ -117,15 +133,16 @@ pub(crate) fn render(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> St
             .take(column.saturating_sub(1))
             .map(|character| if character == '\t' { '\t' } else { ' ' })
             .collect();
-        let length = token_length(line, position.column).min(shown.chars().count().saturating_sub(column - 1).max(1));
-        text.push_str(&format!("{gutter}│\n"));
-        text.push_str(&format!("{} │ {shown}\n", position.line));
-        text.push_str(&format!("{gutter}│ {before}{}\n", "^".repeat(length)));
+        let length = token_length(line, position.column)
+            .min(shown.chars().count().saturating_sub(column - 1).max(1));
+        lines.push(format!("{gutter}│"));
+        lines.push(format!("{} │ {shown}", position.line));
+        lines.push(format!("{gutter}│ {before}{}", "^".repeat(length)));
     }
     if let Some(hint) = &diagnostic.hint {
-        text.push_str(&format!("{gutter}= hint: {hint}\n"));
+        lines.push(format!("{gutter}= hint: {hint}"));
     }
-    text
+    lines.into_iter().map(|line| line + "\n").collect()
 }
 
 /// Longest source line shown whole, in characters; longer ones are cut around the column so a
@@ -139,7 +156,9 @@ fn excerpt(line: &str, column: u32) -> (String, usize) {
     if length <= MAX_SHOWN_LINE {
         return (line.to_owned(), column);
     }
-    let start = column.saturating_sub(1 + MAX_SHOWN_LINE / 3).min(length.saturating_sub(MAX_SHOWN_LINE));
+    let start = column
+        .saturating_sub(1 + MAX_SHOWN_LINE / 3)
+        .min(length.saturating_sub(MAX_SHOWN_LINE));
     let end = start + MAX_SHOWN_LINE;
     let mut shown: String = line.chars().skip(start).take(MAX_SHOWN_LINE).collect();
     let mut column = column - start;
@@ -157,7 +176,10 @@ fn excerpt(line: &str, column: u32) -> (String, usize) {
 /// closing quote, a flow list or mapping to its closing bracket on the same line, otherwise a
 /// word up to a space, a separator or a key's `:`. At least one.
 fn token_length(line: &str, column: u32) -> usize {
-    let rest: Vec<char> = line.chars().skip(column.saturating_sub(1) as usize).collect();
+    let rest: Vec<char> = line
+        .chars()
+        .skip(column.saturating_sub(1) as usize)
+        .collect();
     let length = match rest.first() {
         None => 0,
         Some(quote @ ('"' | '\'')) => {
@@ -192,7 +214,8 @@ fn token_length(line: &str, column: u32) -> usize {
             .position(|(index, character)| {
                 character.is_whitespace()
                     || matches!(character, ',' | ']' | '}' | '=' | '#')
-                    || (*character == ':' && rest.get(index + 1).is_none_or(|next| next.is_whitespace()))
+                    || (*character == ':'
+                        && rest.get(index + 1).is_none_or(|next| next.is_whitespace()))
             })
             .unwrap_or(rest.len()),
     };
@@ -201,21 +224,27 @@ fn token_length(line: &str, column: u32) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     fn error_at(line: u32, column: u32, message: &str) -> Diagnostic {
-        Diagnostic::error(Location::at(Path::new("rave.yaml"), Position { line, column }), message)
+        Diagnostic::error(
+            Location::at(Path::new("rave.yaml"), Position { line, column }),
+            message,
+        )
     }
 
     #[test]
     fn renders_like_just_and_rustc() {
         let mut text = String::new();
         for line in 1..=11 {
-            text.push_str(&format!("# line {line}\n"));
+            writeln!(text, "# line {line}").unwrap();
         }
         text.push_str("    hots: shoshin\n");
         let source = SourceFile::new("rave.yaml", text);
-        let diagnostic = error_at(12, 5, "unknown field `hots` in `vms.gitlab`").with_hint("did you mean `host`?");
+        let diagnostic = error_at(12, 5, "unknown field `hots` in `vms.gitlab`")
+            .with_hint("did you mean `host`?");
         assert_eq!(
             render(&diagnostic, Some(&source)),
             "error: unknown field `hots` in `vms.gitlab`\n  ——▶ rave.yaml:12:5\n   │\n12 │     hots: shoshin\n   │     ^^^^\n   = hint: did you mean `host`?\n"
@@ -225,7 +254,10 @@ mod tests {
     #[test]
     fn without_source_or_position_only_the_arrow_remains() {
         let diagnostic = Diagnostic::error(
-            Location { file: "rave.yaml".into(), position: None },
+            Location {
+                file: "rave.yaml".into(),
+                position: None,
+            },
             "the file is larger than 16 MiB, the most rave reads",
         );
         assert_eq!(
@@ -233,7 +265,10 @@ mod tests {
             "error: the file is larger than 16 MiB, the most rave reads\n ——▶ rave.yaml\n"
         );
         let diagnostic = error_at(3, 1, "oops").with_hint("fix it");
-        assert_eq!(render(&diagnostic, None), "error: oops\n ——▶ rave.yaml:3:1\n  = hint: fix it\n");
+        assert_eq!(
+            render(&diagnostic, None),
+            "error: oops\n ——▶ rave.yaml:3:1\n  = hint: fix it\n"
+        );
     }
 
     #[test]
@@ -243,16 +278,25 @@ mod tests {
         let rendered = render(&error_at(1, 301, "x"), Some(&source));
         let shown = format!("1 │ …{}bad{}…\n", "[".repeat(40), "]".repeat(77));
         assert!(rendered.contains(&shown), "{rendered}");
-        assert!(rendered.contains(&format!("  │ {}^^^\n", " ".repeat(41))), "{rendered}");
+        assert!(
+            rendered.contains(&format!("  │ {}^^^\n", " ".repeat(41))),
+            "{rendered}"
+        );
         assert!(rendered.len() < 600);
         let rendered = render(&error_at(1, 600, "x"), Some(&source));
-        assert!(rendered.contains(&format!("1 │ …{}\n", "]".repeat(120))), "{rendered}");
+        assert!(
+            rendered.contains(&format!("1 │ …{}\n", "]".repeat(120))),
+            "{rendered}"
+        );
     }
 
     #[test]
     fn empty_lines_show_no_excerpt() {
         let source = SourceFile::new("rave.yaml", "");
-        assert_eq!(render(&error_at(1, 1, "the file is empty"), Some(&source)), "error: the file is empty\n ——▶ rave.yaml:1:1\n");
+        assert_eq!(
+            render(&error_at(1, 1, "the file is empty"), Some(&source)),
+            "error: the file is empty\n ——▶ rave.yaml:1:1\n"
+        );
     }
 
     #[test]

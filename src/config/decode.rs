@@ -81,7 +81,11 @@ fn decode_all(root: &Node, errors: &mut Vec<DecodeError>) -> Option<Document> {
 
 /// The resources of one section, each decoded on its own so that errors in one do not hide
 /// errors in another.
-fn section<T: DeserializeOwned>(root: &Node, kind: ResourceKind, errors: &mut Vec<DecodeError>) -> BTreeMap<Name, T> {
+fn section<T: DeserializeOwned>(
+    root: &Node,
+    kind: ResourceKind,
+    errors: &mut Vec<DecodeError>,
+) -> BTreeMap<Name, T> {
     let mut resources = BTreeMap::new();
     let name = kind.section();
     let Some(node) = root.get(name) else {
@@ -175,7 +179,10 @@ fn decode_value<T: DeserializeOwned>(
         }),
         _ => false,
     };
-    let found: Vec<DecodeError> = errors.drain(errors_before..).filter(|error| !explained(error)).collect();
+    let found: Vec<DecodeError> = errors
+        .drain(errors_before..)
+        .filter(|error| !explained(error))
+        .collect();
     errors.extend(found);
     errors.extend(unknown);
     if found_error { None } else { decoded }
@@ -183,6 +190,8 @@ fn decode_value<T: DeserializeOwned>(
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
     use crate::config::from_yaml;
 
@@ -197,8 +206,14 @@ mod tests {
             .into_iter()
             .map(|diagnostic| {
                 let position = diagnostic.location.position.unwrap();
-                let hint = diagnostic.hint.map(|hint| format!(" [{hint}]")).unwrap_or_default();
-                format!("{}:{} {}{hint}", position.line, position.column, diagnostic.message)
+                let hint = diagnostic
+                    .hint
+                    .map(|hint| format!(" [{hint}]"))
+                    .unwrap_or_default();
+                format!(
+                    "{}:{} {}{hint}",
+                    position.line, position.column, diagnostic.message
+                )
             })
             .collect()
     }
@@ -271,14 +286,19 @@ foo: 1
 
     #[test]
     fn empty_sections_and_lists_are_empty() {
-        let document = decode_yaml("version: 1\nproject: lab\nvms:\nhosts:\n  a: {local: true, push:}\n").unwrap();
+        let document =
+            decode_yaml("version: 1\nproject: lab\nvms:\nhosts:\n  a: {local: true, push:}\n")
+                .unwrap();
         assert!(document.vms.is_empty());
         assert!(document.hosts.values().next().unwrap().push.is_empty());
     }
 
     #[test]
     fn the_top_level_must_be_a_mapping() {
-        assert_eq!(problems("- 1\n"), ["1:1 expected a mapping of fields at the top of the file, found a list"]);
+        assert_eq!(
+            problems("- 1\n"),
+            ["1:1 expected a mapping of fields at the top of the file, found a list"]
+        );
         assert_eq!(
             problems("version: 1\nproject: a\nvms: [a]\n"),
             ["3:6 `vms`: expected a mapping from names to vm definitions, found a list"]
@@ -289,7 +309,9 @@ foo: 1
     fn resource_names_are_checked_at_their_key() {
         assert_eq!(
             problems("version: 1\nproject: a\nhosts:\n  Big: {local: true}\n"),
-            ["4:3 `hosts`: invalid name `Big`: a name starts with a lowercase letter or a digit, not `B`"]
+            [
+                "4:3 `hosts`: invalid name `Big`: a name starts with a lowercase letter or a digit, not `B`"
+            ]
         );
     }
 
@@ -299,14 +321,19 @@ foo: 1
             problems("version: 1\nproject: a\nvms:\n  v:\n    hots: a\n"),
             ["5:5 unknown field `hots` in `vms.v` [did you mean `host`?]"]
         );
-        assert_eq!(problems("project: a\n"), ["1:1 missing top-level field `version`"]);
+        assert_eq!(
+            problems("project: a\n"),
+            ["1:1 missing top-level field `version`"]
+        );
     }
 
     #[test]
     fn many_errors_in_one_resource_are_bounded() {
-        let mut text = String::from("version: 1\nproject: a\nservices:\n  s:\n    type: t\n    runs_on: host.a\n    secrets:\n");
+        let mut text = String::from(
+            "version: 1\nproject: a\nservices:\n  s:\n    type: t\n    runs_on: host.a\n    secrets:\n",
+        );
         for index in 0..100 {
-            text.push_str(&format!("      s{index}: plain{index}\n"));
+            writeln!(text, "      s{index}: plain{index}").unwrap();
         }
         let problems = problems(&text);
         assert_eq!(problems.len(), MAX_PASSES);

@@ -284,13 +284,19 @@ mod tests {
 
     #[test]
     fn unknown_fields_suggest_the_nearest() {
-        let diagnostic = placed(DecodeError::unknown_field("hots", &["host", "vcpus"]), "vms.gitlab");
+        let diagnostic = placed(
+            DecodeError::unknown_field("hots", &["host", "vcpus"]),
+            "vms.gitlab",
+        );
         assert_eq!(diagnostic.message, "unknown field `hots` in `vms.gitlab`");
         assert_eq!(diagnostic.hint.as_deref(), Some("did you mean `host`?"));
         assert_eq!(diagnostic.location.to_string(), "rave.yaml:3:5");
         let diagnostic = placed(DecodeError::unknown_field("colour", &["host", "vcpus"]), "");
         assert_eq!(diagnostic.message, "unknown top-level field `colour`");
-        assert_eq!(diagnostic.hint.as_deref(), Some("known fields: `host`, `vcpus`"));
+        assert_eq!(
+            diagnostic.hint.as_deref(),
+            Some("known fields: `host`, `vcpus`")
+        );
     }
 
     #[test]
@@ -301,8 +307,14 @@ mod tests {
                 f.write_str("struct Capacity")
             }
         }
-        let diagnostic = placed(DecodeError::invalid_type(Unexpected::Seq, &Capacity), "hosts.a.capacity");
-        assert_eq!(diagnostic.message, "`hosts.a.capacity`: expected a mapping, found a list");
+        let diagnostic = placed(
+            DecodeError::invalid_type(Unexpected::Seq, &Capacity),
+            "hosts.a.capacity",
+        );
+        assert_eq!(
+            diagnostic.message,
+            "`hosts.a.capacity`: expected a mapping, found a list"
+        );
         let diagnostic = placed(
             DecodeError::unknown_variant("qemo", &["qemu", "firecracker"]),
             "vms.a.hypervisor",

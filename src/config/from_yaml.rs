@@ -101,9 +101,14 @@ impl fmt::Display for YamlErrorKind {
             ),
             Self::TooManyValues { limit } => write!(f, "the file holds more than {limit} values"),
             Self::DuplicateKey { key, first_line } => {
-                write!(f, "duplicate key `{key}`, first written on line {first_line}")
+                write!(
+                    f,
+                    "duplicate key `{key}`, first written on line {first_line}"
+                )
             }
-            Self::NonScalarKey => write!(f, "a mapping key must be plain text, not a list or mapping"),
+            Self::NonScalarKey => {
+                write!(f, "a mapping key must be plain text, not a list or mapping")
+            }
             Self::UnsupportedTag { tag } => write!(f, "unsupported tag `{tag}`"),
             Self::TagMismatch { tag } => write!(f, "the value does not fit its tag `{tag}`"),
             Self::IntegerTooLarge { text } => {
@@ -150,7 +155,7 @@ fn parse_with_limit(text: &str, max_values: usize) -> Result<Node, YamlError> {
     };
     let mut parser = Parser::new_from_str(text);
     while let Some(event) = parser.next_event() {
-        let (event, span) = event.map_err(scan_error)?;
+        let (event, span) = event.map_err(|error| scan_error(&error))?;
         let position = position(span.start);
         builder
             .event(event, position)
@@ -170,7 +175,7 @@ fn position(marker: Marker) -> Position {
     }
 }
 
-fn scan_error(error: ScanError) -> YamlError {
+fn scan_error(error: &ScanError) -> YamlError {
     let kind = if error.info() == "recursion limit exceeded" {
         // saphyr's own flow-nesting limit, reached while scanning ahead of ours.
         YamlErrorKind::TooDeep
@@ -272,9 +277,12 @@ impl Builder {
                 self.count_values(1)?;
                 self.finish(Node { value, position }, 1, 0, anchor)
             }
-            Event::SequenceStart(anchor, tag) => {
-                self.open(position, anchor, tag.as_deref(), Contents::Sequence(Vec::new()))
-            }
+            Event::SequenceStart(anchor, tag) => self.open(
+                position,
+                anchor,
+                tag.as_deref(),
+                Contents::Sequence(Vec::new()),
+            ),
             Event::MappingStart(anchor, tag) => {
                 let contents = Contents::Mapping {
                     entries: Vec::new(),
@@ -294,7 +302,10 @@ impl Builder {
     fn expects_key(&self) -> bool {
         matches!(
             self.stack.last(),
-            Some(Frame { contents: Contents::Mapping { pending: None, .. }, .. })
+            Some(Frame {
+                contents: Contents::Mapping { pending: None, .. },
+                ..
+            })
         )
     }
 
@@ -372,7 +383,9 @@ impl Builder {
         let value = match frame.contents {
             Contents::Sequence(items) => NodeValue::Sequence(items),
             Contents::Mapping {
-                mut entries, merges, ..
+                mut entries,
+                merges,
+                ..
             } => {
                 merge(&mut entries, merges)?;
                 NodeValue::Mapping(entries)
@@ -436,14 +449,33 @@ impl Builder {
     }
 
     /// Keeps a copy of an anchored node for later aliases; the copy counts against the budget.
-    fn remember(&mut self, anchor: usize, node: Node, count: usize, height: usize) -> Result<(), YamlErrorKind> {
+    fn remember(
+        &mut self,
+        anchor: usize,
+        node: Node,
+        count: usize,
+        height: usize,
+    ) -> Result<(), YamlErrorKind> {
         self.charge_alias(count)?;
-        self.anchors.insert(anchor, Built { node, count, height });
+        self.anchors.insert(
+            anchor,
+            Built {
+                node,
+                count,
+                height,
+            },
+        );
         Ok(())
     }
 
     /// Places a finished node into its parent, or makes it the document.
-    fn finish(&mut self, node: Node, count: usize, height: usize, anchor: usize) -> Result<(), YamlErrorKind> {
+    fn finish(
+        &mut self,
+        node: Node,
+        count: usize,
+        height: usize,
+        anchor: usize,
+    ) -> Result<(), YamlErrorKind> {
         if anchor != 0 {
             self.remember(anchor, node.clone(), count, height)?;
         }
@@ -469,7 +501,9 @@ impl Builder {
                     }
                     entries.push((key, node));
                     if lines.is_none() && entries.len() > LINEAR_KEYS {
-                        let index = entries.iter().map(|(key, _)| (key.text.clone(), key.position.line));
+                        let index = entries
+                            .iter()
+                            .map(|(key, _)| (key.text.clone(), key.position.line));
                         *lines = Some(index.collect());
                     }
                 }
@@ -482,12 +516,12 @@ impl Builder {
 }
 
 /// Applies `<<` merges: keys written in the mapping win, then earlier merged mappings.
-fn merge(entries: &mut Vec<(Key, Node)>, merges: Vec<Node>) -> Result<(), YamlErrorKind> {
-    if merges.is_empty() {
+fn merge(entries: &mut Vec<(Key, Node)>, sources: Vec<Node>) -> Result<(), YamlErrorKind> {
+    if sources.is_empty() {
         return Ok(());
     }
     let mut present: HashSet<String> = entries.iter().map(|(key, _)| key.text.clone()).collect();
-    for source in merges {
+    for source in sources {
         let mappings = match source.value {
             NodeValue::Mapping(merged) => vec![merged],
             NodeValue::Sequence(items) => items
@@ -539,30 +573,26 @@ fn tag_text(tag: &Tag) -> String {
 fn check_key_tag(tag: &Tag) -> Result<(), YamlErrorKind> {
     match core_tag(tag) {
         Some("str") => Ok(()),
-        Some(_) => Err(YamlErrorKind::TagMismatch {
-            tag: tag_text(tag),
-        }),
-        None => Err(YamlErrorKind::UnsupportedTag {
-            tag: tag_text(tag),
-        }),
+        Some(_) => Err(YamlErrorKind::TagMismatch { tag: tag_text(tag) }),
+        None => Err(YamlErrorKind::UnsupportedTag { tag: tag_text(tag) }),
     }
 }
 
 fn check_collection_tag(tag: &Tag, expected: &str) -> Result<(), YamlErrorKind> {
     match core_tag(tag) {
         Some(name) if name == expected => Ok(()),
-        Some(_) => Err(YamlErrorKind::TagMismatch {
-            tag: tag_text(tag),
-        }),
-        None => Err(YamlErrorKind::UnsupportedTag {
-            tag: tag_text(tag),
-        }),
+        Some(_) => Err(YamlErrorKind::TagMismatch { tag: tag_text(tag) }),
+        None => Err(YamlErrorKind::UnsupportedTag { tag: tag_text(tag) }),
     }
 }
 
 /// The value of a scalar: plain ones resolve by the core schema, others are strings, and a
 /// core tag asks for one type explicitly.
-fn scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Result<NodeValue, YamlErrorKind> {
+fn scalar(
+    text: Cow<'_, str>,
+    style: ScalarStyle,
+    tag: Option<&Tag>,
+) -> Result<NodeValue, YamlErrorKind> {
     let Some(tag) = tag else {
         return if style == ScalarStyle::Plain {
             resolve_plain(text)
@@ -570,14 +600,10 @@ fn scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Result<N
             Ok(NodeValue::String(text.into_owned()))
         };
     };
-    let mismatch = || YamlErrorKind::TagMismatch {
-        tag: tag_text(tag),
-    };
+    let mismatch = || YamlErrorKind::TagMismatch { tag: tag_text(tag) };
     let resolved = match core_tag(tag) {
         None => {
-            return Err(YamlErrorKind::UnsupportedTag {
-                tag: tag_text(tag),
-            });
+            return Err(YamlErrorKind::UnsupportedTag { tag: tag_text(tag) });
         }
         Some("str") => return Ok(NodeValue::String(text.into_owned())),
         Some(_) => resolve_plain(text)?,
@@ -601,16 +627,19 @@ fn resolve_plain(text: Cow<'_, str>) -> Result<NodeValue, YamlErrorKind> {
         "false" | "False" | "FALSE" => NodeValue::Bool(false),
         ".nan" | ".NaN" | ".NAN" => NodeValue::Float(f64::NAN),
         // Numbers start with a digit, a sign or a dot; most plain scalars are words.
-        word if !word.starts_with(|first: char| first.is_ascii_digit() || matches!(first, '-' | '+' | '.')) => {
+        word if !word.starts_with(|first: char| {
+            first.is_ascii_digit() || matches!(first, '-' | '+' | '.')
+        }) =>
+        {
             NodeValue::String(text.into_owned())
         }
         number => {
             if let Some(integer) = integer(number) {
-                return integer
-                    .map(NodeValue::Integer)
-                    .ok_or_else(|| YamlErrorKind::IntegerTooLarge {
+                return integer.map(NodeValue::Integer).map_err(|_| {
+                    YamlErrorKind::IntegerTooLarge {
                         text: number.to_owned(),
-                    });
+                    }
+                });
             }
             match float(number) {
                 Some(value) => NodeValue::Float(value),
@@ -620,9 +649,9 @@ fn resolve_plain(text: Cow<'_, str>) -> Result<NodeValue, YamlErrorKind> {
     })
 }
 
-/// `Some(Some(n))` for a core-schema integer, `Some(None)` for one out of range, `None` when
+/// `Some(Ok(n))` for a core-schema integer, `Some(Err(_))` for one out of range, `None` when
 /// the text is not an integer.
-fn integer(text: &str) -> Option<Option<i64>> {
+fn integer(text: &str) -> Option<Result<i64, std::num::ParseIntError>> {
     let (digits, radix) = if let Some(octal) = text.strip_prefix("0o") {
         (octal, 8)
     } else if let Some(hex) = text.strip_prefix("0x") {
@@ -632,12 +661,12 @@ fn integer(text: &str) -> Option<Option<i64>> {
         if unsigned.is_empty() || !unsigned.bytes().all(|byte| byte.is_ascii_digit()) {
             return None;
         }
-        return Some(text.strip_prefix('+').unwrap_or(text).parse().ok());
+        return Some(text.strip_prefix('+').unwrap_or(text).parse());
     };
     if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
         return None;
     }
-    Some(i64::from_str_radix(digits, radix).ok())
+    Some(i64::from_str_radix(digits, radix))
 }
 
 /// A core-schema float: `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` or `±.inf`.
@@ -647,7 +676,11 @@ fn float(text: &str) -> Option<f64> {
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
     if matches!(unsigned, ".inf" | ".Inf" | ".INF") {
-        return Some(if negative { f64::NEG_INFINITY } else { f64::INFINITY });
+        return Some(if negative {
+            f64::NEG_INFINITY
+        } else {
+            f64::INFINITY
+        });
     }
     let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
         Some(index) => (&unsigned[..index], Some(&unsigned[index + 1..])),
@@ -659,7 +692,9 @@ fn float(text: &str) -> Option<f64> {
     };
     let all_digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
     let mantissa_ok = match fraction {
-        Some(fraction) => all_digits(whole) && all_digits(fraction) && !(whole.is_empty() && fraction.is_empty()),
+        Some(fraction) => {
+            all_digits(whole) && all_digits(fraction) && !(whole.is_empty() && fraction.is_empty())
+        }
         None => !whole.is_empty() && all_digits(whole),
     };
     let exponent_ok = exponent.is_none_or(|exponent| {
@@ -675,6 +710,8 @@ fn float(text: &str) -> Option<f64> {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     fn parse_ok(text: &str) -> Node {
@@ -693,11 +730,17 @@ mod tests {
     fn mappings_keep_order_and_positions() {
         let root = parse_ok("version: 1\nvms:\n  gitlab:\n    host: shoshin\n");
         assert_eq!(root.position, at(1, 1));
-        let (key, host) = root.get_path(&["vms", "gitlab"]).unwrap().entry("host").unwrap();
+        let (key, host) = root
+            .get_path(&["vms", "gitlab"])
+            .unwrap()
+            .entry("host")
+            .unwrap();
         assert_eq!(key.position, at(4, 5));
         assert_eq!(host.position, at(4, 11));
         assert_eq!(host.value, NodeValue::String("shoshin".into()));
-        let NodeValue::Mapping(entries) = &root.value else { panic!() };
+        let NodeValue::Mapping(entries) = &root.value else {
+            panic!()
+        };
         let keys: Vec<&str> = entries.iter().map(|(key, _)| key.text.as_str()).collect();
         assert_eq!(keys, ["version", "vms"]);
     }
@@ -739,14 +782,23 @@ mod tests {
         assert_eq!(root.get("c").unwrap().value, NodeValue::Float(3.0));
         assert_eq!(root.get("e").unwrap().value, NodeValue::String("5".into()));
         assert_eq!(
-            parse_ok("a: !<tag:yaml.org,2002:str> 5").get("a").unwrap().value,
+            parse_ok("a: !<tag:yaml.org,2002:str> 5")
+                .get("a")
+                .unwrap()
+                .value,
             NodeValue::String("5".into())
         );
         let error = fail("a: !secret x\n");
         assert_eq!(error.position, at(1, 4));
         assert_eq!(error.kind.to_string(), "unsupported tag `!secret`");
-        assert_eq!(fail("a: !!int x\n").kind.to_string(), "the value does not fit its tag `!!int`");
-        assert!(matches!(fail("a: !!seq {}\n").kind, YamlErrorKind::TagMismatch { .. }));
+        assert_eq!(
+            fail("a: !!int x\n").kind.to_string(),
+            "the value does not fit its tag `!!int`"
+        );
+        assert!(matches!(
+            fail("a: !!seq {}\n").kind,
+            YamlErrorKind::TagMismatch { .. }
+        ));
     }
 
     #[test]
@@ -764,17 +816,32 @@ mod tests {
              b:\n  <<: *base\n  vcpus: 8\n\
              c:\n  <<: [{x: 1}, {x: 2, y: 3}]\n",
         );
-        assert_eq!(root.get("a").unwrap().value, root.get("base").unwrap().value);
+        assert_eq!(
+            root.get("a").unwrap().value,
+            root.get("base").unwrap().value
+        );
         let b = root.get("b").unwrap();
         assert_eq!(b.get("vcpus").unwrap().value, NodeValue::Integer(8));
-        assert_eq!(b.get("memory").unwrap().value, NodeValue::String("4GiB".into()));
+        assert_eq!(
+            b.get("memory").unwrap().value,
+            NodeValue::String("4GiB".into())
+        );
         assert!(b.get("<<").is_none());
         let c = root.get("c").unwrap();
         assert_eq!(c.get("x").unwrap().value, NodeValue::Integer(1));
         assert_eq!(c.get("y").unwrap().value, NodeValue::Integer(3));
-        assert!(matches!(fail("a:\n  <<: 1\n").kind, YamlErrorKind::BadMerge));
+        assert!(matches!(
+            fail("a:\n  <<: 1\n").kind,
+            YamlErrorKind::BadMerge
+        ));
         // A quoted `<<` is an ordinary key.
-        assert!(parse_ok("a: {'<<': 1}\n").get("a").unwrap().get("<<").is_some());
+        assert!(
+            parse_ok("a: {'<<': 1}\n")
+                .get("a")
+                .unwrap()
+                .get("<<")
+                .is_some()
+        );
     }
 
     #[test]
@@ -782,14 +849,17 @@ mod tests {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for level in 1..=9 {
             let previous = format!("*a{}", level - 1);
-            let items = vec![previous.as_str(); 10].join(", ");
-            text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+            let items = [previous.as_str(); 10].join(", ");
+            writeln!(text, "a{level}: &a{level} [{items}]").unwrap();
         }
         let started = std::time::Instant::now();
         let error = fail(&text);
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
         assert_eq!(error.kind, YamlErrorKind::AliasBudget);
-        assert_eq!(error.kind.to_string(), "alias expansion would copy more than 100000 values");
+        assert_eq!(
+            error.kind.to_string(),
+            "alias expansion would copy more than 100000 values"
+        );
     }
 
     #[test]
@@ -804,7 +874,10 @@ mod tests {
             "{".repeat(100_000),
             format!("{}x{}", "[".repeat(100_000), "]".repeat(100_000)),
             "- ".repeat(100_000),
-            (0..100).map(|depth| format!("{}k{depth}:\n", " ".repeat(depth))).collect(),
+            (0..100).fold(String::new(), |mut text, depth| {
+                writeln!(text, "{}k{depth}:", " ".repeat(depth)).unwrap();
+                text
+            }),
         ] {
             let started = std::time::Instant::now();
             let error = fail(&text);
@@ -819,7 +892,7 @@ mod tests {
     #[test]
     fn aliases_cannot_nest_past_the_depth_limit() {
         let mut text = format!("a: &a {}x{}\n", "[".repeat(40), "]".repeat(40));
-        text.push_str(&format!("b: {}*a{}\n", "[".repeat(40), "]".repeat(40)));
+        writeln!(text, "b: {}*a{}", "[".repeat(40), "]".repeat(40)).unwrap();
         assert_eq!(fail(&text).kind, YamlErrorKind::TooDeep);
     }
 
@@ -827,15 +900,24 @@ mod tests {
     fn duplicate_keys_name_the_first() {
         let error = fail("a: 1\nb:\n  c: 1\n  c: 2\n");
         assert_eq!(error.position, at(4, 3));
-        assert_eq!(error.kind.to_string(), "duplicate key `c`, first written on line 3");
-        assert!(matches!(parse("{a: 1, a: 2}").unwrap_err().kind, YamlErrorKind::DuplicateKey { .. }));
+        assert_eq!(
+            error.kind.to_string(),
+            "duplicate key `c`, first written on line 3"
+        );
+        assert!(matches!(
+            parse("{a: 1, a: 2}").unwrap_err().kind,
+            YamlErrorKind::DuplicateKey { .. }
+        ));
     }
 
     #[test]
     fn complex_keys_are_refused() {
         let error = fail("? [a, b]\n: 1\n");
         assert_eq!(error.kind, YamlErrorKind::NonScalarKey);
-        assert_eq!(parse("{[a]: 1}").unwrap_err().kind, YamlErrorKind::NonScalarKey);
+        assert_eq!(
+            parse("{[a]: 1}").unwrap_err().kind,
+            YamlErrorKind::NonScalarKey
+        );
     }
 
     #[test]
@@ -860,7 +942,10 @@ mod tests {
     fn too_many_values_are_refused() {
         let text = format!("[{}]", "0,".repeat(1001));
         let error = parse_with_limit(&text, 1000).unwrap_err();
-        assert_eq!(error.kind.to_string(), "the file holds more than 1000 values");
+        assert_eq!(
+            error.kind.to_string(),
+            "the file holds more than 1000 values"
+        );
         assert!(parse_with_limit(&text, 1002).is_ok());
     }
 }

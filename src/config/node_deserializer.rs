@@ -61,7 +61,13 @@ impl Context {
             && (self.masked.contains(&identity(key)) || self.masked.contains(&identity(value)))
     }
 
-    fn report_unknown(&self, key: &Key, value: &Node, path: &FieldPath<'_>, fields: &'static [&'static str]) {
+    fn report_unknown(
+        &self,
+        key: &Key,
+        value: &Node,
+        path: &FieldPath<'_>,
+        fields: &'static [&'static str],
+    ) {
         if self.unknown_seen.borrow_mut().insert(identity(key)) {
             let error = DecodeError::new(DecodeErrorKind::UnknownField {
                 field: key.text.clone(),
@@ -92,7 +98,11 @@ pub(crate) struct NodeDeserializer<'a> {
 impl<'a> NodeDeserializer<'a> {
     /// A deserializer for `node`, found at `path`.
     pub(crate) fn new(node: &'a Node, path: &'a FieldPath<'a>, context: &'a Context) -> Self {
-        Self { node, path, context }
+        Self {
+            node,
+            path,
+            context,
+        }
     }
 
     fn place(&self) -> Place {
@@ -116,7 +126,11 @@ impl<'a> NodeDeserializer<'a> {
         .or_at(|| self.place())
     }
 
-    fn map_access(&self, entries: &'a [(Key, Node)], fields: Option<&'static [&'static str]>) -> MapAccess<'a> {
+    fn map_access(
+        &self,
+        entries: &'a [(Key, Node)],
+        fields: Option<&'static [&'static str]>,
+    ) -> MapAccess<'a> {
         MapAccess {
             entries: entries.iter(),
             fields,
@@ -140,9 +154,9 @@ impl<'a> NodeDeserializer<'a> {
             let error = match (&error.kind, &self.node.value) {
                 (DecodeErrorKind::MissingField { field }, NodeValue::Mapping(entries))
                     if error.place.is_none()
-                        && entries
-                            .iter()
-                            .any(|(key, value)| key.text == *field && self.context.is_masked(key, value)) =>
+                        && entries.iter().any(|(key, value)| {
+                            key.text == *field && self.context.is_masked(key, value)
+                        }) =>
                 {
                     DecodeError::new(DecodeErrorKind::Suppressed)
                 }
@@ -152,7 +166,11 @@ impl<'a> NodeDeserializer<'a> {
         })
     }
 
-    fn integer<T: TryFrom<i64> + fmt::Display>(&self, min: T, max: T) -> Result<T, DecodeError> {
+    fn integer<T: TryFrom<i64> + fmt::Display + Copy>(
+        &self,
+        min: T,
+        max: T,
+    ) -> Result<T, DecodeError> {
         match self.node.value {
             NodeValue::Integer(integer) => T::try_from(integer).map_err(|_| {
                 DecodeError::new(DecodeErrorKind::Mismatch {
@@ -286,7 +304,11 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'_> {
         self.placed(visitor.visit_seq(self.seq_access(items)))
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(self, _length: usize, visitor: V) -> Result<V::Value, DecodeError> {
+    fn deserialize_tuple<V: Visitor<'de>>(
+        self,
+        _length: usize,
+        visitor: V,
+    ) -> Result<V::Value, DecodeError> {
         self.deserialize_seq(visitor)
     }
 
@@ -368,10 +390,15 @@ struct MapAccess<'a> {
 impl<'de> de::MapAccess<'de> for MapAccess<'_> {
     type Error = DecodeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DecodeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DecodeError> {
         for entry in self.entries.by_ref() {
             let (key, value) = entry;
-            let is_unknown = self.fields.is_some_and(|fields| !fields.contains(&key.text.as_str()));
+            let is_unknown = self
+                .fields
+                .is_some_and(|fields| !fields.contains(&key.text.as_str()));
             if is_unknown || self.context.is_masked(key, value) {
                 continue;
             }
@@ -390,7 +417,10 @@ impl<'de> de::MapAccess<'de> for MapAccess<'_> {
         Ok(None)
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DecodeError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, DecodeError> {
         let Some((key, value)) = self.pending.take() else {
             return Err(de::Error::custom("a value was asked for before its key"));
         };
@@ -416,7 +446,10 @@ struct SeqAccess<'a> {
 impl<'de> de::SeqAccess<'de> for SeqAccess<'_> {
     type Error = DecodeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DecodeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DecodeError> {
         for (index, item) in self.items.by_ref() {
             if !self.context.masked.is_empty() && self.context.masked.contains(&identity(item)) {
                 continue;

@@ -20,7 +20,8 @@ mod tests {
 
     #[test]
     fn the_checked_in_schema_is_current() {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/rave.schema.json");
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/rave.schema.json");
         let current = document_schema();
         if std::env::var_os("RAVE_UPDATE_SCHEMAS").is_some_and(|value| value == "1") {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -38,9 +39,24 @@ mod tests {
     fn the_schema_names_every_section_and_refuses_unknown_fields() {
         let schema: serde_json::Value = serde_json::from_str(&document_schema()).unwrap();
         let properties = schema["properties"].as_object().unwrap();
-        for section in ["version", "project", "state", "nix", "caches", "builders", "builds", "hosts", "vms", "containers", "services"] {
+        for section in [
+            "version",
+            "project",
+            "state",
+            "nix",
+            "caches",
+            "builders",
+            "builds",
+            "hosts",
+            "vms",
+            "containers",
+            "services",
+        ] {
             assert!(properties.contains_key(section), "{section}");
         }
-        assert_eq!(schema["additionalProperties"], serde_json::Value::Bool(false));
+        assert_eq!(
+            schema["additionalProperties"],
+            serde_json::Value::Bool(false)
+        );
     }
 }

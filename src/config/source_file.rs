@@ -199,8 +199,9 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_placed_at_the_first_bad_byte() {
-        let error = SourceFile::from_bytes(Path::new("rave.yaml"), b"a: 1\nbb: \xff\xfe\n".to_vec())
-            .unwrap_err();
+        let error =
+            SourceFile::from_bytes(Path::new("rave.yaml"), b"a: 1\nbb: \xff\xfe\n".to_vec())
+                .unwrap_err();
         assert!(matches!(error, ReadError::NotUtf8 { position } if position == at(2, 5)));
         let diagnostic = error.into_diagnostic(Path::new("rave.yaml"));
         assert_eq!(diagnostic.location.to_string(), "rave.yaml:2:5");

@@ -12,8 +12,8 @@ use std::collections::{BTreeMap, HashMap};
 use crate::config::{Key, LoadedFile, Node, NodeValue, StateBackendKind, suggest};
 use crate::diagnostic::{Diagnostic, Location, Position};
 use crate::model::{
-    BuilderSpec, CacheSpec, CacheType, HealthChecks, HostSpec, Name, Resource, ResourceId, ResourceKind, ResourceSpec,
-    SecretRef, Size, Spec, VmSpec,
+    BuilderSpec, CacheSpec, CacheType, HealthChecks, HostSpec, Name, Resource, ResourceId,
+    ResourceKind, ResourceSpec, SecretRef, Size, Spec, VmSpec,
 };
 
 /// The only format version this rave reads.
@@ -35,7 +35,10 @@ pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
         let position = lowering.top_position("version");
         lowering.error(
             position,
-            format!("`version`: unsupported format version `{}`", document.version),
+            format!(
+                "`version`: unsupported format version `{}`",
+                document.version
+            ),
             Some(format!("this rave reads format version {FORMAT_VERSION}")),
         );
     }
@@ -56,7 +59,9 @@ pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
     if lowering.diagnostics.is_empty() {
         Ok(spec)
     } else {
-        lowering.diagnostics.sort_by_key(|diagnostic| diagnostic.location.position);
+        lowering
+            .diagnostics
+            .sort_by_key(|diagnostic| diagnostic.location.position);
         Err(lowering.diagnostics)
     }
 }
@@ -85,7 +90,11 @@ impl<'a> Lowering<'a> {
                 ..
             }) = loaded.tree.get(kind.section())
             {
-                nodes.extend(entries.iter().map(|(key, value)| ((kind, key.text.as_str()), (key, value))));
+                nodes.extend(
+                    entries
+                        .iter()
+                        .map(|(key, value)| ((kind, key.text.as_str()), (key, value))),
+                );
             }
         }
         Self {
@@ -97,7 +106,8 @@ impl<'a> Lowering<'a> {
     }
 
     fn error(&mut self, position: Position, message: String, hint: Option<String>) {
-        let diagnostic = Diagnostic::error(Location::at(&self.loaded.source.path, position), message);
+        let diagnostic =
+            Diagnostic::error(Location::at(&self.loaded.source.path, position), message);
         self.diagnostics.push(match hint {
             Some(hint) => diagnostic.with_hint(hint),
             None => diagnostic,
@@ -113,7 +123,11 @@ impl<'a> Lowering<'a> {
     }
 
     /// "did you mean" for `word` among `candidates`, while the budget lasts.
-    fn suggest<'c>(&mut self, word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    fn suggest<'c>(
+        &mut self,
+        word: &str,
+        candidates: impl IntoIterator<Item = &'c str>,
+    ) -> Option<&'c str> {
         if self.suggestions >= MAX_SUGGESTIONS {
             return None;
         }
@@ -128,17 +142,50 @@ impl<'a> Lowering<'a> {
             .caches
             .iter()
             .map(|(name, spec)| (name, ResourceSpec::Cache(spec.clone())))
-            .chain(document.builders.iter().map(|(name, spec)| (name, ResourceSpec::Builder(spec.clone()))))
-            .chain(document.builds.iter().map(|(name, spec)| (name, ResourceSpec::Build(spec.clone()))))
-            .chain(document.hosts.iter().map(|(name, spec)| (name, ResourceSpec::Host(spec.clone()))))
-            .chain(document.vms.iter().map(|(name, spec)| (name, ResourceSpec::Vm(spec.clone()))))
-            .chain(document.containers.iter().map(|(name, spec)| (name, ResourceSpec::Container(spec.clone()))))
-            .chain(document.services.iter().map(|(name, spec)| (name, ResourceSpec::Service(spec.clone()))));
+            .chain(
+                document
+                    .builders
+                    .iter()
+                    .map(|(name, spec)| (name, ResourceSpec::Builder(spec.clone()))),
+            )
+            .chain(
+                document
+                    .builds
+                    .iter()
+                    .map(|(name, spec)| (name, ResourceSpec::Build(spec.clone()))),
+            )
+            .chain(
+                document
+                    .hosts
+                    .iter()
+                    .map(|(name, spec)| (name, ResourceSpec::Host(spec.clone()))),
+            )
+            .chain(
+                document
+                    .vms
+                    .iter()
+                    .map(|(name, spec)| (name, ResourceSpec::Vm(spec.clone()))),
+            )
+            .chain(
+                document
+                    .containers
+                    .iter()
+                    .map(|(name, spec)| (name, ResourceSpec::Container(spec.clone()))),
+            )
+            .chain(
+                document
+                    .services
+                    .iter()
+                    .map(|(name, spec)| (name, ResourceSpec::Service(spec.clone()))),
+            );
         specs
             .map(|(name, spec)| {
                 let id = ResourceId::new(spec.kind(), name.clone());
-                let mut dependencies: Vec<ResourceId> =
-                    spec.references().into_iter().map(|(_, reference)| reference).collect();
+                let mut dependencies: Vec<ResourceId> = spec
+                    .references()
+                    .into_iter()
+                    .map(|(_, reference)| reference)
+                    .collect();
                 dependencies.extend(spec.needs().iter().cloned());
                 dependencies.sort();
                 dependencies.dedup();
@@ -173,14 +220,13 @@ impl<'a> Lowering<'a> {
                     path.push_str(field);
                     current = current.and_then(|node| node.get(field));
                 }
-                Step::Index(index) => match current.map(|node| &node.value) {
-                    Some(NodeValue::Sequence(items)) => {
-                        path.push_str(&format!("[{index}]"));
+                // One item written without a list has no index.
+                Step::Index(index) => {
+                    if let Some(NodeValue::Sequence(items)) = current.map(|node| &node.value) {
+                        path = format!("{path}[{index}]");
                         current = items.get(*index);
                     }
-                    // One item written without a list.
-                    _ => {}
-                },
+                }
             }
             if let Some(node) = current {
                 position = node.position;
@@ -190,7 +236,13 @@ impl<'a> Lowering<'a> {
     }
 
     /// An error at `steps` below `id`, the message prefixed with the field path.
-    fn error_at(&mut self, id: &ResourceId, steps: &[Step<'_>], message: &str, hint: Option<String>) {
+    fn error_at(
+        &mut self,
+        id: &ResourceId,
+        steps: &[Step<'_>],
+        message: &str,
+        hint: Option<String>,
+    ) {
         let (path, position) = self.locate(id, steps);
         self.error(position, format!("`{path}`: {message}"), hint);
     }
@@ -285,7 +337,10 @@ impl<'a> Lowering<'a> {
                 "{} `{}` is not declared{suggestion}",
                 reference.kind, reference.name
             );
-            let hint = format!("declare it under `{}:`, or fix the name", reference.kind.section());
+            let hint = format!(
+                "declare it under `{}:`, or fix the name",
+                reference.kind.section()
+            );
             self.error_at(&resource.id, &steps, &message, Some(hint));
         }
     }
@@ -324,7 +379,9 @@ impl<'a> Lowering<'a> {
             .filter(|id| id.kind == address.kind)
             .map(|id| id.name.as_str());
         let name = self.suggest(address.name.as_str(), names)?;
-        Name::new(name).ok().map(|name| ResourceId::new(address.kind, name))
+        Name::new(name)
+            .ok()
+            .map(|name| ResourceId::new(address.kind, name))
     }
 
     fn check_cache(&mut self, id: &ResourceId, cache: &CacheSpec) {
@@ -353,7 +410,10 @@ impl<'a> Lowering<'a> {
                         id,
                         &[],
                         "a `nix-store` cache needs `uri`",
-                        Some("add a store URI like `file:///var/cache/rave` or `ssh://user@host`".to_owned()),
+                        Some(
+                            "add a store URI like `file:///var/cache/rave` or `ssh://user@host`"
+                                .to_owned(),
+                        ),
                     );
                 }
                 if cache.name.is_some() {
@@ -373,7 +433,10 @@ impl<'a> Lowering<'a> {
         self.check_host_key(id, &builder.host_key);
         self.check_ssh_key(id, builder.ssh_key.as_ref());
         if let Some(provision) = &builder.provision {
-            for (field, command) in [("create", &provision.create), ("destroy", &provision.destroy)] {
+            for (field, command) in [
+                ("create", &provision.create),
+                ("destroy", &provision.destroy),
+            ] {
                 if command.first().is_none_or(String::is_empty) {
                     self.error_at(
                         id,
@@ -430,7 +493,10 @@ impl<'a> Lowering<'a> {
     /// `ssh` is `user@host`.
     fn check_ssh(&mut self, id: &ResourceId, ssh: &str) {
         let is_valid = ssh.split_once('@').is_some_and(|(user, host)| {
-            !user.is_empty() && !host.is_empty() && !host.contains('@') && !ssh.contains(char::is_whitespace)
+            !user.is_empty()
+                && !host.is_empty()
+                && !host.contains('@')
+                && !ssh.contains(char::is_whitespace)
         });
         if !is_valid {
             self.error_at(
@@ -445,7 +511,9 @@ impl<'a> Lowering<'a> {
     /// A host key is an OpenSSH public key line: a type and the key.
     fn check_host_key(&mut self, id: &ResourceId, host_key: &str) {
         let mut words = host_key.split_whitespace();
-        let is_valid = words.next().is_some_and(|kind| kind.starts_with("ssh-") || kind.starts_with("ecdsa-"))
+        let is_valid = words
+            .next()
+            .is_some_and(|kind| kind.starts_with("ssh-") || kind.starts_with("ecdsa-"))
             && words.next().is_some();
         if !is_valid {
             self.error_at(
@@ -477,12 +545,20 @@ impl<'a> Lowering<'a> {
                 ("tcp", check.tcp.is_some()),
                 ("command", check.command.is_some()),
             ];
-            let present: Vec<&str> = kinds.iter().filter(|(_, is_set)| *is_set).map(|(name, _)| *name).collect();
+            let present: Vec<&str> = kinds
+                .iter()
+                .filter(|(_, is_set)| *is_set)
+                .map(|(name, _)| *name)
+                .collect();
             if present.len() != 1 {
                 let found = if present.is_empty() {
                     "none".to_owned()
                 } else {
-                    present.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(" and ")
+                    present
+                        .iter()
+                        .map(|name| format!("`{name}`"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
                 };
                 self.error_at(
                     id,
@@ -492,7 +568,10 @@ impl<'a> Lowering<'a> {
                 );
             }
             if check.http.is_none() {
-                for (field, is_set) in [("expect", check.expect.is_some()), ("body", check.body.is_some())] {
+                for (field, is_set) in [
+                    ("expect", check.expect.is_some()),
+                    ("body", check.body.is_some()),
+                ] {
                     if is_set {
                         self.error_at(
                             id,
@@ -504,7 +583,9 @@ impl<'a> Lowering<'a> {
                 }
             }
             if let Some(tcp) = &check.tcp
-                && tcp.rsplit_once(':').is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
+                && tcp
+                    .rsplit_once(':')
+                    .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
             {
                 self.error_at(
                     id,
@@ -513,12 +594,19 @@ impl<'a> Lowering<'a> {
                     Some("write it like `192.0.2.2:4222`".to_owned()),
                 );
             }
-            if check.command.as_ref().is_some_and(|command| command.first().is_none_or(String::is_empty)) {
+            if check
+                .command
+                .as_ref()
+                .is_some_and(|command| command.first().is_none_or(String::is_empty))
+            {
                 self.error_at(
                     id,
                     &[at[0], at[1], Step::Field("command")],
                     "the command is empty",
-                    Some("give the program and its arguments, like `[systemctl, is-system-running]`".to_owned()),
+                    Some(
+                        "give the program and its arguments, like `[systemctl, is-system-running]`"
+                            .to_owned(),
+                    ),
                 );
             }
         }
@@ -529,10 +617,15 @@ impl<'a> Lowering<'a> {
         let mut first: HashMap<&str, usize> = HashMap::new();
         for (index, volume) in vm.volumes.iter().enumerate() {
             if let Some(earlier) = first.get(volume.name.as_str()) {
-                let (_, earlier_position) = self.locate(id, &[Step::Field("volumes"), Step::Index(*earlier)]);
+                let (_, earlier_position) =
+                    self.locate(id, &[Step::Field("volumes"), Step::Index(*earlier)]);
                 self.error_at(
                     id,
-                    &[Step::Field("volumes"), Step::Index(index), Step::Field("name")],
+                    &[
+                        Step::Field("volumes"),
+                        Step::Index(index),
+                        Step::Field("name"),
+                    ],
                     &format!(
                         "volume `{}` is declared twice, first on line {}",
                         volume.name, earlier_position.line
@@ -549,9 +642,15 @@ impl<'a> Lowering<'a> {
     fn check_mac_addresses(&mut self, spec: &Spec) {
         let mut owners: HashMap<String, &ResourceId> = HashMap::new();
         for resource in spec.resources.values() {
-            let ResourceSpec::Vm(vm) = &resource.spec else { continue };
+            let ResourceSpec::Vm(vm) = &resource.spec else {
+                continue;
+            };
             for (index, interface) in vm.interfaces.iter().enumerate() {
-                let steps = [Step::Field("interfaces"), Step::Index(index), Step::Field("mac")];
+                let steps = [
+                    Step::Field("interfaces"),
+                    Step::Index(index),
+                    Step::Field("mac"),
+                ];
                 if !is_mac_address(&interface.mac) {
                     self.error_at(
                         &resource.id,
@@ -560,7 +659,8 @@ impl<'a> Lowering<'a> {
                         Some("write six pairs of hex digits, like `02:00:00:00:00:01`".to_owned()),
                     );
                 } else if let Some(owner) = owners.get(&interface.mac.to_ascii_lowercase()) {
-                    let message = format!("MAC address `{}` is also used by `{owner}`", interface.mac);
+                    let message =
+                        format!("MAC address `{}` is also used by `{owner}`", interface.mac);
                     self.error_at(&resource.id, &steps, &message, None);
                 } else {
                     owners.insert(interface.mac.to_ascii_lowercase(), &resource.id);
@@ -580,10 +680,11 @@ impl<'a> Lowering<'a> {
         for (host_name, vms) in placed {
             let host_id = ResourceId::new(ResourceKind::Host, host_name.clone());
             let Some(Resource {
-                spec: ResourceSpec::Host(HostSpec {
-                    capacity: Some(capacity),
-                    ..
-                }),
+                spec:
+                    ResourceSpec::Host(HostSpec {
+                        capacity: Some(capacity),
+                        ..
+                    }),
                 ..
             }) = spec.resources.get(&host_id)
             else {
@@ -637,13 +738,15 @@ fn article(kind: ResourceKind) -> &'static str {
 fn is_mac_address(text: &str) -> bool {
     let parts: Vec<&str> = text.split(':').collect();
     parts.len() == 6
-        && parts
-            .iter()
-            .all(|part| part.len() == 2 && part.chars().all(|character| character.is_ascii_hexdigit()))
+        && parts.iter().all(|part| {
+            part.len() == 2 && part.chars().all(|character| character.is_ascii_hexdigit())
+        })
 }
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
     use crate::config::{Format, SourceFile, load_source};
 
@@ -663,8 +766,14 @@ mod tests {
             .into_iter()
             .map(|diagnostic| {
                 let position = diagnostic.location.position.unwrap();
-                let hint = diagnostic.hint.map(|hint| format!(" [{hint}]")).unwrap_or_default();
-                format!("{}:{} {}{hint}", position.line, position.column, diagnostic.message)
+                let hint = diagnostic
+                    .hint
+                    .map(|hint| format!(" [{hint}]"))
+                    .unwrap_or_default();
+                format!(
+                    "{}:{} {}{hint}",
+                    position.line, position.column, diagnostic.message
+                )
             })
             .collect()
     }
@@ -686,44 +795,49 @@ mod tests {
     fn the_lab_examples_are_valid_twins() {
         let lab = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab");
         let read = |name: &str| {
-            let loaded = crate::config::load(&lab.join(name)).unwrap_or_else(|errors| panic!("{errors:#?}"));
+            let loaded =
+                crate::config::load(&lab.join(name)).unwrap_or_else(|errors| panic!("{errors:#?}"));
             lower(&loaded).unwrap_or_else(|errors| panic!("{errors:#?}"))
         };
         let (yaml, toml) = (read("rave.yaml"), read("rave.toml"));
         assert_eq!(yaml.resources.len(), 13);
-        assert_ne!(yaml.resources[&id("vm.gitlab")].position, toml.resources[&id("vm.gitlab")].position);
+        assert_ne!(
+            yaml.resources[&id("vm.gitlab")].position,
+            toml.resources[&id("vm.gitlab")].position
+        );
         assert_eq!(without_origin(yaml), without_origin(toml));
     }
 
     /// A generated file of `hosts` hosts, each with VMs and services, 10,000 resources in all
     /// for `hosts = 100`.
     fn generated(hosts: usize) -> String {
-        let mut text = String::from("version: 1\nproject: big\ncaches:\n  c: {type: cachix, name: big}\nhosts:\n");
+        let mut text = String::from(
+            "version: 1\nproject: big\ncaches:\n  c: {type: cachix, name: big}\nhosts:\n",
+        );
         for host in 0..hosts {
-            text.push_str(&format!(
-                "  h{host}:\n    ssh: root@192.0.2.{}\n    host_key: \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{host:08}\"\n    capacity: {{ vcpus: 64, memory: 256GiB }}\n    push: [c]\n",
+            writeln!(
+                text,
+                "  h{host}:\n    ssh: root@192.0.2.{}\n    host_key: \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{host:08}\"\n    capacity: {{ vcpus: 64, memory: 256GiB }}\n    push: [c]",
                 host % 250 + 1
-            ));
+            ).unwrap();
         }
         text.push_str("vms:\n");
         for vm in 0..hosts * 33 {
-            text.push_str(&format!(
-                "  v{vm}: {{ host: h{}, vcpus: 1, memory: 2GiB, push: [c], interfaces: [{{ type: tap, id: t{vm}, mac: \"02:00:00:{:02x}:{:02x}:{:02x}\" }}] }}\n",
+            writeln!(
+                text,
+                "  v{vm}: {{ host: h{}, vcpus: 1, memory: 2GiB, push: [c], interfaces: [{{ type: tap, id: t{vm}, mac: \"02:00:00:{:02x}:{:02x}:{:02x}\" }}] }}",
                 vm % hosts, vm >> 16 & 0xff, vm >> 8 & 0xff, vm & 0xff
-            ));
+            ).unwrap();
         }
         text.push_str("services:\n");
         for service in 0..hosts * 66 - 1 {
-            text.push_str(&format!(
-                "  s{service}:\n    type: nats\n    runs_on: vm.v{}\n    port: 4222\n    needs: [host.h{}]\n    health: {{ tcp: \"192.0.2.1:4222\", timeout: 30s }}\n",
+            writeln!(
+                text,
+                "  s{service}:\n    type: nats\n    runs_on: vm.v{}\n    port: 4222\n    needs: [host.h{}]\n    health: {{ tcp: \"192.0.2.1:4222\", timeout: 30s }}",
                 service % (hosts * 33), service % hosts
-            ));
+            ).unwrap();
         }
         text
-    }
-
-    pub(super) fn generated_pub(hosts: usize) -> String {
-        generated(hosts)
     }
 
     #[test]
@@ -747,15 +861,25 @@ mod tests {
         assert_eq!(vm.dependencies, [id("cache.c"), id("host.h")]);
         assert_eq!(vm.position, Position { line: 8, column: 3 });
         assert_eq!(spec.resources[&id("host.h")].dependencies, [id("cache.c")]);
-        assert_eq!(spec.resources[&id("service.s")].dependencies, [id("cache.c"), id("vm.v")]);
+        assert_eq!(
+            spec.resources[&id("service.s")].dependencies,
+            [id("cache.c"), id("vm.v")]
+        );
         assert_eq!(spec.source, std::path::PathBuf::from("rave.yaml"));
     }
 
     #[test]
     fn only_format_version_1_is_read() {
-        let loaded = load_source(SourceFile::new("rave.yaml", "version: 2\nproject: a\n"), Format::Yaml).unwrap();
+        let loaded = load_source(
+            SourceFile::new("rave.yaml", "version: 2\nproject: a\n"),
+            Format::Yaml,
+        )
+        .unwrap();
         let diagnostics = lower(&loaded).unwrap_err();
-        assert_eq!(diagnostics[0].message, "`version`: unsupported format version `2`");
+        assert_eq!(
+            diagnostics[0].message,
+            "`version`: unsupported format version `2`"
+        );
         assert_eq!(diagnostics[0].location.to_string(), "rave.yaml:1:10");
     }
 
@@ -825,8 +949,12 @@ mod tests {
     #[test]
     fn services_run_on_machines() {
         assert_eq!(
-            problems("caches:\n  c: {type: cachix, name: c}\nservices:\n  s: {type: t, runs_on: cache.c}\n"),
-            ["6:25 `services.s.runs_on`: a service runs on a host, vm or container, not on a cache `cache.c` [write `host.NAME`, `vm.NAME` or `container.NAME`]"]
+            problems(
+                "caches:\n  c: {type: cachix, name: c}\nservices:\n  s: {type: t, runs_on: cache.c}\n"
+            ),
+            [
+                "6:25 `services.s.runs_on`: a service runs on a host, vm or container, not on a cache `cache.c` [write `host.NAME`, `vm.NAME` or `container.NAME`]"
+            ]
         );
     }
 
@@ -854,7 +982,9 @@ mod tests {
             problems(
                 "builders:\n  b:\n    ssh: root@b\n    host_key: ssh-ed25519 AAAA\n    provision: {create: [], destroy: [tofu, destroy]}\n"
             ),
-            ["7:25 `builders.b.provision.create`: the command is empty [give the program and its arguments, like `[terraform, apply, -auto-approve]`]"]
+            [
+                "7:25 `builders.b.provision.create`: the command is empty [give the program and its arguments, like `[terraform, apply, -auto-approve]`]"
+            ]
         );
     }
 
@@ -881,7 +1011,9 @@ mod tests {
                 "hosts:\n  h: {local: true, capacity: {vcpus: 4, memory: 8GiB}}\n  free: {local: true}\n\
                  vms:\n  a: {host: h, vcpus: 2, memory: 4GiB}\n  b: {host: h, vcpus: 4, memory: 1GiB}\n  c: {host: free, vcpus: 64}\n"
             ),
-            ["4:30 `hosts.h.capacity`: the VMs placed on `host.h` need 6 vcpus and 5GiB, more than its capacity of 4 vcpus and 8GiB [VMs on it: `vm.a` (2 vcpus, 4GiB), `vm.b` (4 vcpus, 1GiB); raise its capacity or move a VM to another host]"]
+            [
+                "4:30 `hosts.h.capacity`: the VMs placed on `host.h` need 6 vcpus and 5GiB, more than its capacity of 4 vcpus and 8GiB [VMs on it: `vm.a` (2 vcpus, 4GiB), `vm.b` (4 vcpus, 1GiB); raise its capacity or move a VM to another host]"
+            ]
         );
         assert!(lower_yaml("hosts:\n  h: {local: true, capacity: {vcpus: 6, memory: 5GiB}}\nvms:\n  a: {host: h, vcpus: 2, memory: 4GiB}\n  b: {host: h, vcpus: 4, memory: 1GiB}\n").is_ok());
     }
@@ -890,59 +1022,15 @@ mod tests {
     fn state_backends_get_what_they_need() {
         assert_eq!(
             problems("state: {backend: postgres}\n"),
-            ["3:8 `state`: the `postgres` backend needs `url` [add `url: env:RAVE_PG_URL` and set that variable]"]
+            [
+                "3:8 `state`: the `postgres` backend needs `url` [add `url: env:RAVE_PG_URL` and set that variable]"
+            ]
         );
         assert_eq!(
             problems("state: {url: env:X}\n"),
-            ["3:14 `state.url`: only the `postgres` backend takes `url` [add `backend: postgres`, or remove `url`]"]
+            [
+                "3:14 `state.url`: only the `postgres` backend takes `url` [add `backend: postgres`, or remove `url`]"
+            ]
         );
-    }
-}
-#[cfg(test)]
-mod timing {
-    use std::time::{Duration, Instant};
-    fn best<T>(mut f: impl FnMut() -> T) -> Duration {
-        let mut best = Duration::MAX;
-        for _ in 0..9 {
-            let started = Instant::now();
-            std::hint::black_box(f());
-            best = best.min(started.elapsed());
-        }
-        best
-    }
-    #[test]
-    #[ignore]
-    fn time_it() {
-        let text = super::tests::generated_pub(100);
-        if let Ok(phase) = std::env::var("PHASE") {
-            for _ in 0..10 {
-                match phase.as_str() {
-                    "saphyr" => { let mut parser = saphyr_parser::Parser::new_from_str(&text); while let Some(Ok(_)) = parser.next_event() {} }
-                    "tree" => { std::hint::black_box(crate::config::from_yaml_parse(&text)); }
-                    "all" => {
-                        let loaded = crate::config::load_source(crate::config::SourceFile::new("rave.yaml", text.clone()), crate::config::Format::Yaml).unwrap();
-                        std::hint::black_box(super::lower(&loaded).unwrap());
-                    }
-                    _ => {}
-                }
-            }
-            return;
-        }
-        let saphyr = best(|| {
-            let mut parser = saphyr_parser::Parser::new_from_str(&text);
-            let mut events = 0;
-            while let Some(Ok(_)) = parser.next_event() { events += 1; }
-            events
-        });
-        let tree = best(|| crate::config::from_yaml_parse(&text));
-        let node = crate::config::from_yaml_parse(&text);
-        let decode = best(|| crate::config::decode_pub(&node));
-        let loaded = crate::config::load_source(crate::config::SourceFile::new("rave.yaml", text.clone()), crate::config::Format::Yaml).unwrap();
-        let lower = best(|| super::lower(&loaded).unwrap());
-        let all = best(|| {
-            let loaded = crate::config::load_source(crate::config::SourceFile::new("rave.yaml", text.clone()), crate::config::Format::Yaml).unwrap();
-            super::lower(&loaded).unwrap()
-        });
-        eprintln!("saphyr {saphyr:?} tree {tree:?} decode {decode:?} lower {lower:?} all {all:?}");
     }
 }
