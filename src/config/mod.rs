@@ -14,12 +14,13 @@ mod node_deserializer;
 pub(crate) mod schema;
 mod source_file;
 pub(crate) mod suggest;
+mod yaml_scalar;
 
 use std::path::Path;
 
 pub(crate) use document::{Document, NixSettings, StateBackendKind, StateSettings};
 pub(crate) use node::{Key, Node, NodeValue};
-pub(crate) use source_file::{MAX_FILE_BYTES, SourceFile};
+pub(crate) use source_file::SourceFile;
 
 use crate::diagnostic::{Diagnostic, Location, Position};
 
