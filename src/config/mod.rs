@@ -279,6 +279,33 @@ mod tests {
         );
     }
 
+    #[test]
+    fn toml_decoding_errors_are_placed_too() {
+        let text = "version = 1\nproject = \"a\"\n\n[vms.gitlab]\nhots = \"shoshin\"\nmemory = { a = 1 }\n";
+        let diagnostics = load_bytes(Path::new("rave.toml"), text.as_bytes()).unwrap_err();
+        let rendered: Vec<String> = diagnostics
+            .iter()
+            .map(|diagnostic| format!("{} {}", diagnostic.location, diagnostic.message))
+            .collect();
+        assert_eq!(
+            rendered,
+            [
+                "rave.toml:5:1 unknown field `hots` in `vms.gitlab`",
+                "rave.toml:6:10 `vms.gitlab.memory`: expected a size like `512MiB` or `8GiB`, or a whole number of MiB, found a mapping",
+            ]
+        );
+        let diagnostics = load_bytes(
+            Path::new("rave.toml"),
+            b"version = 1\nproject = \"a\"\n[vms.gitlab]\nvcpus = 2\n",
+        )
+        .unwrap_err();
+        assert_eq!(
+            diagnostics[0].message,
+            "missing field `host` in `vms.gitlab`"
+        );
+        assert_eq!(diagnostics[0].location.to_string(), "rave.toml:3:1");
+    }
+
     /// Pieces of YAML and TOML syntax, so generated text gets past the first byte of the parsers.
     const PIECES: &[&str] = &[
         "version: 1\n",
