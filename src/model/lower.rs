@@ -313,15 +313,18 @@ impl<'a> Lowering<'a> {
 
     /// References by field (`host`, `runs_on`, `builders`, `push`) name declared resources.
     fn check_references(&mut self, spec: &Spec, resource: &Resource) {
-        let mut seen_in_field: HashMap<&str, usize> = HashMap::new();
-        for (field, reference) in resource.spec.references() {
-            // Lists are walked in order, so the n-th reference of a field is its n-th item.
-            let index = seen_in_field.entry(field).or_insert(0);
-            let steps = [Step::Field(field), Step::Index(*index)];
-            *index += 1;
-            if spec.resources.contains_key(&reference) {
+        let references = resource.spec.references();
+        for (position, (field, reference)) in references.iter().enumerate() {
+            if spec.resources.contains_key(reference) {
                 continue;
             }
+            // References come field by field, each list in order: the n-th of a field is its
+            // n-th item.
+            let index = references[..position]
+                .iter()
+                .filter(|(earlier, _)| earlier == field)
+                .count();
+            let steps = [Step::Field(field), Step::Index(index)];
             let suggestion = self
                 .suggest(
                     reference.name.as_str(),
@@ -653,8 +656,20 @@ mod tests {
             [
                 "10:16 `vms.a.volumes[1].name`: volume `data` is declared twice, first on line 9 [give each volume its own name]",
                 "11:42 `vms.a.interfaces[0].mac`: `02:00:00:00:00:0g` is not a MAC address [write six pairs of hex digits, like `02:00:00:00:00:01`]",
-                "12:53 `vms.b.interfaces[0].mac`: MAC address `02:00:00:00:00:01` is also used by `vm.a`",
+                "12:53 `vms.b.interfaces[0].mac`: MAC address `02:00:00:00:00:01` is also used by `vm.a` on the same host",
             ]
+        );
+    }
+
+    #[test]
+    fn vms_on_different_hosts_may_share_a_mac_address() {
+        let interface = "interfaces: [{type: tap, id: t, mac: '02:00:00:00:00:01'}]";
+        assert!(
+            lower_yaml(&format!(
+                "hosts:\n  a: {{local: true}}\n  b: {{ssh: r@b, host_key: ssh-ed25519 AAAA}}\n\
+                 vms:\n  x: {{host: a, {interface}}}\n  y: {{host: b, {interface}}}\n"
+            ))
+            .is_ok()
         );
     }
 

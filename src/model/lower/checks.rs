@@ -265,9 +265,10 @@ impl Lowering<'_> {
         }
     }
 
-    /// MAC addresses are well formed, and no two interfaces share one.
+    /// MAC addresses are well formed, and no two interfaces on one host share one.
     pub(super) fn check_mac_addresses(&mut self, spec: &Spec) {
-        let mut owners: HashMap<String, &ResourceId> = HashMap::new();
+        // Per host: VMs on different hosts sit on different bridges and may reuse addresses.
+        let mut owners: HashMap<(&Name, String), &ResourceId> = HashMap::new();
         for resource in spec.resources.values() {
             let ResourceSpec::Vm(vm) = &resource.spec else {
                 continue;
@@ -285,12 +286,14 @@ impl Lowering<'_> {
                         &format!("`{}` is not a MAC address", interface.mac),
                         Some("write six pairs of hex digits, like `02:00:00:00:00:01`".to_owned()),
                     );
-                } else if let Some(owner) = owners.get(&interface.mac.to_ascii_lowercase()) {
-                    let message =
-                        format!("MAC address `{}` is also used by `{owner}`", interface.mac);
+                } else if let Some(owner) =
+                    owners.insert((&vm.host, interface.mac.to_ascii_lowercase()), &resource.id)
+                {
+                    let message = format!(
+                        "MAC address `{}` is also used by `{owner}` on the same host",
+                        interface.mac
+                    );
                     self.error_at(&resource.id, &steps, &message, None);
-                } else {
-                    owners.insert(interface.mac.to_ascii_lowercase(), &resource.id);
                 }
             }
         }
