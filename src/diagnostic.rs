@@ -80,7 +80,7 @@ impl Diagnostic {
     pub(crate) fn error(location: Location, message: impl Into<String>) -> Self {
         Self {
             severity: Severity::Error,
-            message: message.into(),
+            message: shorten(message.into()),
             location,
             hint: None,
         }
@@ -96,6 +96,43 @@ impl Diagnostic {
     /// Whether this diagnostic makes the file unusable.
     pub(crate) fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+}
+
+/// Most diagnostics reported for one file. Past a few dozen nobody reads on; a generated or
+/// hostile file with millions of problems must still answer at once.
+pub(crate) const MAX_REPORTED: usize = 200;
+
+/// `diagnostics` cut to [`MAX_REPORTED`], with a last one saying how many were left out.
+pub(crate) fn limit(mut diagnostics: Vec<Diagnostic>, file: &Path) -> Vec<Diagnostic> {
+    if diagnostics.len() > MAX_REPORTED {
+        let left_out = diagnostics.len() - MAX_REPORTED;
+        diagnostics.truncate(MAX_REPORTED);
+        let location = Location {
+            file: file.to_path_buf(),
+            position: None,
+        };
+        diagnostics.push(
+            Diagnostic::error(location, format!("{left_out} more problems are not shown"))
+                .with_hint("fix the ones above and run again"),
+        );
+    }
+    diagnostics
+}
+
+/// Lines longer than this many bytes get no excerpt: finding a column in them would cost more
+/// than the excerpt is worth.
+const MAX_EXCERPT_LINE: usize = 64 * 1024;
+
+/// Longest message kept whole, in characters. Messages quote what the user wrote, and a
+/// megabyte-long key must not make a megabyte-long message.
+const MAX_MESSAGE: usize = 500;
+
+/// `message`, cut to [`MAX_MESSAGE`] characters with `…` when longer.
+fn shorten(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE) {
+        Some((end, _)) => format!("{}…", &message[..end]),
+        None => message,
     }
 }
 
@@ -118,7 +155,7 @@ pub(crate) fn render(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> St
     };
     let snippet = diagnostic.location.position.and_then(|position| {
         let line = source?.line(position.line)?;
-        (!line.trim().is_empty()).then_some((position, line))
+        (!line.trim().is_empty() && line.len() <= MAX_EXCERPT_LINE).then_some((position, line))
     });
     let width = snippet.map_or(1, |(position, _)| position.line.to_string().len());
     let gutter = " ".repeat(width + 1);
@@ -287,6 +324,29 @@ mod tests {
         assert!(
             rendered.contains(&format!("1 │ …{}\n", "]".repeat(120))),
             "{rendered}"
+        );
+    }
+
+    #[test]
+    fn huge_messages_are_cut() {
+        let diagnostic = error_at(1, 1, &format!("unknown field `{}`", "x".repeat(10_000)));
+        assert_eq!(diagnostic.message.chars().count(), MAX_MESSAGE + 1);
+        assert!(diagnostic.message.ends_with("xx…"));
+        assert_eq!(error_at(1, 1, "short").message, "short");
+    }
+
+    #[test]
+    fn many_diagnostics_are_limited() {
+        let many: Vec<Diagnostic> = (0..1000).map(|line| error_at(line + 1, 1, "x")).collect();
+        let limited = limit(many, Path::new("rave.yaml"));
+        assert_eq!(limited.len(), MAX_REPORTED + 1);
+        assert_eq!(
+            limited[MAX_REPORTED].message,
+            "800 more problems are not shown"
+        );
+        assert_eq!(
+            limit(vec![error_at(1, 1, "x")], Path::new("rave.yaml")).len(),
+            1
         );
     }
 

@@ -15,7 +15,7 @@ use super::document::Document;
 use super::node::{Node, NodeValue};
 use super::node_deserializer::{Context, FieldPath, NodeDeserializer, identity};
 use super::suggest;
-use crate::diagnostic::Diagnostic;
+use crate::diagnostic::{self, Diagnostic};
 use crate::model::{Name, ResourceKind};
 
 /// Most decoding passes over one resource: enough for any real file's mistakes, and a bound on
@@ -30,10 +30,11 @@ pub(crate) fn decode(root: &Node, file: &Path) -> Result<Document, Vec<Diagnosti
         Some(document) if errors.is_empty() => Ok(document),
         _ => {
             errors.sort_by_key(|error| error.place.as_ref().map(|place| place.position));
-            Err(errors
+            let diagnostics = errors
                 .into_iter()
                 .filter_map(|error| error.into_diagnostic(file))
-                .collect())
+                .collect();
+            Err(diagnostic::limit(diagnostics, file))
         }
     }
 }

@@ -280,6 +280,29 @@ mod tests {
     }
 
     #[test]
+    fn a_flood_of_problems_on_one_line_is_cut_short() {
+        let keys: Vec<String> = (0..100_000).map(|index| format!("k{index} = 1")).collect();
+        let text = format!(
+            "version = 1\nproject = \"a\"\nhosts.h = {{ local = true, {} }}\n",
+            keys.join(", ")
+        );
+        let started = Instant::now();
+        let diagnostics = load_bytes(Path::new("rave.toml"), text.as_bytes()).unwrap_err();
+        let source = SourceFile::new("rave.toml", text);
+        let rendered: String = diagnostics
+            .iter()
+            .map(|diagnostic| render(diagnostic, Some(&source)))
+            .collect();
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "took {:?}",
+            started.elapsed()
+        );
+        assert_eq!(diagnostics.len(), crate::diagnostic::MAX_REPORTED + 1);
+        assert!(rendered.ends_with("error: 99800 more problems are not shown\n ——▶ rave.toml\n  = hint: fix the ones above and run again\n"));
+    }
+
+    #[test]
     fn toml_decoding_errors_are_placed_too() {
         let text = "version = 1\nproject = \"a\"\n\n[vms.gitlab]\nhots = \"shoshin\"\nmemory = { a = 1 }\n";
         let diagnostics = load_bytes(Path::new("rave.toml"), text.as_bytes()).unwrap_err();

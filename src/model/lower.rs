@@ -10,7 +10,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::config::{Key, LoadedFile, Node, NodeValue, StateBackendKind, suggest};
-use crate::diagnostic::{Diagnostic, Location, Position};
+use crate::diagnostic::{self, Diagnostic, Location, Position};
 use crate::model::{Name, Resource, ResourceId, ResourceKind, ResourceSpec, Spec};
 
 mod checks;
@@ -61,7 +61,7 @@ pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
         lowering
             .diagnostics
             .sort_by_key(|diagnostic| diagnostic.location.position);
-        Err(lowering.diagnostics)
+        Err(diagnostic::limit(lowering.diagnostics, &loaded.source.path))
     }
 }
 
