@@ -108,16 +108,19 @@ pub(crate) fn limit(mut diagnostics: Vec<Diagnostic>, file: &Path) -> Vec<Diagno
     if diagnostics.len() > MAX_REPORTED {
         let left_out = diagnostics.len() - MAX_REPORTED;
         diagnostics.truncate(MAX_REPORTED);
-        let location = Location {
-            file: file.to_path_buf(),
-            position: None,
-        };
-        diagnostics.push(
-            Diagnostic::error(location, format!("{left_out} more problems are not shown"))
-                .with_hint("fix the ones above and run again"),
-        );
+        diagnostics.push(left_out_note(left_out, file));
     }
     diagnostics
+}
+
+/// The last diagnostic when `left_out` more were found than are reported.
+pub(crate) fn left_out_note(left_out: usize, file: &Path) -> Diagnostic {
+    let location = Location {
+        file: file.to_path_buf(),
+        position: None,
+    };
+    Diagnostic::error(location, format!("{left_out} more problems are not shown"))
+        .with_hint("fix the ones above and run again")
 }
 
 /// Lines longer than this many bytes get no excerpt: finding a column in them would cost more

@@ -26,15 +26,25 @@ const MAX_PASSES: usize = 32;
 pub(crate) fn decode(root: &Node, file: &Path) -> Result<Document, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     let document = decode_all(root, &mut errors);
+    errors.retain(|error| !error.is_suppressed());
     match document {
         Some(document) if errors.is_empty() => Ok(document),
         _ => {
             errors.sort_by_key(|error| error.place.as_ref().map(|place| place.position));
-            let diagnostics = errors
+            let found = errors.len();
+            // Only the reported ones are worded (with their suggestions).
+            let mut diagnostics: Vec<Diagnostic> = errors
                 .into_iter()
+                .take(diagnostic::MAX_REPORTED)
                 .filter_map(|error| error.into_diagnostic(file))
                 .collect();
-            Err(diagnostic::limit(diagnostics, file))
+            if found > diagnostic::MAX_REPORTED {
+                diagnostics.push(diagnostic::left_out_note(
+                    found - diagnostic::MAX_REPORTED,
+                    file,
+                ));
+            }
+            Err(diagnostics)
         }
     }
 }
