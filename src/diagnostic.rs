@@ -40,14 +40,23 @@ pub(crate) struct Location {
 impl Location {
     /// A location at a position in `file`.
     pub(crate) fn at(file: &Path, position: Position) -> Self {
-        Self { file: file.to_path_buf(), position: Some(position) }
+        Self {
+            file: file.to_path_buf(),
+            position: Some(position),
+        }
     }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
-            Some(position) => write!(f, "{}:{}:{}", self.file.display(), position.line, position.column),
+            Some(position) => write!(
+                f,
+                "{}:{}:{}",
+                self.file.display(),
+                position.line,
+                position.column
+            ),
             None => write!(f, "{}", self.file.display()),
         }
     }
@@ -69,7 +78,12 @@ pub(crate) struct Diagnostic {
 impl Diagnostic {
     /// An error at `location`.
     pub(crate) fn error(location: Location, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, message: message.into(), location, hint: None }
+        Self {
+            severity: Severity::Error,
+            message: shorten(message.into()),
+            location,
+            hint: None,
+        }
     }
 
     /// Adds a hint saying what to do.
@@ -82,6 +96,46 @@ impl Diagnostic {
     /// Whether this diagnostic makes the file unusable.
     pub(crate) fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+}
+
+/// Most diagnostics reported for one file. Past a few dozen nobody reads on; a generated or
+/// hostile file with millions of problems must still answer at once.
+pub(crate) const MAX_REPORTED: usize = 200;
+
+/// `diagnostics` cut to [`MAX_REPORTED`], with a last one saying how many were left out.
+pub(crate) fn limit(mut diagnostics: Vec<Diagnostic>, file: &Path) -> Vec<Diagnostic> {
+    if diagnostics.len() > MAX_REPORTED {
+        let left_out = diagnostics.len() - MAX_REPORTED;
+        diagnostics.truncate(MAX_REPORTED);
+        diagnostics.push(left_out_note(left_out, file));
+    }
+    diagnostics
+}
+
+/// The last diagnostic when `left_out` more were found than are reported.
+pub(crate) fn left_out_note(left_out: usize, file: &Path) -> Diagnostic {
+    let location = Location {
+        file: file.to_path_buf(),
+        position: None,
+    };
+    Diagnostic::error(location, format!("{left_out} more problems are not shown"))
+        .with_hint("fix the ones above and run again")
+}
+
+/// Lines longer than this many bytes get no excerpt: finding a column in them would cost more
+/// than the excerpt is worth.
+const MAX_EXCERPT_LINE: usize = 64 * 1024;
+
+/// Longest message kept whole, in characters. Messages quote what the user wrote, and a
+/// megabyte-long key must not make a megabyte-long message.
+const MAX_MESSAGE: usize = 500;
+
+/// `message`, cut to [`MAX_MESSAGE`] characters with `…` when longer.
+fn shorten(message: String) -> String {
+    match message.char_indices().nth(MAX_MESSAGE) {
+        Some((end, _)) => format!("{}…", &message[..end]),
+        None => message,
     }
 }
 
@@ -104,12 +158,14 @@ pub(crate) fn render(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> St
     };
     let snippet = diagnostic.location.position.and_then(|position| {
         let line = source?.line(position.line)?;
-        (!line.trim().is_empty()).then_some((position, line))
+        (!line.trim().is_empty() && line.len() <= MAX_EXCERPT_LINE).then_some((position, line))
     });
     let width = snippet.map_or(1, |(position, _)| position.line.to_string().len());
     let gutter = " ".repeat(width + 1);
-    let mut text = format!("{label}: {}\n", diagnostic.message);
-    text.push_str(&format!("{}——▶ {}\n", " ".repeat(width), diagnostic.location));
+    let mut lines = vec![
+        format!("{label}: {}", diagnostic.message),
+        format!("{}——▶ {}", " ".repeat(width), diagnostic.location),
+    ];
     if let Some((position, line)) = snippet {
         let (shown, column) = excerpt(line, position.column);
         let before: String = shown
@@ -117,15 +173,16 @@ pub(crate) fn render(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> St
             .take(column.saturating_sub(1))
             .map(|character| if character == '\t' { '\t' } else { ' ' })
             .collect();
-        let length = token_length(line, position.column).min(shown.chars().count().saturating_sub(column - 1).max(1));
-        text.push_str(&format!("{gutter}│\n"));
-        text.push_str(&format!("{} │ {shown}\n", position.line));
-        text.push_str(&format!("{gutter}│ {before}{}\n", "^".repeat(length)));
+        let length = token_length(line, position.column)
+            .min(shown.chars().count().saturating_sub(column - 1).max(1));
+        lines.push(format!("{gutter}│"));
+        lines.push(format!("{} │ {shown}", position.line));
+        lines.push(format!("{gutter}│ {before}{}", "^".repeat(length)));
     }
     if let Some(hint) = &diagnostic.hint {
-        text.push_str(&format!("{gutter}= hint: {hint}\n"));
+        lines.push(format!("{gutter}= hint: {hint}"));
     }
-    text
+    lines.into_iter().map(|line| line + "\n").collect()
 }
 
 /// Longest source line shown whole, in characters; longer ones are cut around the column so a
@@ -139,7 +196,9 @@ fn excerpt(line: &str, column: u32) -> (String, usize) {
     if length <= MAX_SHOWN_LINE {
         return (line.to_owned(), column);
     }
-    let start = column.saturating_sub(1 + MAX_SHOWN_LINE / 3).min(length.saturating_sub(MAX_SHOWN_LINE));
+    let start = column
+        .saturating_sub(1 + MAX_SHOWN_LINE / 3)
+        .min(length.saturating_sub(MAX_SHOWN_LINE));
     let end = start + MAX_SHOWN_LINE;
     let mut shown: String = line.chars().skip(start).take(MAX_SHOWN_LINE).collect();
     let mut column = column - start;
@@ -157,7 +216,10 @@ fn excerpt(line: &str, column: u32) -> (String, usize) {
 /// closing quote, a flow list or mapping to its closing bracket on the same line, otherwise a
 /// word up to a space, a separator or a key's `:`. At least one.
 fn token_length(line: &str, column: u32) -> usize {
-    let rest: Vec<char> = line.chars().skip(column.saturating_sub(1) as usize).collect();
+    let rest: Vec<char> = line
+        .chars()
+        .skip(column.saturating_sub(1) as usize)
+        .collect();
     let length = match rest.first() {
         None => 0,
         Some(quote @ ('"' | '\'')) => {
@@ -192,7 +254,8 @@ fn token_length(line: &str, column: u32) -> usize {
             .position(|(index, character)| {
                 character.is_whitespace()
                     || matches!(character, ',' | ']' | '}' | '=' | '#')
-                    || (*character == ':' && rest.get(index + 1).is_none_or(|next| next.is_whitespace()))
+                    || (*character == ':'
+                        && rest.get(index + 1).is_none_or(|next| next.is_whitespace()))
             })
             .unwrap_or(rest.len()),
     };
@@ -201,21 +264,27 @@ fn token_length(line: &str, column: u32) -> usize {
 
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     fn error_at(line: u32, column: u32, message: &str) -> Diagnostic {
-        Diagnostic::error(Location::at(Path::new("rave.yaml"), Position { line, column }), message)
+        Diagnostic::error(
+            Location::at(Path::new("rave.yaml"), Position { line, column }),
+            message,
+        )
     }
 
     #[test]
     fn renders_like_just_and_rustc() {
         let mut text = String::new();
         for line in 1..=11 {
-            text.push_str(&format!("# line {line}\n"));
+            writeln!(text, "# line {line}").unwrap();
         }
         text.push_str("    hots: shoshin\n");
         let source = SourceFile::new("rave.yaml", text);
-        let diagnostic = error_at(12, 5, "unknown field `hots` in `vms.gitlab`").with_hint("did you mean `host`?");
+        let diagnostic = error_at(12, 5, "unknown field `hots` in `vms.gitlab`")
+            .with_hint("did you mean `host`?");
         assert_eq!(
             render(&diagnostic, Some(&source)),
             "error: unknown field `hots` in `vms.gitlab`\n  ——▶ rave.yaml:12:5\n   │\n12 │     hots: shoshin\n   │     ^^^^\n   = hint: did you mean `host`?\n"
@@ -225,7 +294,10 @@ mod tests {
     #[test]
     fn without_source_or_position_only_the_arrow_remains() {
         let diagnostic = Diagnostic::error(
-            Location { file: "rave.yaml".into(), position: None },
+            Location {
+                file: "rave.yaml".into(),
+                position: None,
+            },
             "the file is larger than 16 MiB, the most rave reads",
         );
         assert_eq!(
@@ -233,7 +305,10 @@ mod tests {
             "error: the file is larger than 16 MiB, the most rave reads\n ——▶ rave.yaml\n"
         );
         let diagnostic = error_at(3, 1, "oops").with_hint("fix it");
-        assert_eq!(render(&diagnostic, None), "error: oops\n ——▶ rave.yaml:3:1\n  = hint: fix it\n");
+        assert_eq!(
+            render(&diagnostic, None),
+            "error: oops\n ——▶ rave.yaml:3:1\n  = hint: fix it\n"
+        );
     }
 
     #[test]
@@ -243,10 +318,39 @@ mod tests {
         let rendered = render(&error_at(1, 301, "x"), Some(&source));
         let shown = format!("1 │ …{}bad{}…\n", "[".repeat(40), "]".repeat(77));
         assert!(rendered.contains(&shown), "{rendered}");
-        assert!(rendered.contains(&format!("  │ {}^^^\n", " ".repeat(41))), "{rendered}");
+        assert!(
+            rendered.contains(&format!("  │ {}^^^\n", " ".repeat(41))),
+            "{rendered}"
+        );
         assert!(rendered.len() < 600);
         let rendered = render(&error_at(1, 600, "x"), Some(&source));
-        assert!(rendered.contains(&format!("1 │ …{}\n", "]".repeat(120))), "{rendered}");
+        assert!(
+            rendered.contains(&format!("1 │ …{}\n", "]".repeat(120))),
+            "{rendered}"
+        );
+    }
+
+    #[test]
+    fn huge_messages_are_cut() {
+        let diagnostic = error_at(1, 1, &format!("unknown field `{}`", "x".repeat(10_000)));
+        assert_eq!(diagnostic.message.chars().count(), MAX_MESSAGE + 1);
+        assert!(diagnostic.message.ends_with("xx…"));
+        assert_eq!(error_at(1, 1, "short").message, "short");
+    }
+
+    #[test]
+    fn many_diagnostics_are_limited() {
+        let many: Vec<Diagnostic> = (0..1000).map(|line| error_at(line + 1, 1, "x")).collect();
+        let limited = limit(many, Path::new("rave.yaml"));
+        assert_eq!(limited.len(), MAX_REPORTED + 1);
+        assert_eq!(
+            limited[MAX_REPORTED].message,
+            "800 more problems are not shown"
+        );
+        assert_eq!(
+            limit(vec![error_at(1, 1, "x")], Path::new("rave.yaml")).len(),
+            1
+        );
     }
 
     #[test]

@@ -6,7 +6,10 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{BuildSpec, BuilderSpec, CacheSpec, ContainerSpec, HostSpec, Name, SecretRef, ServiceSpec, VmSpec};
+use crate::model::{
+    BuildSpec, BuilderSpec, CacheSpec, ContainerSpec, HostSpec, Name, SecretRef, ServiceSpec,
+    VmSpec,
+};
 
 /// A whole `rave.yaml` / `rave.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -14,6 +17,7 @@ use crate::model::{BuildSpec, BuilderSpec, CacheSpec, ContainerSpec, HostSpec, N
 #[schemars(title = "rave desired-state file, format version 1")]
 pub(crate) struct Document {
     /// The format version: `1`.
+    #[schemars(range(min = 1, max = 1))]
     pub(crate) version: u32,
     /// Names the state lineage and generated files.
     pub(crate) project: Name,
@@ -35,7 +39,7 @@ pub(crate) struct Document {
     /// Machines.
     #[serde(default)]
     pub(crate) hosts: BTreeMap<Name, HostSpec>,
-    /// MicroVMs.
+    /// microVMs.
     #[serde(default)]
     pub(crate) vms: BTreeMap<Name, VmSpec>,
     /// NixOS containers.
@@ -56,7 +60,7 @@ pub(crate) struct StateSettings {
     /// The local state file, relative to the desired-state file; `.rave/state.json` by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) path: Option<String>,
-    /// The PostgreSQL connection URL, as a secret reference.
+    /// The `PostgreSQL` connection URL, as a secret reference.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) url: Option<SecretRef>,
 }
@@ -68,7 +72,7 @@ pub(crate) enum StateBackendKind {
     /// A JSON file beside the desired-state file.
     #[default]
     Local,
-    /// A PostgreSQL database.
+    /// A `PostgreSQL` database.
     Postgres,
 }
 
@@ -86,7 +90,10 @@ pub(crate) struct NixSettings {
 
 impl Default for NixSettings {
     fn default() -> Self {
-        Self { flake: default_flake(), system: default_system() }
+        Self {
+            flake: default_flake(),
+            system: default_system(),
+        }
     }
 }
 

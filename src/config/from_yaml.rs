@@ -8,12 +8,13 @@
 //! non-scalar keys and tags outside the core schema are errors. Which fields exist is not known
 //! here; `decode` checks that.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 
 use super::node::{Key, Node, NodeValue};
+use super::yaml_scalar::{check_collection_tag, check_key_tag, scalar};
 use crate::diagnostic::Position;
 
 /// Deepest nesting of lists and mappings accepted; real files use about six.
@@ -21,6 +22,8 @@ pub(crate) const MAX_DEPTH: usize = 64;
 /// Most values that anchors and aliases may copy in all. Real files copy a few dozen; an alias
 /// bomb asks for billions.
 pub(crate) const MAX_ALIAS_VALUES: usize = 100_000;
+/// Keys a mapping checks for duplicates by scanning; past this many, it keeps a table.
+const LINEAR_KEYS: usize = 16;
 /// Most values in one file, copies included. A 100,000-resource file has about a million;
 /// the cap bounds memory for files made of nothing but tiny values.
 pub(crate) const MAX_VALUES: usize = 2_000_000;
@@ -92,12 +95,20 @@ impl fmt::Display for YamlErrorKind {
             Self::Empty => write!(f, "the file is empty"),
             Self::MultipleDocuments => write!(f, "the file holds more than one YAML document"),
             Self::TooDeep => write!(f, "values are nested more than {MAX_DEPTH} levels deep"),
-            Self::AliasBudget => write!(f, "alias expansion would copy more than {MAX_ALIAS_VALUES} values"),
+            Self::AliasBudget => write!(
+                f,
+                "alias expansion would copy more than {MAX_ALIAS_VALUES} values"
+            ),
             Self::TooManyValues { limit } => write!(f, "the file holds more than {limit} values"),
             Self::DuplicateKey { key, first_line } => {
-                write!(f, "duplicate key `{key}`, first written on line {first_line}")
+                write!(
+                    f,
+                    "duplicate key `{key}`, first written on line {first_line}"
+                )
             }
-            Self::NonScalarKey => write!(f, "a mapping key must be plain text, not a list or mapping"),
+            Self::NonScalarKey => {
+                write!(f, "a mapping key must be plain text, not a list or mapping")
+            }
             Self::UnsupportedTag { tag } => write!(f, "unsupported tag `{tag}`"),
             Self::TagMismatch { tag } => write!(f, "the value does not fit its tag `{tag}`"),
             Self::IntegerTooLarge { text } => {
@@ -138,14 +149,22 @@ pub(crate) fn parse(text: &str) -> Result<Node, YamlError> {
 
 /// [`parse`] with another cap on the number of values, so tests need not build millions.
 fn parse_with_limit(text: &str, max_values: usize) -> Result<Node, YamlError> {
-    let mut builder = Builder { max_values, ..Builder::default() };
+    let mut builder = Builder {
+        max_values,
+        ..Builder::default()
+    };
     let mut parser = Parser::new_from_str(text);
     while let Some(event) = parser.next_event() {
-        let (event, span) = event.map_err(scan_error)?;
+        let (event, span) = event.map_err(|error| scan_error(&error))?;
         let position = position(span.start);
-        builder.event(event, position).map_err(|kind| YamlError { position, kind })?;
+        builder
+            .event(event, position)
+            .map_err(|kind| YamlError { position, kind })?;
     }
-    builder.root.ok_or(YamlError { position: Position { line: 1, column: 1 }, kind: YamlErrorKind::Empty })
+    builder.root.ok_or(YamlError {
+        position: Position { line: 1, column: 1 },
+        kind: YamlErrorKind::Empty,
+    })
 }
 
 /// A saphyr marker (1-based line, 0-based column) as a position (both 1-based).
@@ -156,14 +175,19 @@ fn position(marker: Marker) -> Position {
     }
 }
 
-fn scan_error(error: ScanError) -> YamlError {
+fn scan_error(error: &ScanError) -> YamlError {
     let kind = if error.info() == "recursion limit exceeded" {
         // saphyr's own flow-nesting limit, reached while scanning ahead of ours.
         YamlErrorKind::TooDeep
     } else {
-        YamlErrorKind::Syntax { message: error.info().to_owned() }
+        YamlErrorKind::Syntax {
+            message: error.info().to_owned(),
+        }
     };
-    YamlError { position: position(*error.marker()), kind }
+    YamlError {
+        position: position(*error.marker()),
+        kind,
+    }
 }
 
 /// A finished value with what aliases need to know to copy it within bounds.
@@ -191,8 +215,11 @@ enum Contents {
     Sequence(Vec<Node>),
     Mapping {
         entries: Vec<(Key, Node)>,
-        /// Line of each key seen, for duplicates (a set, so large mappings stay linear).
-        lines: HashMap<String, u32>,
+        /// Line of each key, for duplicates; built once the mapping is large, so that small
+        /// mappings cost no table and large ones stay linear.
+        lines: Option<HashMap<String, u32>>,
+        /// Line of the `<<` merge key, which is not among the entries.
+        merge_line: Option<u32>,
         /// The key waiting for its value; `None` when the next node is a key.
         pending: Option<PendingKey>,
         /// Values of `<<` merge keys, applied when the mapping ends.
@@ -233,23 +260,37 @@ impl Builder {
                     if let Some(tag) = &tag {
                         check_key_tag(tag)?;
                     }
-                    let key = Key { text: text.into_owned(), position };
+                    let key = Key {
+                        text: text.into_owned(),
+                        position,
+                    };
                     if anchor != 0 {
-                        let node = Node { value: NodeValue::String(key.text.clone()), position };
+                        let node = Node {
+                            value: NodeValue::String(key.text.clone()),
+                            position,
+                        };
                         self.remember(anchor, node, 1, 0)?;
                     }
                     return self.set_key(PendingKey { key, is_merge });
                 }
-                let value = scalar(&text, style, tag.as_deref())?;
+                let value = scalar(text, style, tag.as_deref())?;
                 self.count_values(1)?;
                 self.finish(Node { value, position }, 1, 0, anchor)
             }
-            Event::SequenceStart(anchor, tag) => {
-                self.open(position, anchor, tag.as_deref(), Contents::Sequence(Vec::new()))
-            }
+            Event::SequenceStart(anchor, tag) => self.open(
+                position,
+                anchor,
+                tag.as_deref(),
+                Contents::Sequence(Vec::new()),
+            ),
             Event::MappingStart(anchor, tag) => {
-                let contents =
-                    Contents::Mapping { entries: Vec::new(), lines: HashMap::new(), pending: None, merges: Vec::new() };
+                let contents = Contents::Mapping {
+                    entries: Vec::new(),
+                    lines: None,
+                    merge_line: None,
+                    pending: None,
+                    merges: Vec::new(),
+                };
                 self.open(position, anchor, tag.as_deref(), contents)
             }
             Event::SequenceEnd | Event::MappingEnd => self.close(),
@@ -259,15 +300,46 @@ impl Builder {
     }
 
     fn expects_key(&self) -> bool {
-        matches!(self.stack.last(), Some(Frame { contents: Contents::Mapping { pending: None, .. }, .. }))
+        matches!(
+            self.stack.last(),
+            Some(Frame {
+                contents: Contents::Mapping { pending: None, .. },
+                ..
+            })
+        )
     }
 
     fn set_key(&mut self, key: PendingKey) -> Result<(), YamlErrorKind> {
-        if let Some(Frame { contents: Contents::Mapping { lines, pending, .. }, .. }) = self.stack.last_mut() {
-            if let Some(first_line) = lines.get(&key.key.text) {
-                return Err(YamlErrorKind::DuplicateKey { key: key.key.text, first_line: *first_line });
+        if let Some(Frame {
+            contents:
+                Contents::Mapping {
+                    entries,
+                    lines,
+                    merge_line,
+                    pending,
+                    ..
+                },
+            ..
+        }) = self.stack.last_mut()
+        {
+            let text = key.key.text.as_str();
+            let first_line = match lines {
+                Some(lines) => lines.get(text).copied(),
+                None => entries
+                    .iter()
+                    .find(|(earlier, _)| earlier.text == text)
+                    .map(|(earlier, _)| earlier.position.line),
             }
-            lines.insert(key.key.text.clone(), key.key.position.line);
+            .or(merge_line.filter(|_| text == "<<"));
+            if let Some(first_line) = first_line {
+                return Err(YamlErrorKind::DuplicateKey {
+                    key: key.key.text,
+                    first_line,
+                });
+            }
+            if key.is_merge {
+                *merge_line = Some(key.key.position.line);
+            }
             *pending = Some(key);
         }
         Ok(())
@@ -294,7 +366,13 @@ impl Builder {
             return Err(YamlErrorKind::TooDeep);
         }
         self.count_values(1)?;
-        self.stack.push(Frame { position, anchor, count: 1, height: 1, contents });
+        self.stack.push(Frame {
+            position,
+            anchor,
+            count: 1,
+            height: 1,
+            contents,
+        });
         Ok(())
     }
 
@@ -304,12 +382,19 @@ impl Builder {
         };
         let value = match frame.contents {
             Contents::Sequence(items) => NodeValue::Sequence(items),
-            Contents::Mapping { mut entries, mut lines, merges, .. } => {
-                merge(&mut entries, &mut lines, merges)?;
+            Contents::Mapping {
+                mut entries,
+                merges,
+                ..
+            } => {
+                merge(&mut entries, merges)?;
                 NodeValue::Mapping(entries)
             }
         };
-        let node = Node { value, position: frame.position };
+        let node = Node {
+            value,
+            position: frame.position,
+        };
         self.finish(node, frame.count, frame.height, frame.anchor)
     }
 
@@ -321,8 +406,14 @@ impl Builder {
         if self.expects_key() {
             return match &built.node.value {
                 NodeValue::String(text) => {
-                    let key = Key { text: text.clone(), position };
-                    self.set_key(PendingKey { key, is_merge: false })
+                    let key = Key {
+                        text: text.clone(),
+                        position,
+                    };
+                    self.set_key(PendingKey {
+                        key,
+                        is_merge: false,
+                    })
                 }
                 _ => Err(YamlErrorKind::NonScalarKey),
             };
@@ -342,7 +433,9 @@ impl Builder {
     fn count_values(&mut self, count: usize) -> Result<(), YamlErrorKind> {
         self.values = self.values.saturating_add(count);
         if self.values > self.max_values {
-            return Err(YamlErrorKind::TooManyValues { limit: self.max_values });
+            return Err(YamlErrorKind::TooManyValues {
+                limit: self.max_values,
+            });
         }
         Ok(())
     }
@@ -356,14 +449,33 @@ impl Builder {
     }
 
     /// Keeps a copy of an anchored node for later aliases; the copy counts against the budget.
-    fn remember(&mut self, anchor: usize, node: Node, count: usize, height: usize) -> Result<(), YamlErrorKind> {
+    fn remember(
+        &mut self,
+        anchor: usize,
+        node: Node,
+        count: usize,
+        height: usize,
+    ) -> Result<(), YamlErrorKind> {
         self.charge_alias(count)?;
-        self.anchors.insert(anchor, Built { node, count, height });
+        self.anchors.insert(
+            anchor,
+            Built {
+                node,
+                count,
+                height,
+            },
+        );
         Ok(())
     }
 
     /// Places a finished node into its parent, or makes it the document.
-    fn finish(&mut self, node: Node, count: usize, height: usize, anchor: usize) -> Result<(), YamlErrorKind> {
+    fn finish(
+        &mut self,
+        node: Node,
+        count: usize,
+        height: usize,
+        anchor: usize,
+    ) -> Result<(), YamlErrorKind> {
         if anchor != 0 {
             self.remember(anchor, node.clone(), count, height)?;
         }
@@ -375,9 +487,26 @@ impl Builder {
         parent.height = parent.height.max(height + 1);
         match &mut parent.contents {
             Contents::Sequence(items) => items.push(node),
-            Contents::Mapping { entries, pending, merges, .. } => match pending.take() {
+            Contents::Mapping {
+                entries,
+                lines,
+                pending,
+                merges,
+                ..
+            } => match pending.take() {
                 Some(PendingKey { is_merge: true, .. }) => merges.push(node),
-                Some(PendingKey { key, .. }) => entries.push((key, node)),
+                Some(PendingKey { key, .. }) => {
+                    if let Some(lines) = lines {
+                        lines.insert(key.text.clone(), key.position.line);
+                    }
+                    entries.push((key, node));
+                    if lines.is_none() && entries.len() > LINEAR_KEYS {
+                        let index = entries
+                            .iter()
+                            .map(|(key, _)| (key.text.clone(), key.position.line));
+                        *lines = Some(index.collect());
+                    }
+                }
                 // A value always follows its key in the event stream.
                 None => return Err(YamlErrorKind::NonScalarKey),
             },
@@ -387,12 +516,12 @@ impl Builder {
 }
 
 /// Applies `<<` merges: keys written in the mapping win, then earlier merged mappings.
-fn merge(
-    entries: &mut Vec<(Key, Node)>,
-    lines: &mut HashMap<String, u32>,
-    merges: Vec<Node>,
-) -> Result<(), YamlErrorKind> {
-    for source in merges {
+fn merge(entries: &mut Vec<(Key, Node)>, sources: Vec<Node>) -> Result<(), YamlErrorKind> {
+    if sources.is_empty() {
+        return Ok(());
+    }
+    let mut present: HashSet<String> = entries.iter().map(|(key, _)| key.text.clone()).collect();
+    for source in sources {
         let mappings = match source.value {
             NodeValue::Mapping(merged) => vec![merged],
             NodeValue::Sequence(items) => items
@@ -405,8 +534,7 @@ fn merge(
             _ => return Err(YamlErrorKind::BadMerge),
         };
         for (key, value) in mappings.into_iter().flatten() {
-            if !lines.contains_key(&key.text) {
-                lines.insert(key.text.clone(), key.position.line);
+            if present.insert(key.text.clone()) {
                 entries.push((key, value));
             }
         }
@@ -414,151 +542,10 @@ fn merge(
     Ok(())
 }
 
-/// The YAML core schema's tag prefix, which `!!` abbreviates.
-const CORE_PREFIX: &str = "tag:yaml.org,2002:";
-
-/// The core schema's name for a tag, when it is one (`!!int` → `int`).
-fn core_tag(tag: &Tag) -> Option<&str> {
-    if tag.is_yaml_core_schema() {
-        Some(&tag.suffix)
-    } else if tag.handle.is_empty() && tag.suffix == "!" {
-        // The non-specific tag `!` means "a string" for scalars.
-        Some("str")
-    } else if tag.handle.is_empty() {
-        tag.suffix.strip_prefix(CORE_PREFIX)
-    } else {
-        None
-    }
-}
-
-/// A tag as the user would write it: `!!int`, `!local`, `!<tag:example.com:x>`.
-fn tag_text(tag: &Tag) -> String {
-    if let Some(name) = tag.is_yaml_core_schema().then_some(&tag.suffix) {
-        format!("!!{name}")
-    } else if tag.handle.is_empty() {
-        format!("!<{}>", tag.suffix)
-    } else {
-        format!("{}{}", tag.handle, tag.suffix)
-    }
-}
-
-fn check_key_tag(tag: &Tag) -> Result<(), YamlErrorKind> {
-    match core_tag(tag) {
-        Some("str") => Ok(()),
-        Some(_) => Err(YamlErrorKind::TagMismatch { tag: tag_text(tag) }),
-        None => Err(YamlErrorKind::UnsupportedTag { tag: tag_text(tag) }),
-    }
-}
-
-fn check_collection_tag(tag: &Tag, expected: &str) -> Result<(), YamlErrorKind> {
-    match core_tag(tag) {
-        Some(name) if name == expected => Ok(()),
-        Some(_) => Err(YamlErrorKind::TagMismatch { tag: tag_text(tag) }),
-        None => Err(YamlErrorKind::UnsupportedTag { tag: tag_text(tag) }),
-    }
-}
-
-/// The value of a scalar: plain ones resolve by the core schema, others are strings, and a
-/// core tag asks for one type explicitly.
-fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<NodeValue, YamlErrorKind> {
-    let Some(tag) = tag else {
-        return if style == ScalarStyle::Plain { resolve_plain(text) } else { Ok(NodeValue::String(text.to_owned())) };
-    };
-    let mismatch = || YamlErrorKind::TagMismatch { tag: tag_text(tag) };
-    let resolved = match core_tag(tag) {
-        None => {
-            return Err(YamlErrorKind::UnsupportedTag { tag: tag_text(tag) });
-        }
-        Some("str") => return Ok(NodeValue::String(text.to_owned())),
-        Some(_) => resolve_plain(text)?,
-    };
-    match (core_tag(tag), resolved) {
-        (Some("int"), value @ NodeValue::Integer(_))
-        | (Some("float"), value @ NodeValue::Float(_))
-        | (Some("bool"), value @ NodeValue::Bool(_))
-        | (Some("null"), value @ NodeValue::Null) => Ok(value),
-        #[allow(clippy::cast_precision_loss)] // `!!float 3` asks for exactly this conversion
-        (Some("float"), NodeValue::Integer(integer)) => Ok(NodeValue::Float(integer as f64)),
-        _ => Err(mismatch()),
-    }
-}
-
-/// YAML 1.2 core schema resolution of a plain scalar.
-fn resolve_plain(text: &str) -> Result<NodeValue, YamlErrorKind> {
-    Ok(match text {
-        "" | "~" | "null" | "Null" | "NULL" => NodeValue::Null,
-        "true" | "True" | "TRUE" => NodeValue::Bool(true),
-        "false" | "False" | "FALSE" => NodeValue::Bool(false),
-        ".nan" | ".NaN" | ".NAN" => NodeValue::Float(f64::NAN),
-        _ => {
-            if let Some(integer) = integer(text) {
-                return integer
-                    .map(NodeValue::Integer)
-                    .ok_or_else(|| YamlErrorKind::IntegerTooLarge { text: text.to_owned() });
-            }
-            match float(text) {
-                Some(value) => NodeValue::Float(value),
-                None => NodeValue::String(text.to_owned()),
-            }
-        }
-    })
-}
-
-/// `Some(Some(n))` for a core-schema integer, `Some(None)` for one out of range, `None` when
-/// the text is not an integer.
-fn integer(text: &str) -> Option<Option<i64>> {
-    let (digits, radix) = if let Some(octal) = text.strip_prefix("0o") {
-        (octal, 8)
-    } else if let Some(hex) = text.strip_prefix("0x") {
-        (hex, 16)
-    } else {
-        let unsigned = text.strip_prefix(['-', '+']).unwrap_or(text);
-        if unsigned.is_empty() || !unsigned.bytes().all(|byte| byte.is_ascii_digit()) {
-            return None;
-        }
-        return Some(text.strip_prefix('+').unwrap_or(text).parse().ok());
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
-    }
-    Some(i64::from_str_radix(digits, radix).ok())
-}
-
-/// A core-schema float: `[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?` or `±.inf`.
-fn float(text: &str) -> Option<f64> {
-    let (negative, unsigned) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    if matches!(unsigned, ".inf" | ".Inf" | ".INF") {
-        return Some(if negative { f64::NEG_INFINITY } else { f64::INFINITY });
-    }
-    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
-        Some(index) => (&unsigned[..index], Some(&unsigned[index + 1..])),
-        None => (unsigned, None),
-    };
-    let (whole, fraction) = match mantissa.split_once('.') {
-        Some((whole, fraction)) => (whole, Some(fraction)),
-        None => (mantissa, None),
-    };
-    let all_digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
-    let mantissa_ok = match fraction {
-        Some(fraction) => all_digits(whole) && all_digits(fraction) && !(whole.is_empty() && fraction.is_empty()),
-        None => !whole.is_empty() && all_digits(whole),
-    };
-    let exponent_ok = exponent.is_none_or(|exponent| {
-        let digits = exponent.strip_prefix(['-', '+']).unwrap_or(exponent);
-        !digits.is_empty() && all_digits(digits)
-    });
-    // `.` alone and a bare `1` (an integer, handled before) are not floats.
-    if !(mantissa_ok && exponent_ok) || (fraction.is_none() && exponent.is_none()) {
-        return None;
-    }
-    text.parse().ok()
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
 
     fn parse_ok(text: &str) -> Node {
@@ -577,11 +564,17 @@ mod tests {
     fn mappings_keep_order_and_positions() {
         let root = parse_ok("version: 1\nvms:\n  gitlab:\n    host: shoshin\n");
         assert_eq!(root.position, at(1, 1));
-        let (key, host) = root.get_path(&["vms", "gitlab"]).unwrap().entry("host").unwrap();
+        let (key, host) = root
+            .get_path(&["vms", "gitlab"])
+            .unwrap()
+            .entry("host")
+            .unwrap();
         assert_eq!(key.position, at(4, 5));
         assert_eq!(host.position, at(4, 11));
         assert_eq!(host.value, NodeValue::String("shoshin".into()));
-        let NodeValue::Mapping(entries) = &root.value else { panic!() };
+        let NodeValue::Mapping(entries) = &root.value else {
+            panic!()
+        };
         let keys: Vec<&str> = entries.iter().map(|(key, _)| key.text.as_str()).collect();
         assert_eq!(keys, ["version", "vms"]);
     }
@@ -622,12 +615,24 @@ mod tests {
         assert_eq!(root.get("b").unwrap().value, NodeValue::Integer(7));
         assert_eq!(root.get("c").unwrap().value, NodeValue::Float(3.0));
         assert_eq!(root.get("e").unwrap().value, NodeValue::String("5".into()));
-        assert_eq!(parse_ok("a: !<tag:yaml.org,2002:str> 5").get("a").unwrap().value, NodeValue::String("5".into()));
+        assert_eq!(
+            parse_ok("a: !<tag:yaml.org,2002:str> 5")
+                .get("a")
+                .unwrap()
+                .value,
+            NodeValue::String("5".into())
+        );
         let error = fail("a: !secret x\n");
         assert_eq!(error.position, at(1, 4));
         assert_eq!(error.kind.to_string(), "unsupported tag `!secret`");
-        assert_eq!(fail("a: !!int x\n").kind.to_string(), "the value does not fit its tag `!!int`");
-        assert!(matches!(fail("a: !!seq {}\n").kind, YamlErrorKind::TagMismatch { .. }));
+        assert_eq!(
+            fail("a: !!int x\n").kind.to_string(),
+            "the value does not fit its tag `!!int`"
+        );
+        assert!(matches!(
+            fail("a: !!seq {}\n").kind,
+            YamlErrorKind::TagMismatch { .. }
+        ));
     }
 
     #[test]
@@ -645,17 +650,32 @@ mod tests {
              b:\n  <<: *base\n  vcpus: 8\n\
              c:\n  <<: [{x: 1}, {x: 2, y: 3}]\n",
         );
-        assert_eq!(root.get("a").unwrap().value, root.get("base").unwrap().value);
+        assert_eq!(
+            root.get("a").unwrap().value,
+            root.get("base").unwrap().value
+        );
         let b = root.get("b").unwrap();
         assert_eq!(b.get("vcpus").unwrap().value, NodeValue::Integer(8));
-        assert_eq!(b.get("memory").unwrap().value, NodeValue::String("4GiB".into()));
+        assert_eq!(
+            b.get("memory").unwrap().value,
+            NodeValue::String("4GiB".into())
+        );
         assert!(b.get("<<").is_none());
         let c = root.get("c").unwrap();
         assert_eq!(c.get("x").unwrap().value, NodeValue::Integer(1));
         assert_eq!(c.get("y").unwrap().value, NodeValue::Integer(3));
-        assert!(matches!(fail("a:\n  <<: 1\n").kind, YamlErrorKind::BadMerge));
+        assert!(matches!(
+            fail("a:\n  <<: 1\n").kind,
+            YamlErrorKind::BadMerge
+        ));
         // A quoted `<<` is an ordinary key.
-        assert!(parse_ok("a: {'<<': 1}\n").get("a").unwrap().get("<<").is_some());
+        assert!(
+            parse_ok("a: {'<<': 1}\n")
+                .get("a")
+                .unwrap()
+                .get("<<")
+                .is_some()
+        );
     }
 
     #[test]
@@ -663,14 +683,17 @@ mod tests {
         let mut text = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
         for level in 1..=9 {
             let previous = format!("*a{}", level - 1);
-            let items = vec![previous.as_str(); 10].join(", ");
-            text.push_str(&format!("a{level}: &a{level} [{items}]\n"));
+            let items = [previous.as_str(); 10].join(", ");
+            writeln!(text, "a{level}: &a{level} [{items}]").unwrap();
         }
         let started = std::time::Instant::now();
         let error = fail(&text);
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
         assert_eq!(error.kind, YamlErrorKind::AliasBudget);
-        assert_eq!(error.kind.to_string(), "alias expansion would copy more than 100000 values");
+        assert_eq!(
+            error.kind.to_string(),
+            "alias expansion would copy more than 100000 values"
+        );
     }
 
     #[test]
@@ -685,7 +708,10 @@ mod tests {
             "{".repeat(100_000),
             format!("{}x{}", "[".repeat(100_000), "]".repeat(100_000)),
             "- ".repeat(100_000),
-            (0..100).map(|depth| format!("{}k{depth}:\n", " ".repeat(depth))).collect(),
+            (0..100).fold(String::new(), |mut text, depth| {
+                writeln!(text, "{}k{depth}:", " ".repeat(depth)).unwrap();
+                text
+            }),
         ] {
             let started = std::time::Instant::now();
             let error = fail(&text);
@@ -700,7 +726,7 @@ mod tests {
     #[test]
     fn aliases_cannot_nest_past_the_depth_limit() {
         let mut text = format!("a: &a {}x{}\n", "[".repeat(40), "]".repeat(40));
-        text.push_str(&format!("b: {}*a{}\n", "[".repeat(40), "]".repeat(40)));
+        writeln!(text, "b: {}*a{}", "[".repeat(40), "]".repeat(40)).unwrap();
         assert_eq!(fail(&text).kind, YamlErrorKind::TooDeep);
     }
 
@@ -708,15 +734,24 @@ mod tests {
     fn duplicate_keys_name_the_first() {
         let error = fail("a: 1\nb:\n  c: 1\n  c: 2\n");
         assert_eq!(error.position, at(4, 3));
-        assert_eq!(error.kind.to_string(), "duplicate key `c`, first written on line 3");
-        assert!(matches!(parse("{a: 1, a: 2}").unwrap_err().kind, YamlErrorKind::DuplicateKey { .. }));
+        assert_eq!(
+            error.kind.to_string(),
+            "duplicate key `c`, first written on line 3"
+        );
+        assert!(matches!(
+            parse("{a: 1, a: 2}").unwrap_err().kind,
+            YamlErrorKind::DuplicateKey { .. }
+        ));
     }
 
     #[test]
     fn complex_keys_are_refused() {
         let error = fail("? [a, b]\n: 1\n");
         assert_eq!(error.kind, YamlErrorKind::NonScalarKey);
-        assert_eq!(parse("{[a]: 1}").unwrap_err().kind, YamlErrorKind::NonScalarKey);
+        assert_eq!(
+            parse("{[a]: 1}").unwrap_err().kind,
+            YamlErrorKind::NonScalarKey
+        );
     }
 
     #[test]
@@ -741,7 +776,10 @@ mod tests {
     fn too_many_values_are_refused() {
         let text = format!("[{}]", "0,".repeat(1001));
         let error = parse_with_limit(&text, 1000).unwrap_err();
-        assert_eq!(error.kind.to_string(), "the file holds more than 1000 values");
+        assert_eq!(
+            error.kind.to_string(),
+            "the file holds more than 1000 values"
+        );
         assert!(parse_with_limit(&text, 1002).is_ok());
     }
 }

@@ -21,8 +21,8 @@ pub(crate) struct SourceFile {
     pub(crate) path: PathBuf,
     /// Its whole text.
     pub(crate) text: String,
-    /// Byte offset where each line starts, for positions in logarithmic time.
-    line_starts: Vec<usize>,
+    /// Where lines start and how many characters come before each checkpoint.
+    index: LineIndex,
 }
 
 /// Why the file's bytes could not be taken as text.
@@ -43,9 +43,11 @@ impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Io(error) => write!(f, "cannot read the file: {error}"),
-            Self::TooLarge => {
-                write!(f, "the file is larger than {} MiB, the most rave reads", MAX_FILE_BYTES / 1024 / 1024)
-            }
+            Self::TooLarge => write!(
+                f,
+                "the file is larger than {} MiB, the most rave reads",
+                MAX_FILE_BYTES / 1024 / 1024
+            ),
             Self::NotUtf8 { .. } => write!(f, "the file is not UTF-8 text"),
         }
     }
@@ -56,7 +58,10 @@ impl ReadError {
     pub(crate) fn into_diagnostic(self, path: &Path) -> Diagnostic {
         let location = match &self {
             Self::NotUtf8 { position } => Location::at(path, *position),
-            Self::Io(_) | Self::TooLarge => Location { file: path.to_path_buf(), position: None },
+            Self::Io(_) | Self::TooLarge => Location {
+                file: path.to_path_buf(),
+                position: None,
+            },
         };
         let hint = match &self {
             Self::Io(_) => None,
@@ -75,8 +80,12 @@ impl SourceFile {
     /// A source file from its path and text.
     pub(crate) fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
         let text = text.into();
-        let line_starts = line_starts(&text);
-        Self { path: path.into(), text, line_starts }
+        let index = LineIndex::new(&text);
+        Self {
+            path: path.into(),
+            text,
+            index,
+        }
     }
 
     /// Reads the file at `path`, refusing it when too large or not UTF-8.
@@ -85,7 +94,9 @@ impl SourceFile {
         // One byte past the limit tells "too large" apart from "exactly at the limit" without
         // reading the rest of a huge file.
         let mut bytes = Vec::new();
-        file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(ReadError::Io)?;
         Self::from_bytes(path, bytes)
     }
 
@@ -101,7 +112,9 @@ impl SourceFile {
                 let bytes = error.into_bytes();
                 // The prefix before the bad byte is valid, so this cannot fail; it is checked anyway.
                 let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
-                Err(ReadError::NotUtf8 { position: position_in(prefix, &line_starts(prefix), valid) })
+                Err(ReadError::NotUtf8 {
+                    position: LineIndex::new(prefix).position(prefix, valid),
+                })
             }
         }
     }
@@ -109,35 +122,91 @@ impl SourceFile {
     /// The line and column (in characters, both from 1) of `byte_offset`. An offset past the end,
     /// or inside a character, is moved back to the nearest character boundary.
     pub(crate) fn position(&self, byte_offset: usize) -> Position {
-        position_in(&self.text, &self.line_starts, byte_offset)
+        self.index.position(&self.text, byte_offset)
     }
 
     /// Line `n` (from 1) without its line ending, if the file has that many lines.
     pub(crate) fn line(&self, n: u32) -> Option<&str> {
         let index = usize::try_from(n).ok()?.checked_sub(1)?;
-        let start = *self.line_starts.get(index)?;
-        let end = self.line_starts.get(index + 1).copied().unwrap_or(self.text.len());
+        let start = *self.index.line_starts.get(index)?;
+        let end = self
+            .index
+            .line_starts
+            .get(index + 1)
+            .copied()
+            .unwrap_or(self.text.len());
         let line = &self.text[start..end];
         let line = line.strip_suffix('\n').unwrap_or(line);
         Some(line.strip_suffix('\r').unwrap_or(line))
     }
 }
 
-/// Byte offsets where lines start: 0, then after every `\n`.
-fn line_starts(text: &str) -> Vec<usize> {
-    std::iter::once(0).chain(text.match_indices('\n').map(|(index, _)| index + 1)).collect()
+/// Bytes between character-count checkpoints: a column costs at most this much counting, even
+/// on a multi-megabyte single line.
+const CHECKPOINT_BYTES: usize = 256;
+
+/// Line starts and character counts of a text, so that any byte offset becomes a line and
+/// column in logarithmic time plus a bounded count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct LineIndex {
+    /// Byte offset where each line starts: 0, then after every `\n`.
+    line_starts: Vec<usize>,
+    /// Characters before checkpoint `k`, the last character boundary at or before
+    /// `k * CHECKPOINT_BYTES`.
+    chars_before: Vec<usize>,
 }
 
-/// The position of `byte_offset` in `text`, whose lines start at `line_starts`.
-fn position_in(text: &str, line_starts: &[usize], byte_offset: usize) -> Position {
-    let mut offset = byte_offset.min(text.len());
+impl LineIndex {
+    fn new(text: &str) -> Self {
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(index, _)| index + 1))
+            .collect();
+        let mut chars_before = Vec::with_capacity(text.len() / CHECKPOINT_BYTES + 1);
+        let mut count = 0;
+        let mut previous = 0;
+        for checkpoint in (0..=text.len()).step_by(CHECKPOINT_BYTES) {
+            let boundary = floor_boundary(text, checkpoint);
+            count += text[previous..boundary].chars().count();
+            chars_before.push(count);
+            previous = boundary;
+        }
+        Self {
+            line_starts,
+            chars_before,
+        }
+    }
+
+    /// Characters in `text` before `offset`, a character boundary.
+    fn chars_to(&self, text: &str, offset: usize) -> usize {
+        let checkpoint = offset / CHECKPOINT_BYTES;
+        let boundary = floor_boundary(text, checkpoint * CHECKPOINT_BYTES);
+        self.chars_before.get(checkpoint).copied().unwrap_or(0)
+            + text[boundary..offset].chars().count()
+    }
+
+    /// The position of `byte_offset` in `text`.
+    fn position(&self, text: &str, byte_offset: usize) -> Position {
+        let offset = floor_boundary(text, byte_offset.min(text.len()));
+        let index = self
+            .line_starts
+            .partition_point(|start| *start <= offset)
+            .saturating_sub(1);
+        let start = self.line_starts.get(index).copied().unwrap_or(0);
+        let column = self.chars_to(text, offset) - self.chars_to(text, start) + 1;
+        Position {
+            line: u32::try_from(index + 1).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
+        }
+    }
+}
+
+/// The last character boundary of `text` at or before `offset` (at most its length).
+fn floor_boundary(text: &str, offset: usize) -> usize {
+    let mut offset = offset.min(text.len());
     while !text.is_char_boundary(offset) {
         offset -= 1;
     }
-    let index = line_starts.partition_point(|start| *start <= offset).saturating_sub(1);
-    let start = line_starts.get(index).copied().unwrap_or(0);
-    let column = text[start..offset].chars().count() + 1;
-    Position { line: u32::try_from(index + 1).unwrap_or(u32::MAX), column: u32::try_from(column).unwrap_or(u32::MAX) }
+    offset
 }
 
 #[cfg(test)]
@@ -163,6 +232,21 @@ mod tests {
     }
 
     #[test]
+    fn positions_on_a_huge_line_are_cheap_and_right() {
+        let line = "é".repeat(1_000_000);
+        let source = SourceFile::new("rave.toml", format!("a\n{line}x"));
+        let started = std::time::Instant::now();
+        for offset in (2..2_000_002).step_by(2_001) {
+            assert_eq!(
+                source.position(offset),
+                at(2, u32::try_from(offset / 2).unwrap())
+            );
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert_eq!(source.position(2_000_002), at(2, 1_000_001));
+    }
+
+    #[test]
     fn lines_come_without_their_endings() {
         let source = SourceFile::new("rave.yaml", "a: 1\r\nb: 2\n\nlast");
         assert_eq!(source.line(1), Some("a: 1"));
@@ -175,7 +259,9 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_placed_at_the_first_bad_byte() {
-        let error = SourceFile::from_bytes(Path::new("rave.yaml"), b"a: 1\nbb: \xff\xfe\n".to_vec()).unwrap_err();
+        let error =
+            SourceFile::from_bytes(Path::new("rave.yaml"), b"a: 1\nbb: \xff\xfe\n".to_vec())
+                .unwrap_err();
         assert!(matches!(error, ReadError::NotUtf8 { position } if position == at(2, 5)));
         let diagnostic = error.into_diagnostic(Path::new("rave.yaml"));
         assert_eq!(diagnostic.location.to_string(), "rave.yaml:2:5");
@@ -193,7 +279,10 @@ mod tests {
         let error = SourceFile::read(&path).unwrap_err();
         assert!(matches!(error, ReadError::TooLarge));
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
-        assert_eq!(error.to_string(), "the file is larger than 16 MiB, the most rave reads");
+        assert_eq!(
+            error.to_string(),
+            "the file is larger than 16 MiB, the most rave reads"
+        );
     }
 
     #[test]
@@ -201,7 +290,10 @@ mod tests {
         let bytes = vec![b'#'; usize::try_from(MAX_FILE_BYTES).unwrap()];
         assert!(SourceFile::from_bytes(Path::new("rave.yaml"), bytes).is_ok());
         let bytes = vec![b'#'; usize::try_from(MAX_FILE_BYTES).unwrap() + 1];
-        assert!(matches!(SourceFile::from_bytes(Path::new("rave.yaml"), bytes), Err(ReadError::TooLarge)));
+        assert!(matches!(
+            SourceFile::from_bytes(Path::new("rave.yaml"), bytes),
+            Err(ReadError::TooLarge)
+        ));
     }
 
     #[test]

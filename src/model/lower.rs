@@ -10,11 +10,10 @@
 use std::collections::{BTreeMap, HashMap};
 
 use crate::config::{Key, LoadedFile, Node, NodeValue, StateBackendKind, suggest};
-use crate::diagnostic::{Diagnostic, Location, Position};
-use crate::model::{
-    BuilderSpec, CacheSpec, CacheType, HealthChecks, HostSpec, Name, Resource, ResourceId, ResourceKind, ResourceSpec,
-    SecretRef, Size, Spec, VmSpec,
-};
+use crate::diagnostic::{self, Diagnostic, Location, Position};
+use crate::model::{Name, Resource, ResourceId, ResourceKind, ResourceSpec, Spec};
+
+mod checks;
 
 /// The only format version this rave reads.
 const FORMAT_VERSION: u32 = 1;
@@ -35,7 +34,10 @@ pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
         let position = lowering.top_position("version");
         lowering.error(
             position,
-            format!("`version`: unsupported format version `{}`", document.version),
+            format!(
+                "`version`: unsupported format version `{}`",
+                document.version
+            ),
             Some(format!("this rave reads format version {FORMAT_VERSION}")),
         );
     }
@@ -56,8 +58,10 @@ pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
     if lowering.diagnostics.is_empty() {
         Ok(spec)
     } else {
-        lowering.diagnostics.sort_by_key(|diagnostic| diagnostic.location.position);
-        Err(lowering.diagnostics)
+        lowering
+            .diagnostics
+            .sort_by_key(|diagnostic| diagnostic.location.position);
+        Err(diagnostic::limit(lowering.diagnostics, &loaded.source.path))
     }
 }
 
@@ -80,15 +84,29 @@ impl<'a> Lowering<'a> {
     fn new(loaded: &'a LoadedFile) -> Self {
         let mut nodes = HashMap::new();
         for kind in ResourceKind::ALL {
-            if let Some(Node { value: NodeValue::Mapping(entries), .. }) = loaded.tree.get(kind.section()) {
-                nodes.extend(entries.iter().map(|(key, value)| ((kind, key.text.as_str()), (key, value))));
+            if let Some(Node {
+                value: NodeValue::Mapping(entries),
+                ..
+            }) = loaded.tree.get(kind.section())
+            {
+                nodes.extend(
+                    entries
+                        .iter()
+                        .map(|(key, value)| ((kind, key.text.as_str()), (key, value))),
+                );
             }
         }
-        Self { loaded, nodes, diagnostics: Vec::new(), suggestions: 0 }
+        Self {
+            loaded,
+            nodes,
+            diagnostics: Vec::new(),
+            suggestions: 0,
+        }
     }
 
     fn error(&mut self, position: Position, message: String, hint: Option<String>) {
-        let diagnostic = Diagnostic::error(Location::at(&self.loaded.source.path, position), message);
+        let diagnostic =
+            Diagnostic::error(Location::at(&self.loaded.source.path, position), message);
         self.diagnostics.push(match hint {
             Some(hint) => diagnostic.with_hint(hint),
             None => diagnostic,
@@ -97,11 +115,18 @@ impl<'a> Lowering<'a> {
 
     /// Where a top-level field's value is, or the top of the file.
     fn top_position(&self, field: &str) -> Position {
-        self.loaded.tree.get(field).map_or(self.loaded.tree.position, |node| node.position)
+        self.loaded
+            .tree
+            .get(field)
+            .map_or(self.loaded.tree.position, |node| node.position)
     }
 
     /// "did you mean" for `word` among `candidates`, while the budget lasts.
-    fn suggest<'c>(&mut self, word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
+    fn suggest<'c>(
+        &mut self,
+        word: &str,
+        candidates: impl IntoIterator<Item = &'c str>,
+    ) -> Option<&'c str> {
         if self.suggestions >= MAX_SUGGESTIONS {
             return None;
         }
@@ -116,17 +141,50 @@ impl<'a> Lowering<'a> {
             .caches
             .iter()
             .map(|(name, spec)| (name, ResourceSpec::Cache(spec.clone())))
-            .chain(document.builders.iter().map(|(name, spec)| (name, ResourceSpec::Builder(spec.clone()))))
-            .chain(document.builds.iter().map(|(name, spec)| (name, ResourceSpec::Build(spec.clone()))))
-            .chain(document.hosts.iter().map(|(name, spec)| (name, ResourceSpec::Host(spec.clone()))))
-            .chain(document.vms.iter().map(|(name, spec)| (name, ResourceSpec::Vm(spec.clone()))))
-            .chain(document.containers.iter().map(|(name, spec)| (name, ResourceSpec::Container(spec.clone()))))
-            .chain(document.services.iter().map(|(name, spec)| (name, ResourceSpec::Service(spec.clone()))));
+            .chain(
+                document
+                    .builders
+                    .iter()
+                    .map(|(name, spec)| (name, ResourceSpec::Builder(spec.clone()))),
+            )
+            .chain(
+                document
+                    .builds
+                    .iter()
+                    .map(|(name, spec)| (name, ResourceSpec::Build(spec.clone()))),
+            )
+            .chain(
+                document
+                    .hosts
+                    .iter()
+                    .map(|(name, spec)| (name, ResourceSpec::Host(spec.clone()))),
+            )
+            .chain(
+                document
+                    .vms
+                    .iter()
+                    .map(|(name, spec)| (name, ResourceSpec::Vm(spec.clone()))),
+            )
+            .chain(
+                document
+                    .containers
+                    .iter()
+                    .map(|(name, spec)| (name, ResourceSpec::Container(spec.clone()))),
+            )
+            .chain(
+                document
+                    .services
+                    .iter()
+                    .map(|(name, spec)| (name, ResourceSpec::Service(spec.clone()))),
+            );
         specs
             .map(|(name, spec)| {
                 let id = ResourceId::new(spec.kind(), name.clone());
-                let mut dependencies: Vec<ResourceId> =
-                    spec.references().into_iter().map(|(_, reference)| reference).collect();
+                let mut dependencies: Vec<ResourceId> = spec
+                    .references()
+                    .into_iter()
+                    .map(|(_, reference)| reference)
+                    .collect();
                 dependencies.extend(spec.needs().iter().cloned());
                 dependencies.sort();
                 dependencies.dedup();
@@ -134,7 +192,12 @@ impl<'a> Lowering<'a> {
                     .nodes
                     .get(&(id.kind, id.name.as_str()))
                     .map_or(self.loaded.tree.position, |(key, _)| key.position);
-                let resource = Resource { id: id.clone(), spec, dependencies, position };
+                let resource = Resource {
+                    id: id.clone(),
+                    spec,
+                    dependencies,
+                    position,
+                };
                 (id, resource)
             })
             .collect()
@@ -156,14 +219,13 @@ impl<'a> Lowering<'a> {
                     path.push_str(field);
                     current = current.and_then(|node| node.get(field));
                 }
-                Step::Index(index) => match current.map(|node| &node.value) {
-                    Some(NodeValue::Sequence(items)) => {
-                        path.push_str(&format!("[{index}]"));
+                // One item written without a list has no index.
+                Step::Index(index) => {
+                    if let Some(NodeValue::Sequence(items)) = current.map(|node| &node.value) {
+                        path = format!("{path}[{index}]");
                         current = items.get(*index);
                     }
-                    // One item written without a list.
-                    _ => {}
-                },
+                }
             }
             if let Some(node) = current {
                 position = node.position;
@@ -173,7 +235,13 @@ impl<'a> Lowering<'a> {
     }
 
     /// An error at `steps` below `id`, the message prefixed with the field path.
-    fn error_at(&mut self, id: &ResourceId, steps: &[Step<'_>], message: &str, hint: Option<String>) {
+    fn error_at(
+        &mut self,
+        id: &ResourceId,
+        steps: &[Step<'_>],
+        message: &str,
+        hint: Option<String>,
+    ) {
         let (path, position) = self.locate(id, steps);
         self.error(position, format!("`{path}`: {message}"), hint);
     }
@@ -223,7 +291,10 @@ impl<'a> Lowering<'a> {
             }
             ResourceSpec::Container(container) => self.check_health(id, &container.health),
             ResourceSpec::Service(service) => {
-                if !matches!(service.runs_on.kind, ResourceKind::Host | ResourceKind::Vm | ResourceKind::Container) {
+                if !matches!(
+                    service.runs_on.kind,
+                    ResourceKind::Host | ResourceKind::Vm | ResourceKind::Container
+                ) {
                     self.error_at(
                         id,
                         &[Step::Field("runs_on")],
@@ -242,24 +313,36 @@ impl<'a> Lowering<'a> {
 
     /// References by field (`host`, `runs_on`, `builders`, `push`) name declared resources.
     fn check_references(&mut self, spec: &Spec, resource: &Resource) {
-        let mut seen_in_field: HashMap<&str, usize> = HashMap::new();
-        for (field, reference) in resource.spec.references() {
-            // Lists are walked in order, so the n-th reference of a field is its n-th item.
-            let index = seen_in_field.entry(field).or_insert(0);
-            let steps = [Step::Field(field), Step::Index(*index)];
-            *index += 1;
-            if spec.resources.contains_key(&reference) {
+        let references = resource.spec.references();
+        for (position, (field, reference)) in references.iter().enumerate() {
+            if spec.resources.contains_key(reference) {
                 continue;
             }
+            // References come field by field, each list in order: the n-th of a field is its
+            // n-th item.
+            let index = references[..position]
+                .iter()
+                .filter(|(earlier, _)| earlier == field)
+                .count();
+            let steps = [Step::Field(field), Step::Index(index)];
             let suggestion = self
                 .suggest(
                     reference.name.as_str(),
-                    spec.resources.keys().filter(|id| id.kind == reference.kind).map(|id| id.name.as_str()),
+                    spec.resources
+                        .keys()
+                        .filter(|id| id.kind == reference.kind)
+                        .map(|id| id.name.as_str()),
                 )
                 .map(|name| format!(" (did you mean `{name}`?)"))
                 .unwrap_or_default();
-            let message = format!("{} `{}` is not declared{suggestion}", reference.kind, reference.name);
-            let hint = format!("declare it under `{}:`, or fix the name", reference.kind.section());
+            let message = format!(
+                "{} `{}` is not declared{suggestion}",
+                reference.kind, reference.name
+            );
+            let hint = format!(
+                "declare it under `{}:`, or fix the name",
+                reference.kind.section()
+            );
             self.error_at(&resource.id, &steps, &message, Some(hint));
         }
     }
@@ -274,7 +357,9 @@ impl<'a> Lowering<'a> {
                 let suggestion = self.suggest_address(spec, need);
                 let message = format!(
                     "`{need}` is not declared{}",
-                    suggestion.map(|address| format!(" (did you mean `{address}`?)")).unwrap_or_default()
+                    suggestion
+                        .map(|address| format!(" (did you mean `{address}`?)"))
+                        .unwrap_or_default()
                 );
                 self.error_at(&resource.id, &steps, &message, None);
             }
@@ -290,292 +375,15 @@ impl<'a> Lowering<'a> {
         {
             return Some(other);
         }
-        let names = spec.resources.keys().filter(|id| id.kind == address.kind).map(|id| id.name.as_str());
+        let names = spec
+            .resources
+            .keys()
+            .filter(|id| id.kind == address.kind)
+            .map(|id| id.name.as_str());
         let name = self.suggest(address.name.as_str(), names)?;
-        Name::new(name).ok().map(|name| ResourceId::new(address.kind, name))
-    }
-
-    fn check_cache(&mut self, id: &ResourceId, cache: &CacheSpec) {
-        match cache.cache_type {
-            CacheType::Cachix => {
-                if cache.name.is_none() {
-                    self.error_at(
-                        id,
-                        &[],
-                        "a `cachix` cache needs `name`",
-                        Some("add `name: CACHE`, the part before `.cachix.org`".to_owned()),
-                    );
-                }
-                if cache.uri.is_some() {
-                    self.error_at(
-                        id,
-                        &[Step::Field("uri")],
-                        "only `nix-store` caches take `uri`",
-                        Some("a `cachix` cache is named with `name`".to_owned()),
-                    );
-                }
-            }
-            CacheType::NixStore => {
-                if cache.uri.is_none() {
-                    self.error_at(
-                        id,
-                        &[],
-                        "a `nix-store` cache needs `uri`",
-                        Some("add a store URI like `file:///var/cache/rave` or `ssh://user@host`".to_owned()),
-                    );
-                }
-                if cache.name.is_some() {
-                    self.error_at(
-                        id,
-                        &[Step::Field("name")],
-                        "only `cachix` caches take `name`",
-                        Some("a `nix-store` cache is reached with `uri`".to_owned()),
-                    );
-                }
-            }
-        }
-    }
-
-    fn check_builder(&mut self, id: &ResourceId, builder: &BuilderSpec) {
-        self.check_ssh(id, &builder.ssh);
-        self.check_host_key(id, &builder.host_key);
-        self.check_ssh_key(id, builder.ssh_key.as_ref());
-        if let Some(provision) = &builder.provision {
-            for (field, command) in [("create", &provision.create), ("destroy", &provision.destroy)] {
-                if command.first().is_none_or(String::is_empty) {
-                    self.error_at(
-                        id,
-                        &[Step::Field("provision"), Step::Field(field)],
-                        "the command is empty",
-                        Some("give the program and its arguments, like `[terraform, apply, -auto-approve]`".to_owned()),
-                    );
-                }
-            }
-        }
-    }
-
-    fn check_host(&mut self, id: &ResourceId, host: &HostSpec) {
-        let reached_over_ssh = host.ssh.is_some() || host.host_key.is_some();
-        if host.local && (reached_over_ssh || host.port.is_some() || host.ssh_key.is_some()) {
-            self.error_at(
-                id,
-                &[Step::Field("local")],
-                "a host is either `local: true` or reached over `ssh`, not both",
-                Some("remove `local: true`, or remove the SSH settings".to_owned()),
-            );
-        } else if !host.local {
-            match (&host.ssh, &host.host_key) {
-                (None, None) => self.error_at(
-                    id,
-                    &[],
-                    "say how to reach this host: `ssh` and `host_key`, or `local: true`",
-                    None,
-                ),
-                (Some(_), None) => self.error_at(
-                    id,
-                    &[Step::Field("ssh")],
-                    "`ssh` needs a pinned `host_key`",
-                    Some(
-                        "add the host's public key, `host_key: \"ssh-ed25519 AAAA…\"` (see `ssh-keyscan`); rave never trusts a key on first use"
-                            .to_owned(),
-                    ),
-                ),
-                (None, Some(_)) => self.error_at(
-                    id,
-                    &[Step::Field("host_key")],
-                    "`host_key` without `ssh`",
-                    Some("add `ssh: user@host`, or remove `host_key`".to_owned()),
-                ),
-                (Some(ssh), Some(host_key)) => {
-                    self.check_ssh(id, ssh);
-                    self.check_host_key(id, host_key);
-                }
-            }
-        }
-        self.check_ssh_key(id, host.ssh_key.as_ref());
-    }
-
-    /// `ssh` is `user@host`.
-    fn check_ssh(&mut self, id: &ResourceId, ssh: &str) {
-        let is_valid = ssh.split_once('@').is_some_and(|(user, host)| {
-            !user.is_empty() && !host.is_empty() && !host.contains('@') && !ssh.contains(char::is_whitespace)
-        });
-        if !is_valid {
-            self.error_at(
-                id,
-                &[Step::Field("ssh")],
-                &format!("`{ssh}` is not `user@host`"),
-                Some("write it like `root@192.0.2.2`; the port goes in `port`".to_owned()),
-            );
-        }
-    }
-
-    /// A host key is an OpenSSH public key line: a type and the key.
-    fn check_host_key(&mut self, id: &ResourceId, host_key: &str) {
-        let mut words = host_key.split_whitespace();
-        let is_valid = words.next().is_some_and(|kind| kind.starts_with("ssh-") || kind.starts_with("ecdsa-"))
-            && words.next().is_some();
-        if !is_valid {
-            self.error_at(
-                id,
-                &[Step::Field("host_key")],
-                "this is not an SSH public key like `ssh-ed25519 AAAA…`",
-                Some(
-                    "copy the key from `ssh-keyscan HOST` or the host's `/etc/ssh/ssh_host_ed25519_key.pub`".to_owned(),
-                ),
-            );
-        }
-    }
-
-    /// An SSH private key is read from a file, never from the environment.
-    fn check_ssh_key(&mut self, id: &ResourceId, ssh_key: Option<&SecretRef>) {
-        if let Some(SecretRef::Env(_)) = ssh_key {
-            self.error_at(
-                id,
-                &[Step::Field("ssh_key")],
-                "an SSH key is a `file:` reference",
-                Some("write `ssh_key: file:PATH`, relative to this file".to_owned()),
-            );
-        }
-    }
-
-    fn check_health(&mut self, id: &ResourceId, health: &HealthChecks) {
-        for (index, check) in health.0.iter().enumerate() {
-            let at = [Step::Field("health"), Step::Index(index)];
-            let kinds =
-                [("http", check.http.is_some()), ("tcp", check.tcp.is_some()), ("command", check.command.is_some())];
-            let present: Vec<&str> = kinds.iter().filter(|(_, is_set)| *is_set).map(|(name, _)| *name).collect();
-            if present.len() != 1 {
-                let found = if present.is_empty() {
-                    "none".to_owned()
-                } else {
-                    present.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(" and ")
-                };
-                self.error_at(
-                    id,
-                    &at,
-                    &format!("a health check has exactly one of `http`, `tcp` or `command`, this one has {found}"),
-                    Some("write one check per item of a list: `health: [{ http: … }, { tcp: … }]`".to_owned()),
-                );
-            }
-            if check.http.is_none() {
-                for (field, is_set) in [("expect", check.expect.is_some()), ("body", check.body.is_some())] {
-                    if is_set {
-                        self.error_at(
-                            id,
-                            &[at[0], at[1], Step::Field(field)],
-                            &format!("`{field}` applies only to `http` checks"),
-                            None,
-                        );
-                    }
-                }
-            }
-            if let Some(tcp) = &check.tcp
-                && tcp.rsplit_once(':').is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
-            {
-                self.error_at(
-                    id,
-                    &[at[0], at[1], Step::Field("tcp")],
-                    &format!("`{tcp}` is not `host:port`"),
-                    Some("write it like `192.0.2.2:4222`".to_owned()),
-                );
-            }
-            if check.command.as_ref().is_some_and(|command| command.first().is_none_or(String::is_empty)) {
-                self.error_at(
-                    id,
-                    &[at[0], at[1], Step::Field("command")],
-                    "the command is empty",
-                    Some("give the program and its arguments, like `[systemctl, is-system-running]`".to_owned()),
-                );
-            }
-        }
-    }
-
-    /// Volume names are unique in a VM.
-    fn check_volumes(&mut self, id: &ResourceId, vm: &VmSpec) {
-        let mut first: HashMap<&str, usize> = HashMap::new();
-        for (index, volume) in vm.volumes.iter().enumerate() {
-            if let Some(earlier) = first.get(volume.name.as_str()) {
-                let (_, earlier_position) = self.locate(id, &[Step::Field("volumes"), Step::Index(*earlier)]);
-                self.error_at(
-                    id,
-                    &[Step::Field("volumes"), Step::Index(index), Step::Field("name")],
-                    &format!("volume `{}` is declared twice, first on line {}", volume.name, earlier_position.line),
-                    Some("give each volume its own name".to_owned()),
-                );
-            } else {
-                first.insert(volume.name.as_str(), index);
-            }
-        }
-    }
-
-    /// MAC addresses are well formed, and no two interfaces share one.
-    fn check_mac_addresses(&mut self, spec: &Spec) {
-        let mut owners: HashMap<String, &ResourceId> = HashMap::new();
-        for resource in spec.resources.values() {
-            let ResourceSpec::Vm(vm) = &resource.spec else { continue };
-            for (index, interface) in vm.interfaces.iter().enumerate() {
-                let steps = [Step::Field("interfaces"), Step::Index(index), Step::Field("mac")];
-                if !is_mac_address(&interface.mac) {
-                    self.error_at(
-                        &resource.id,
-                        &steps,
-                        &format!("`{}` is not a MAC address", interface.mac),
-                        Some("write six pairs of hex digits, like `02:00:00:00:00:01`".to_owned()),
-                    );
-                } else if let Some(owner) = owners.get(&interface.mac.to_ascii_lowercase()) {
-                    let message = format!("MAC address `{}` is also used by `{owner}`", interface.mac);
-                    self.error_at(&resource.id, &steps, &message, None);
-                } else {
-                    owners.insert(interface.mac.to_ascii_lowercase(), &resource.id);
-                }
-            }
-        }
-    }
-
-    /// The VMs placed on a host with a declared capacity fit in it.
-    fn check_capacity(&mut self, spec: &Spec) {
-        let mut placed: BTreeMap<&Name, Vec<(&ResourceId, &VmSpec)>> = BTreeMap::new();
-        for resource in spec.resources.values() {
-            if let ResourceSpec::Vm(vm) = &resource.spec {
-                placed.entry(&vm.host).or_default().push((&resource.id, vm));
-            }
-        }
-        for (host_name, vms) in placed {
-            let host_id = ResourceId::new(ResourceKind::Host, host_name.clone());
-            let Some(Resource { spec: ResourceSpec::Host(HostSpec { capacity: Some(capacity), .. }), .. }) =
-                spec.resources.get(&host_id)
-            else {
-                continue;
-            };
-            let vcpus: u64 = vms.iter().map(|(_, vm)| u64::from(vm.vcpus)).sum();
-            let memory: u64 = vms.iter().map(|(_, vm)| vm.memory.mebibytes()).sum();
-            if vcpus <= u64::from(capacity.vcpus) && memory <= capacity.memory.mebibytes() {
-                continue;
-            }
-            let mut listed: Vec<String> = vms
-                .iter()
-                .take(MAX_LISTED_VMS)
-                .map(|(id, vm)| format!("`{id}` ({} vcpus, {})", vm.vcpus, vm.memory))
-                .collect();
-            if vms.len() > MAX_LISTED_VMS {
-                listed.push(format!("and {} more", vms.len() - MAX_LISTED_VMS));
-            }
-            self.error_at(
-                &host_id,
-                &[Step::Field("capacity")],
-                &format!(
-                    "the VMs placed on `{host_id}` need {vcpus} vcpus and {}, more than its capacity of {} vcpus and {}",
-                    Size::from_mebibytes(memory),
-                    capacity.vcpus,
-                    capacity.memory
-                ),
-                Some(format!(
-                    "VMs on it: {}; raise its capacity or move a VM to another host",
-                    listed.join(", ")
-                )),
-            );
-        }
+        Name::new(name)
+            .ok()
+            .map(|name| ResourceId::new(address.kind, name))
     }
 }
 
@@ -592,15 +400,10 @@ fn article(kind: ResourceKind) -> &'static str {
     }
 }
 
-/// Six pairs of hex digits separated by `:`.
-fn is_mac_address(text: &str) -> bool {
-    let parts: Vec<&str> = text.split(':').collect();
-    parts.len() == 6
-        && parts.iter().all(|part| part.len() == 2 && part.chars().all(|character| character.is_ascii_hexdigit()))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fmt::Write as _;
+
     use super::*;
     use crate::config::{Format, SourceFile, load_source};
 
@@ -620,8 +423,14 @@ mod tests {
             .into_iter()
             .map(|diagnostic| {
                 let position = diagnostic.location.position.unwrap();
-                let hint = diagnostic.hint.map(|hint| format!(" [{hint}]")).unwrap_or_default();
-                format!("{}:{} {}{hint}", position.line, position.column, diagnostic.message)
+                let hint = diagnostic
+                    .hint
+                    .map(|hint| format!(" [{hint}]"))
+                    .unwrap_or_default();
+                format!(
+                    "{}:{} {}{hint}",
+                    position.line, position.column, diagnostic.message
+                )
             })
             .collect()
     }
@@ -643,13 +452,57 @@ mod tests {
     fn the_lab_examples_are_valid_twins() {
         let lab = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab");
         let read = |name: &str| {
-            let loaded = crate::config::load(&lab.join(name)).unwrap_or_else(|errors| panic!("{errors:#?}"));
+            let loaded =
+                crate::config::load(&lab.join(name)).unwrap_or_else(|errors| panic!("{errors:#?}"));
             lower(&loaded).unwrap_or_else(|errors| panic!("{errors:#?}"))
         };
         let (yaml, toml) = (read("rave.yaml"), read("rave.toml"));
         assert_eq!(yaml.resources.len(), 13);
-        assert_ne!(yaml.resources[&id("vm.gitlab")].position, toml.resources[&id("vm.gitlab")].position);
+        assert_ne!(
+            yaml.resources[&id("vm.gitlab")].position,
+            toml.resources[&id("vm.gitlab")].position
+        );
         assert_eq!(without_origin(yaml), without_origin(toml));
+    }
+
+    /// A generated file of `hosts` hosts, each with VMs and services, 10,000 resources in all
+    /// for `hosts = 100`.
+    fn generated(hosts: usize) -> String {
+        let mut text = String::from(
+            "version: 1\nproject: big\ncaches:\n  c: {type: cachix, name: big}\nhosts:\n",
+        );
+        for host in 0..hosts {
+            writeln!(
+                text,
+                "  h{host}:\n    ssh: root@192.0.2.{}\n    host_key: \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI{host:08}\"\n    capacity: {{ vcpus: 64, memory: 256GiB }}\n    push: [c]",
+                host % 250 + 1
+            ).unwrap();
+        }
+        text.push_str("vms:\n");
+        for vm in 0..hosts * 33 {
+            writeln!(
+                text,
+                "  v{vm}: {{ host: h{}, vcpus: 1, memory: 2GiB, push: [c], interfaces: [{{ type: tap, id: t{vm}, mac: \"02:00:00:{:02x}:{:02x}:{:02x}\" }}] }}",
+                vm % hosts, vm >> 16 & 0xff, vm >> 8 & 0xff, vm & 0xff
+            ).unwrap();
+        }
+        text.push_str("services:\n");
+        for service in 0..hosts * 66 - 1 {
+            writeln!(
+                text,
+                "  s{service}:\n    type: nats\n    runs_on: vm.v{}\n    port: 4222\n    needs: [host.h{}]\n    health: {{ tcp: \"192.0.2.1:4222\", timeout: 30s }}",
+                service % (hosts * 33), service % hosts
+            ).unwrap();
+        }
+        text
+    }
+
+    #[test]
+    fn ten_thousand_resources_load() {
+        let text = generated(100);
+        let loaded = load_source(SourceFile::new("rave.yaml", text), Format::Yaml).unwrap();
+        let spec = lower(&loaded).unwrap();
+        assert_eq!(spec.resources.len(), 10_000);
     }
 
     #[test]
@@ -665,15 +518,25 @@ mod tests {
         assert_eq!(vm.dependencies, [id("cache.c"), id("host.h")]);
         assert_eq!(vm.position, Position { line: 8, column: 3 });
         assert_eq!(spec.resources[&id("host.h")].dependencies, [id("cache.c")]);
-        assert_eq!(spec.resources[&id("service.s")].dependencies, [id("cache.c"), id("vm.v")]);
+        assert_eq!(
+            spec.resources[&id("service.s")].dependencies,
+            [id("cache.c"), id("vm.v")]
+        );
         assert_eq!(spec.source, std::path::PathBuf::from("rave.yaml"));
     }
 
     #[test]
     fn only_format_version_1_is_read() {
-        let loaded = load_source(SourceFile::new("rave.yaml", "version: 2\nproject: a\n"), Format::Yaml).unwrap();
+        let loaded = load_source(
+            SourceFile::new("rave.yaml", "version: 2\nproject: a\n"),
+            Format::Yaml,
+        )
+        .unwrap();
         let diagnostics = lower(&loaded).unwrap_err();
-        assert_eq!(diagnostics[0].message, "`version`: unsupported format version `2`");
+        assert_eq!(
+            diagnostics[0].message,
+            "`version`: unsupported format version `2`"
+        );
         assert_eq!(diagnostics[0].location.to_string(), "rave.yaml:1:10");
     }
 
@@ -743,7 +606,9 @@ mod tests {
     #[test]
     fn services_run_on_machines() {
         assert_eq!(
-            problems("caches:\n  c: {type: cachix, name: c}\nservices:\n  s: {type: t, runs_on: cache.c}\n"),
+            problems(
+                "caches:\n  c: {type: cachix, name: c}\nservices:\n  s: {type: t, runs_on: cache.c}\n"
+            ),
             [
                 "6:25 `services.s.runs_on`: a service runs on a host, vm or container, not on a cache `cache.c` [write `host.NAME`, `vm.NAME` or `container.NAME`]"
             ]
@@ -791,8 +656,20 @@ mod tests {
             [
                 "10:16 `vms.a.volumes[1].name`: volume `data` is declared twice, first on line 9 [give each volume its own name]",
                 "11:42 `vms.a.interfaces[0].mac`: `02:00:00:00:00:0g` is not a MAC address [write six pairs of hex digits, like `02:00:00:00:00:01`]",
-                "12:53 `vms.b.interfaces[0].mac`: MAC address `02:00:00:00:00:01` is also used by `vm.a`",
+                "12:53 `vms.b.interfaces[0].mac`: MAC address `02:00:00:00:00:01` is also used by `vm.a` on the same host",
             ]
+        );
+    }
+
+    #[test]
+    fn vms_on_different_hosts_may_share_a_mac_address() {
+        let interface = "interfaces: [{type: tap, id: t, mac: '02:00:00:00:00:01'}]";
+        assert!(
+            lower_yaml(&format!(
+                "hosts:\n  a: {{local: true}}\n  b: {{ssh: r@b, host_key: ssh-ed25519 AAAA}}\n\
+                 vms:\n  x: {{host: a, {interface}}}\n  y: {{host: b, {interface}}}\n"
+            ))
+            .is_ok()
         );
     }
 
@@ -814,11 +691,15 @@ mod tests {
     fn state_backends_get_what_they_need() {
         assert_eq!(
             problems("state: {backend: postgres}\n"),
-            ["3:8 `state`: the `postgres` backend needs `url` [add `url: env:RAVE_PG_URL` and set that variable]"]
+            [
+                "3:8 `state`: the `postgres` backend needs `url` [add `url: env:RAVE_PG_URL` and set that variable]"
+            ]
         );
         assert_eq!(
             problems("state: {url: env:X}\n"),
-            ["3:14 `state.url`: only the `postgres` backend takes `url` [add `backend: postgres`, or remove `url`]"]
+            [
+                "3:14 `state.url`: only the `postgres` backend takes `url` [add `backend: postgres`, or remove `url`]"
+            ]
         );
     }
 }
