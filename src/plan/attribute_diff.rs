@@ -63,15 +63,16 @@ pub(super) enum Side {
 }
 
 /// Every attribute and secret of a resource that comes (`Side::After`) or goes (`Side::Before`).
-pub(super) fn all_attributes(side: Side, attributes: &Attributes, secrets: &SecretDigests) -> Vec<AttributeChange> {
+/// The attributes are taken, not copied: they move into the changes.
+pub(super) fn all_attributes(side: Side, attributes: Attributes, secrets: &SecretDigests) -> Vec<AttributeChange> {
     let mut changes: Vec<AttributeChange> = attributes
-        .iter()
+        .into_iter()
         .map(|(name, value)| {
             let (before, after) = match side {
-                Side::Before => (Some(value.clone()), None),
-                Side::After => (None, Some(value.clone())),
+                Side::Before => (Some(value), None),
+                Side::After => (None, Some(value)),
             };
-            AttributeChange { name: name.clone(), before, after, is_sensitive: false, forces_replacement: false }
+            AttributeChange { name, before, after, is_sensitive: false, forces_replacement: false }
         })
         .collect();
     changes.extend(secrets.keys().map(|name| sensitive(name, false)));
@@ -151,11 +152,11 @@ mod tests {
 
     #[test]
     fn resources_that_come_or_go_list_everything() {
-        let listed = all_attributes(Side::After, &attributes(json!({"b": 1, "a": 2})), &secrets(&[("a", "sha256:1")]));
+        let listed = all_attributes(Side::After, attributes(json!({"b": 1, "a": 2})), &secrets(&[("a", "sha256:1")]));
         let names: Vec<_> = listed.iter().map(|change| (change.name.as_str(), change.is_sensitive)).collect();
         assert_eq!(names, vec![("a", false), ("a", true), ("b", false)]);
         assert!(listed.iter().all(|change| change.before.is_none()));
-        let listed = all_attributes(Side::Before, &attributes(json!({"a": 1})), &SecretDigests::new());
+        let listed = all_attributes(Side::Before, attributes(json!({"a": 1})), &SecretDigests::new());
         assert_eq!(listed[0].before, Some(json!(1)));
         assert_eq!(listed[0].after, None);
     }

@@ -171,7 +171,7 @@ impl Planner<'_, '_> {
             None => Some(Decision {
                 action: Action::Create,
                 reasons: vec![Reason::NotYetCreated],
-                attributes: all_attributes(Side::After, &resource.spec.attributes(), secrets),
+                attributes: all_attributes(Side::After, resource.spec.attributes(), secrets),
             }),
         };
         let Some(decision) = decision else {
@@ -211,7 +211,7 @@ impl Planner<'_, '_> {
         Decision {
             action: Action::Delete,
             reasons: vec![reason],
-            attributes: all_attributes(Side::Before, &state.attributes, &state.secret_digests),
+            attributes: all_attributes(Side::Before, state.attributes.clone(), &state.secret_digests),
         }
     }
 
@@ -225,7 +225,7 @@ impl Planner<'_, '_> {
             return Decision {
                 action: Action::Create,
                 reasons: vec![Reason::MissingInReality],
-                attributes: all_attributes(Side::After, &desired_attributes, secrets),
+                attributes: all_attributes(Side::After, desired_attributes, secrets),
             };
         }
         let rules = (self.input.rules)(id.kind);

@@ -5,6 +5,8 @@
 //! value's pretty-printed JSON lines, marked line by line with what was removed and added (a line
 //! diff from `similar`). Colour and indentation are the caller's business.
 
+use std::fmt::{self, Write as _};
+
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
 
@@ -24,9 +26,9 @@ pub(super) enum Mark {
 
 /// A value, or a pair of them, ready to be written.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) enum Layout {
-    /// On the attribute's line: the old value, the new value, or `old -> new`.
-    Inline(String),
+pub(super) enum Layout<'a> {
+    /// On the attribute's line.
+    Inline(Inline<'a>),
     /// Across lines, between an opening token (`<<-EOT`, `[`, `{`) and a closing one.
     Block {
         /// Ends the attribute's line.
@@ -46,8 +48,26 @@ enum Shape {
     Map,
 }
 
+/// One line's worth: the old value, the new value, or `old -> new`, as compact JSON. Written
+/// straight into the output, as most plans are mostly such lines.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Inline<'a> {
+    before: Option<&'a Value>,
+    after: Option<&'a Value>,
+}
+
+impl fmt::Display for Inline<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (self.before, self.after) {
+            (Some(before), Some(after)) => write!(f, "{before} -> {after}"),
+            (Some(value), None) | (None, Some(value)) => write!(f, "{value}"),
+            (None, None) => f.write_str("null"),
+        }
+    }
+}
+
 /// Lays out `before -> after`, or the one that exists.
-pub(super) fn layout(before: Option<&Value>, after: Option<&Value>) -> Layout {
+pub(super) fn layout<'a>(before: Option<&'a Value>, after: Option<&'a Value>) -> Layout<'a> {
     match block_shape(before, after) {
         Some(shape) => {
             let (open, close) = match shape {
@@ -59,11 +79,7 @@ pub(super) fn layout(before: Option<&Value>, after: Option<&Value>) -> Layout {
             let after = after.map(|value| block_text(shape, value));
             Layout::Block { open, close, lines: marked_lines(before.as_deref(), after.as_deref()) }
         }
-        None => Layout::Inline(match (before, after) {
-            (Some(before), Some(after)) => format!("{} -> {}", compact(before), compact(after)),
-            (Some(value), None) | (None, Some(value)) => compact(value),
-            (None, None) => "null".to_owned(),
-        }),
+        None => Layout::Inline(Inline { before, after }),
     }
 }
 
@@ -77,13 +93,27 @@ fn block_shape(before: Option<&Value>, after: Option<&Value>) -> Option<Shape> {
     };
     let needs_block = |value: &Value| match value {
         Value::String(text) => text.contains('\n'),
-        Value::Array(_) | Value::Object(_) => compact(value).len() > INLINE_WIDTH,
+        Value::Array(_) | Value::Object(_) => is_wider_than_inline(value),
         _ => false,
     };
-    let present: Vec<&Value> = before.into_iter().chain(after).collect();
-    let shape = shape_of(present.first()?)?;
-    let is_same_shape = present.iter().all(|value| shape_of(value) == Some(shape));
-    (is_same_shape && present.iter().any(|value| needs_block(value))).then_some(shape)
+    let shape = shape_of(before.or(after)?)?;
+    let mut present = before.into_iter().chain(after);
+    let is_same_shape = present.clone().all(|value| shape_of(value) == Some(shape));
+    (is_same_shape && present.any(needs_block)).then_some(shape)
+}
+
+/// Whether `value`'s compact JSON is longer than [`INLINE_WIDTH`]: written into a budget that
+/// stops the writing once spent, rather than into a string.
+fn is_wider_than_inline(value: &Value) -> bool {
+    /// Bytes still allowed.
+    struct Budget(usize);
+    impl fmt::Write for Budget {
+        fn write_str(&mut self, text: &str) -> fmt::Result {
+            self.0 = self.0.checked_sub(text.len()).ok_or(fmt::Error)?;
+            Ok(())
+        }
+    }
+    write!(Budget(INLINE_WIDTH), "{value}").is_err()
 }
 
 /// The lines a value shows in a block: a string's own lines, or the inside of its pretty JSON
@@ -92,7 +122,7 @@ fn block_text(shape: Shape, value: &Value) -> String {
     if let (Shape::Text, Value::String(text)) = (shape, value) {
         return text.clone();
     }
-    let pretty = serde_json::to_string_pretty(value).unwrap_or_else(|_| compact(value));
+    let pretty = serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string());
     let lines: Vec<&str> = pretty.lines().collect();
     let inner = lines.get(1..lines.len().saturating_sub(1)).unwrap_or_default();
     inner.iter().map(|line| line.strip_prefix("  ").unwrap_or(line)).collect::<Vec<_>>().join("\n")
@@ -125,11 +155,6 @@ fn with_final_newline(text: &str) -> String {
     if text.is_empty() || text.ends_with('\n') { text.to_owned() } else { format!("{text}\n") }
 }
 
-/// Compact JSON: `"8GiB"`, `4`, `["a","b"]`.
-fn compact(value: &Value) -> String {
-    value.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use serde_json::json;
@@ -150,7 +175,8 @@ mod tests {
             (Some(json!("one")), Some(json!(vec!["x"; 30])), &format!(r#""one" -> {}"#, json!(vec!["x"; 30]))),
         ];
         for (before, after, expected) in cases {
-            assert_eq!(layout(before.as_ref(), after.as_ref()), Layout::Inline(expected.to_owned()));
+            let Layout::Inline(inline) = layout(before.as_ref(), after.as_ref()) else { panic!("expected a line") };
+            assert_eq!(inline.to_string(), expected);
         }
     }
 

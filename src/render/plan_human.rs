@@ -5,7 +5,7 @@
 //! Colour comes only from [`Styles`]; with plain styles the text is the same, byte for byte, minus
 //! the escape codes. Secrets never show: only `(sensitive value)` or `(sensitive value changed)`.
 
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 use super::attribute_value::{Layout, Mark, layout};
 use super::plan_summary::{PlanSummary, changed_outputs, drifted};
@@ -23,7 +23,7 @@ pub(crate) fn render(plan: &Plan, styles: &Styles) -> String {
     }
     let summary = PlanSummary::of(plan);
     if summary.is_empty() {
-        out.push_str(&styles.bold.apply_to("No changes.").to_string());
+        let _ = write!(out, "{}", styles.bold.apply_to("No changes."));
         out.push_str(if plan.is_destroy {
             " No objects need to be destroyed.\n"
         } else {
@@ -40,24 +40,23 @@ pub(crate) fn render(plan: &Plan, styles: &Styles) -> String {
     render_legend(&mut out, plan, styles);
     out.push_str("rave will perform the following actions:\n\n");
     for change in plan.changes.iter().filter(|change| change.action != Action::NoOp) {
-        out.push_str(&render_change(change, plan, styles));
+        render_change(&mut out, change, plan, styles);
         out.push('\n');
     }
     let _ = writeln!(out, "{}", styles.bold.apply_to(summary));
     out
 }
 
-/// One resource's block: its header, its reasons, its attributes.
-pub(crate) fn render_change(change: &Change, plan: &Plan, styles: &Styles) -> String {
-    let mut out = String::new();
+/// One resource's block, appended to `out`: its header, its reasons, its attributes.
+pub(crate) fn render_change(out: &mut String, change: &Change, plan: &Plan, styles: &Styles) {
     let _ = writeln!(out, "  # {} {}", styles.bold.apply_to(&change.address), action_phrase(change.action));
     for reason in explained_reasons(change) {
         let _ = writeln!(out, "  # (because {})", reason_phrase(reason, change, plan));
     }
-    out.push_str(&resource_line(&change.address, change.action, styles));
+    render_resource_line(out, &change.address, change.action, styles);
     let width = change.attributes.iter().map(|attribute| attribute.name.len()).max().unwrap_or(0);
     for attribute in &change.attributes {
-        render_attribute(&mut out, attribute, width, change.action, styles);
+        render_attribute(out, attribute, width, change.action, styles);
     }
     let hidden = hidden_attributes(change);
     if hidden > 0 {
@@ -66,7 +65,6 @@ pub(crate) fn render_change(change: &Change, plan: &Plan, styles: &Styles) -> St
         let _ = writeln!(out, "        {}", styles.dim.apply_to(note));
     }
     out.push_str("    }\n");
-    out
 }
 
 /// What refresh found, before the plan that answers it.
@@ -82,7 +80,7 @@ fn render_drift(out: &mut String, plan: &Plan, drift: &[&Drift], styles: &Styles
             }
             Observed::Changed { outputs, .. } => {
                 let _ = writeln!(out, "  # {address} has changed");
-                out.push_str(&resource_line(&entry.address, Action::Update, styles));
+                render_resource_line(out, &entry.address, Action::Update, styles);
                 let width = outputs.keys().map(String::len).max().unwrap_or(0);
                 for (name, recorded, observed) in changed_outputs(plan, &entry.address, outputs) {
                     let attribute = AttributeChange {
@@ -114,43 +112,51 @@ fn render_legend(out: &mut String, plan: &Plan, styles: &Styles) {
 }
 
 /// `-/+ vm "gitlab" {`
-fn resource_line(address: &ResourceId, action: Action, styles: &Styles) -> String {
-    format!("{} {} \"{}\" {{\n", symbol(action, styles), address.kind, address.name)
+fn render_resource_line(out: &mut String, address: &ResourceId, action: Action, styles: &Styles) {
+    let _ = writeln!(out, "{} {} \"{}\" {{", symbol(action, styles), address.kind, address.name);
 }
 
 /// One attribute, on one line or as a block.
 fn render_attribute(out: &mut String, attribute: &AttributeChange, width: usize, context: Action, styles: &Styles) {
     let action = attribute_action(attribute, context);
-    let name = format!("{:width$}", attribute.name);
-    let forces = if attribute.forces_replacement {
-        format!(" {}", styles.delete.apply_to("# forces replacement"))
-    } else {
-        String::new()
-    };
-    let symbol = symbol(action, styles);
+    let _ = write!(out, "    {} {:width$} = ", symbol(action, styles), attribute.name);
     if attribute.is_sensitive {
         let value = if action == Action::Update { "(sensitive value changed)" } else { "(sensitive value)" };
-        let _ = writeln!(out, "    {symbol} {name} = {}{forces}", styles.dim.apply_to(value));
+        let _ = write!(out, "{}", styles.dim.apply_to(value));
+        end_first_line(out, attribute, styles);
         return;
     }
     match layout(attribute.before.as_ref(), attribute.after.as_ref()) {
         Layout::Inline(value) => {
-            let _ = writeln!(out, "    {symbol} {name} = {value}{forces}");
+            let _ = write!(out, "{value}");
+            end_first_line(out, attribute, styles);
         }
         Layout::Block { open, close, lines } => {
-            let _ = writeln!(out, "    {symbol} {name} = {open}{forces}");
+            out.push_str(open);
+            end_first_line(out, attribute, styles);
             for (mark, line) in lines {
-                let marker = match mark {
-                    Mark::Same => " ".to_owned(),
-                    Mark::Removed => styles.delete.apply_to("-").to_string(),
-                    Mark::Added => styles.create.apply_to("+").to_string(),
+                let start = out.len();
+                let _ = match mark {
+                    Mark::Same => write!(out, "            {line}"),
+                    Mark::Removed => write!(out, "          {} {line}", styles.delete.apply_to("-")),
+                    Mark::Added => write!(out, "          {} {line}", styles.create.apply_to("+")),
                 };
-                let text = format!("          {marker} {line}");
-                let _ = writeln!(out, "{}", text.trim_end());
+                // An empty line, or one ending in spaces, carries no trailing whitespace.
+                let kept = out[start..].trim_end().len();
+                out.truncate(start + kept);
+                out.push('\n');
             }
             let _ = writeln!(out, "        {close}");
         }
     }
+}
+
+/// Ends an attribute's first line, saying so when the attribute forces a replacement.
+fn end_first_line(out: &mut String, attribute: &AttributeChange, styles: &Styles) {
+    if attribute.forces_replacement {
+        let _ = write!(out, " {}", styles.delete.apply_to("# forces replacement"));
+    }
+    out.push('\n');
 }
 
 /// The action an attribute line shows: what happened to its value, or for a secret (whose values
@@ -170,16 +176,29 @@ fn attribute_action(attribute: &AttributeChange, context: Action) -> Action {
 }
 
 /// An action's symbol, right-aligned in three columns and coloured.
-fn symbol(action: Action, styles: &Styles) -> String {
-    let style = match action {
-        Action::NoOp => &styles.dim,
-        Action::Create => &styles.create,
-        Action::Update => &styles.update,
-        Action::DeleteThenCreate | Action::CreateThenDelete => &styles.replace,
-        Action::Delete => &styles.delete,
-    };
-    let symbol = action.symbol();
-    format!("{}{}", " ".repeat(3usize.saturating_sub(symbol.len())), style.apply_to(symbol))
+fn symbol(action: Action, styles: &Styles) -> Symbol<'_> {
+    Symbol { action, styles }
+}
+
+/// What [`symbol`] writes.
+struct Symbol<'a> {
+    action: Action,
+    styles: &'a Styles,
+}
+
+impl fmt::Display for Symbol<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let style = match self.action {
+            Action::NoOp => &self.styles.dim,
+            Action::Create => &self.styles.create,
+            Action::Update => &self.styles.update,
+            Action::DeleteThenCreate | Action::CreateThenDelete => &self.styles.replace,
+            Action::Delete => &self.styles.delete,
+        };
+        let symbol = self.action.symbol();
+        let padding = &"   "[symbol.len().min(3)..];
+        write!(f, "{padding}{}", style.apply_to(symbol))
+    }
 }
 
 /// How many of the desired attributes an update or replacement leaves as they were; creates and
@@ -228,7 +247,9 @@ mod tests {
             is_sensitive: false,
             forces_replacement: false,
         }];
-        insta::assert_snapshot!(render_change(&plan.changes[index], &plan, &Styles::plain()), @r#"
+        let mut out = String::new();
+        render_change(&mut out, &plan.changes[index], &plan, &Styles::plain());
+        insta::assert_snapshot!(out, @r#"
           # build.codex will be updated in place
           ~ build "codex" {
               ~ script = <<-EOT

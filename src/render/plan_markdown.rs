@@ -88,7 +88,11 @@ fn render_details(out: &mut String, plan: &Plan) {
         .changes
         .iter()
         .filter(|change| change.action != Action::NoOp)
-        .map(|change| render_change(change, plan, &styles).lines().map(diff_line).collect::<Vec<_>>().join("\n"))
+        .map(|change| {
+            let mut block = String::new();
+            render_change(&mut block, change, plan, &styles);
+            block.lines().map(diff_line).collect::<Vec<_>>().join("\n")
+        })
         .collect();
     let body = body.join("\n\n");
     let fence = "`".repeat(longest_backtick_run(&body).max(2) + 1);
