@@ -3,6 +3,7 @@
 //! A [`Spec`] is built only by [`lower::lower`], which reports every problem in the file at once.
 //! Nothing here reads files or runs programs.
 
+mod attribute_serializer;
 mod duration;
 pub(crate) mod lower;
 mod resource_id;

@@ -10,6 +10,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::attribute_serializer::to_attributes;
 use super::duration::Duration;
 use super::resource_id::{Name, ResourceId, ResourceKind};
 use super::secret_ref::SecretRef;
@@ -491,19 +492,16 @@ impl ResourceSpec {
     /// included (a dependency added or dropped shows as a change). Secret references appear as
     /// references; their contents are compared by digest, apart.
     pub(crate) fn attributes(&self) -> Attributes {
-        let value = match self {
-            Self::Cache(spec) => serde_json::to_value(spec),
-            Self::Builder(spec) => serde_json::to_value(spec),
-            Self::Build(spec) => serde_json::to_value(spec),
-            Self::Host(spec) => serde_json::to_value(spec),
-            Self::Vm(spec) => serde_json::to_value(spec),
-            Self::Container(spec) => serde_json::to_value(spec),
-            Self::Service(spec) => serde_json::to_value(spec),
+        let attributes = match self {
+            Self::Cache(spec) => to_attributes(spec),
+            Self::Builder(spec) => to_attributes(spec),
+            Self::Build(spec) => to_attributes(spec),
+            Self::Host(spec) => to_attributes(spec),
+            Self::Vm(spec) => to_attributes(spec),
+            Self::Container(spec) => to_attributes(spec),
+            Self::Service(spec) => to_attributes(spec),
         };
-        let Ok(serde_json::Value::Object(fields)) = value else {
-            unreachable!("resource specs serialize to JSON objects");
-        };
-        fields.into_iter().collect()
+        attributes.unwrap_or_else(|error| unreachable!("resource specs serialize to JSON objects: {error}"))
     }
 }
 

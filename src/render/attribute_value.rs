@@ -48,22 +48,36 @@ enum Shape {
     Map,
 }
 
-/// One line's worth: the old value, the new value, or `old -> new`, as compact JSON. Written
-/// straight into the output, as most plans are mostly such lines.
+/// One line's worth: the old value, the new value, or `old -> new`, as compact JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Inline<'a> {
     before: Option<&'a Value>,
     after: Option<&'a Value>,
 }
 
-impl fmt::Display for Inline<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Inline<'_> {
+    /// Appends the text to `out`. `json` is room for serializing, reused from line to line: most
+    /// of a plan is such lines.
+    pub(super) fn write(self, out: &mut String, json: &mut Vec<u8>) {
         match (self.before, self.after) {
-            (Some(before), Some(after)) => write!(f, "{before} -> {after}"),
-            (Some(value), None) | (None, Some(value)) => write!(f, "{value}"),
-            (None, None) => f.write_str("null"),
+            (Some(before), Some(after)) => {
+                push_compact(out, before, json);
+                out.push_str(" -> ");
+                push_compact(out, after, json);
+            }
+            (Some(value), None) | (None, Some(value)) => push_compact(out, value, json),
+            (None, None) => out.push_str("null"),
         }
     }
+}
+
+/// Appends compact JSON (`"8GiB"`, `4`, `["a","b"]`), serialized through `json`.
+fn push_compact(out: &mut String, value: &Value, json: &mut Vec<u8>) {
+    json.clear();
+    // Writing into a vector cannot fail, and serde_json writes UTF-8, so the lossy conversion
+    // only ever borrows.
+    let _ = serde_json::to_writer(&mut *json, value);
+    out.push_str(&String::from_utf8_lossy(json));
 }
 
 /// Lays out `before -> after`, or the one that exists.
@@ -176,7 +190,9 @@ mod tests {
         ];
         for (before, after, expected) in cases {
             let Layout::Inline(inline) = layout(before.as_ref(), after.as_ref()) else { panic!("expected a line") };
-            assert_eq!(inline.to_string(), expected);
+            let mut text = String::new();
+            inline.write(&mut text, &mut Vec::new());
+            assert_eq!(text, expected);
         }
     }
 

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use super::plan_human::render_change;
+use super::plan_human::ChangeWriter;
 use super::plan_summary::{PlanSummary, drifted};
 use super::plan_wording::{action_phrase, explained_reasons, reason_phrase};
 use super::style::Styles;
@@ -84,13 +84,14 @@ fn render_drift(out: &mut String, plan: &Plan) {
 /// The plain human rendering of every change, folded, as a `diff` block.
 fn render_details(out: &mut String, plan: &Plan) {
     let styles = Styles::plain();
+    let mut writer = ChangeWriter::new(&styles);
     let body: Vec<String> = plan
         .changes
         .iter()
         .filter(|change| change.action != Action::NoOp)
         .map(|change| {
             let mut block = String::new();
-            render_change(&mut block, change, plan, &styles);
+            writer.change(&mut block, change, plan);
             block.lines().map(diff_line).collect::<Vec<_>>().join("\n")
         })
         .collect();
