@@ -202,7 +202,8 @@ mod tests {
         .unwrap();
         assert_eq!(to_attributes(&vm).unwrap(), through_json(&vm));
         assert_eq!(to_attributes(&service).unwrap(), through_json(&service));
-        let names: Vec<&str> = to_attributes(&service).unwrap().keys().map(String::as_str).collect();
+        let attributes = to_attributes(&service).unwrap();
+        let names: Vec<&str> = attributes.keys().map(String::as_str).collect();
         assert_eq!(names, ["runs_on", "secrets", "settings", "type"], "skipped fields stay out");
     }
 

@@ -198,7 +198,8 @@ mod tests {
 
     #[test]
     fn multi_line_strings_are_diffed_by_line() {
-        let layout = layout(Some(&json!("a\nb\nc")), Some(&json!("a\nB\nc\nd")));
+        let (before, after) = (json!("a\nb\nc"), json!("a\nB\nc\nd"));
+        let layout = layout(Some(&before), Some(&after));
         let expected = lines(&[
             (Mark::Same, "a"),
             (Mark::Removed, "b"),
