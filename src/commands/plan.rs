@@ -39,7 +39,12 @@ pub(super) fn run(context: &Context<'_>, args: &PlanArgs) -> anyhow::Result<Exit
             out.display()
         ));
     }
-    Ok(if args.detailed_exitcode && plan.has_changes() { ExitStatus::Changes } else { ExitStatus::Success })
+    let status = if args.detailed_exitcode && plan.has_changes() { ExitStatus::Changes } else { ExitStatus::Success };
+    // The process ends when the command returns, and the OS takes its memory back at once.
+    // Freeing the project, the state and the plan one allocation at a time first (hundreds of
+    // thousands of them for 10,000 resources, some 3% of the whole run) would only delay the exit.
+    std::mem::forget((project, state, plan));
+    Ok(status)
 }
 
 /// The plan in the chosen format.
