@@ -356,10 +356,13 @@ impl Builder {
         if self.stack.len() + height > MAX_DEPTH {
             return Err(YamlErrorKind::TooDeep);
         }
-        // Charged before copying, so a bomb is refused without building anything.
+        // Checked before copying, so a bomb is refused without building anything.
+        if self.alias_values.saturating_add(count) > MAX_ALIAS_VALUES {
+            return Err(YamlErrorKind::AliasBudget);
+        }
+        let node = built.node.clone();
         self.charge_alias(count)?;
         self.count_values(count)?;
-        let node = self.anchors[&anchor].node.clone();
         self.finish(node, count, height, 0)
     }
 

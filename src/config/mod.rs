@@ -11,8 +11,10 @@ mod from_toml;
 mod from_yaml;
 mod node;
 mod node_deserializer;
+/// The JSON Schema of the file, generated from [`Document`].
 pub(crate) mod schema;
 mod source_file;
+/// "Did you mean" suggestions, shared with `model::lower`.
 pub(crate) mod suggest;
 mod yaml_scalar;
 

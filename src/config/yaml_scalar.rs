@@ -38,6 +38,7 @@ fn tag_text(tag: &Tag) -> String {
     }
 }
 
+/// A tag on a mapping key: only string tags fit.
 pub(super) fn check_key_tag(tag: &Tag) -> Result<(), YamlErrorKind> {
     match core_tag(tag) {
         Some("str") => Ok(()),
@@ -46,6 +47,7 @@ pub(super) fn check_key_tag(tag: &Tag) -> Result<(), YamlErrorKind> {
     }
 }
 
+/// A tag on a list (`seq`) or mapping (`map`): only its own core tag fits.
 pub(super) fn check_collection_tag(tag: &Tag, expected: &str) -> Result<(), YamlErrorKind> {
     match core_tag(tag) {
         Some(name) if name == expected => Ok(()),

@@ -11,6 +11,7 @@ use crate::model::{
 };
 
 impl Lowering<'_> {
+    /// A cache has what its type needs, and nothing the other type takes.
     pub(super) fn check_cache(&mut self, id: &ResourceId, cache: &CacheSpec) {
         match cache.cache_type {
             CacheType::Cachix => {
@@ -52,6 +53,7 @@ impl Lowering<'_> {
         }
     }
 
+    /// A builder's SSH settings and provisioning commands are well formed.
     pub(super) fn check_builder(&mut self, id: &ResourceId, builder: &BuilderSpec) {
         self.check_ssh(id, &builder.ssh);
         self.check_host_key(id, &builder.host_key);
@@ -70,6 +72,7 @@ impl Lowering<'_> {
         }
     }
 
+    /// A host is reached one way: `local: true`, or `ssh` with a pinned `host_key`.
     pub(super) fn check_host(&mut self, id: &ResourceId, host: &HostSpec) {
         let reached_over_ssh = host.ssh.is_some() || host.host_key.is_some();
         if host.local && (reached_over_ssh || host.port.is_some() || host.ssh_key.is_some()) {
@@ -155,6 +158,7 @@ impl Lowering<'_> {
         }
     }
 
+    /// Each health check is exactly one kind, with only the options of its kind.
     pub(super) fn check_health(&mut self, id: &ResourceId, health: &HealthChecks) {
         for (index, check) in health.0.iter().enumerate() {
             let at = [Step::Field("health"), Step::Index(index)];
