@@ -10,15 +10,6 @@ use std::path::{Path, PathBuf};
 
 use crate::config::SourceFile;
 
-/// How bad a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Severity {
-    /// The file cannot be used.
-    Error,
-    /// The file can be used, but something looks wrong.
-    Warning,
-}
-
 /// A line and column in a source file, both counted from 1, columns in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
 pub(crate) struct Position {
@@ -53,11 +44,9 @@ impl fmt::Display for Location {
     }
 }
 
-/// One problem in the user's file: what is wrong, where, and what to do about it.
+/// One problem in the user's file that makes it unusable: what is wrong, where, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Diagnostic {
-    /// Error or warning.
-    pub(crate) severity: Severity,
     /// What is wrong, lowercase, names in backticks, no trailing period.
     pub(crate) message: String,
     /// Where it is.
@@ -69,7 +58,7 @@ pub(crate) struct Diagnostic {
 impl Diagnostic {
     /// An error at `location`.
     pub(crate) fn error(location: Location, message: impl Into<String>) -> Self {
-        Self { severity: Severity::Error, message: shorten(message.into()), location, hint: None }
+        Self { message: shorten(message.into()), location, hint: None }
     }
 
     /// Adds a hint saying what to do.
@@ -77,11 +66,6 @@ impl Diagnostic {
     pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
-    }
-
-    /// Whether this diagnostic makes the file unusable.
-    pub(crate) fn is_error(&self) -> bool {
-        self.severity == Severity::Error
     }
 }
 
@@ -135,10 +119,6 @@ fn shorten(message: String) -> String {
 ///    = hint: did you mean `host`?
 /// ```
 pub(crate) fn render(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> String {
-    let label = match diagnostic.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    };
     let snippet = diagnostic.location.position.and_then(|position| {
         let line = source?.line(position.line)?;
         (!line.trim().is_empty() && line.len() <= MAX_EXCERPT_LINE).then_some((position, line))
@@ -146,7 +126,7 @@ pub(crate) fn render(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> St
     let width = snippet.map_or(1, |(position, _)| position.line.to_string().len());
     let gutter = " ".repeat(width + 1);
     let mut lines =
-        vec![format!("{label}: {}", diagnostic.message), format!("{}——▶ {}", " ".repeat(width), diagnostic.location)];
+        vec![format!("error: {}", diagnostic.message), format!("{}——▶ {}", " ".repeat(width), diagnostic.location)];
     if let Some((position, line)) = snippet {
         let (shown, column) = excerpt(line, position.column);
         let before: String = shown

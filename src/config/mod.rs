@@ -12,7 +12,9 @@ mod from_yaml;
 mod node;
 mod node_deserializer;
 /// The JSON Schema of the file, generated from [`Document`].
-pub(crate) mod schema;
+// Only the test that keeps `schemas/rave.schema.json` current uses the generator.
+#[cfg(test)]
+mod schema;
 mod source_file;
 /// "Did you mean" suggestions, shared with `model::lower`.
 pub(crate) mod suggest;
