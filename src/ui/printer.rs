@@ -130,7 +130,8 @@ impl Printer {
                 Some(rest) => format!("{}{rest}", self.stderr_styles.error.apply_to("error")),
                 None => text,
             };
-            self.stderr_line(text.trim_end_matches('\n'));
+            // Each excerpt ends with a newline, so a blank line separates them.
+            self.stderr_line(&text);
         }
         if diagnostics.len() > 1 {
             let count = format!("found {} problems", diagnostics.len());
