@@ -10,15 +10,6 @@ use std::path::{Path, PathBuf};
 
 use crate::config::SourceFile;
 
-/// How bad a diagnostic is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Severity {
-    /// The file cannot be used.
-    Error,
-    /// The file can be used, but something looks wrong.
-    Warning,
-}
-
 /// A line and column in a source file, both counted from 1, columns in characters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default, Hash)]
 pub(crate) struct Position {
@@ -40,33 +31,22 @@ pub(crate) struct Location {
 impl Location {
     /// A location at a position in `file`.
     pub(crate) fn at(file: &Path, position: Position) -> Self {
-        Self {
-            file: file.to_path_buf(),
-            position: Some(position),
-        }
+        Self { file: file.to_path_buf(), position: Some(position) }
     }
 }
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.position {
-            Some(position) => write!(
-                f,
-                "{}:{}:{}",
-                self.file.display(),
-                position.line,
-                position.column
-            ),
+            Some(position) => write!(f, "{}:{}:{}", self.file.display(), position.line, position.column),
             None => write!(f, "{}", self.file.display()),
         }
     }
 }
 
-/// One problem in the user's file: what is wrong, where, and what to do about it.
+/// One problem in the user's file that makes it unusable: what is wrong, where, and what to do about it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Diagnostic {
-    /// Error or warning.
-    pub(crate) severity: Severity,
     /// What is wrong, lowercase, names in backticks, no trailing period.
     pub(crate) message: String,
     /// Where it is.
@@ -78,12 +58,7 @@ pub(crate) struct Diagnostic {
 impl Diagnostic {
     /// An error at `location`.
     pub(crate) fn error(location: Location, message: impl Into<String>) -> Self {
-        Self {
-            severity: Severity::Error,
-            message: shorten(message.into()),
-            location,
-            hint: None,
-        }
+        Self { message: shorten(message.into()), location, hint: None }
     }
 
     /// Adds a hint saying what to do.
@@ -91,11 +66,6 @@ impl Diagnostic {
     pub(crate) fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
         self
-    }
-
-    /// Whether this diagnostic makes the file unusable.
-    pub(crate) fn is_error(&self) -> bool {
-        self.severity == Severity::Error
     }
 }
 
@@ -115,10 +85,7 @@ pub(crate) fn limit(mut diagnostics: Vec<Diagnostic>, file: &Path) -> Vec<Diagno
 
 /// The last diagnostic when `left_out` more were found than are reported.
 pub(crate) fn left_out_note(left_out: usize, file: &Path) -> Diagnostic {
-    let location = Location {
-        file: file.to_path_buf(),
-        position: None,
-    };
+    let location = Location { file: file.to_path_buf(), position: None };
     Diagnostic::error(location, format!("{left_out} more problems are not shown"))
         .with_hint("fix the ones above and run again")
 }
@@ -152,20 +119,14 @@ fn shorten(message: String) -> String {
 ///    = hint: did you mean `host`?
 /// ```
 pub(crate) fn render(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> String {
-    let label = match diagnostic.severity {
-        Severity::Error => "error",
-        Severity::Warning => "warning",
-    };
     let snippet = diagnostic.location.position.and_then(|position| {
         let line = source?.line(position.line)?;
         (!line.trim().is_empty() && line.len() <= MAX_EXCERPT_LINE).then_some((position, line))
     });
     let width = snippet.map_or(1, |(position, _)| position.line.to_string().len());
     let gutter = " ".repeat(width + 1);
-    let mut lines = vec![
-        format!("{label}: {}", diagnostic.message),
-        format!("{}——▶ {}", " ".repeat(width), diagnostic.location),
-    ];
+    let mut lines =
+        vec![format!("error: {}", diagnostic.message), format!("{}——▶ {}", " ".repeat(width), diagnostic.location)];
     if let Some((position, line)) = snippet {
         let (shown, column) = excerpt(line, position.column);
         let before: String = shown
@@ -173,8 +134,7 @@ pub(crate) fn render(diagnostic: &Diagnostic, source: Option<&SourceFile>) -> St
             .take(column.saturating_sub(1))
             .map(|character| if character == '\t' { '\t' } else { ' ' })
             .collect();
-        let length = token_length(line, position.column)
-            .min(shown.chars().count().saturating_sub(column - 1).max(1));
+        let length = token_length(line, position.column).min(shown.chars().count().saturating_sub(column - 1).max(1));
         lines.push(format!("{gutter}│"));
         lines.push(format!("{} │ {shown}", position.line));
         lines.push(format!("{gutter}│ {before}{}", "^".repeat(length)));
@@ -196,9 +156,7 @@ fn excerpt(line: &str, column: u32) -> (String, usize) {
     if length <= MAX_SHOWN_LINE {
         return (line.to_owned(), column);
     }
-    let start = column
-        .saturating_sub(1 + MAX_SHOWN_LINE / 3)
-        .min(length.saturating_sub(MAX_SHOWN_LINE));
+    let start = column.saturating_sub(1 + MAX_SHOWN_LINE / 3).min(length.saturating_sub(MAX_SHOWN_LINE));
     let end = start + MAX_SHOWN_LINE;
     let mut shown: String = line.chars().skip(start).take(MAX_SHOWN_LINE).collect();
     let mut column = column - start;
@@ -216,10 +174,7 @@ fn excerpt(line: &str, column: u32) -> (String, usize) {
 /// closing quote, a flow list or mapping to its closing bracket on the same line, otherwise a
 /// word up to a space, a separator or a key's `:`. At least one.
 fn token_length(line: &str, column: u32) -> usize {
-    let rest: Vec<char> = line
-        .chars()
-        .skip(column.saturating_sub(1) as usize)
-        .collect();
+    let rest: Vec<char> = line.chars().skip(column.saturating_sub(1) as usize).collect();
     let length = match rest.first() {
         None => 0,
         Some(quote @ ('"' | '\'')) => {
@@ -254,8 +209,7 @@ fn token_length(line: &str, column: u32) -> usize {
             .position(|(index, character)| {
                 character.is_whitespace()
                     || matches!(character, ',' | ']' | '}' | '=' | '#')
-                    || (*character == ':'
-                        && rest.get(index + 1).is_none_or(|next| next.is_whitespace()))
+                    || (*character == ':' && rest.get(index + 1).is_none_or(|next| next.is_whitespace()))
             })
             .unwrap_or(rest.len()),
     };
@@ -269,10 +223,7 @@ mod tests {
     use super::*;
 
     fn error_at(line: u32, column: u32, message: &str) -> Diagnostic {
-        Diagnostic::error(
-            Location::at(Path::new("rave.yaml"), Position { line, column }),
-            message,
-        )
+        Diagnostic::error(Location::at(Path::new("rave.yaml"), Position { line, column }), message)
     }
 
     #[test]
@@ -283,8 +234,7 @@ mod tests {
         }
         text.push_str("    hots: shoshin\n");
         let source = SourceFile::new("rave.yaml", text);
-        let diagnostic = error_at(12, 5, "unknown field `hots` in `vms.gitlab`")
-            .with_hint("did you mean `host`?");
+        let diagnostic = error_at(12, 5, "unknown field `hots` in `vms.gitlab`").with_hint("did you mean `host`?");
         assert_eq!(
             render(&diagnostic, Some(&source)),
             "error: unknown field `hots` in `vms.gitlab`\n  ——▶ rave.yaml:12:5\n   │\n12 │     hots: shoshin\n   │     ^^^^\n   = hint: did you mean `host`?\n"
@@ -294,10 +244,7 @@ mod tests {
     #[test]
     fn without_source_or_position_only_the_arrow_remains() {
         let diagnostic = Diagnostic::error(
-            Location {
-                file: "rave.yaml".into(),
-                position: None,
-            },
+            Location { file: "rave.yaml".into(), position: None },
             "the file is larger than 16 MiB, the most rave reads",
         );
         assert_eq!(
@@ -305,10 +252,7 @@ mod tests {
             "error: the file is larger than 16 MiB, the most rave reads\n ——▶ rave.yaml\n"
         );
         let diagnostic = error_at(3, 1, "oops").with_hint("fix it");
-        assert_eq!(
-            render(&diagnostic, None),
-            "error: oops\n ——▶ rave.yaml:3:1\n  = hint: fix it\n"
-        );
+        assert_eq!(render(&diagnostic, None), "error: oops\n ——▶ rave.yaml:3:1\n  = hint: fix it\n");
     }
 
     #[test]
@@ -318,16 +262,10 @@ mod tests {
         let rendered = render(&error_at(1, 301, "x"), Some(&source));
         let shown = format!("1 │ …{}bad{}…\n", "[".repeat(40), "]".repeat(77));
         assert!(rendered.contains(&shown), "{rendered}");
-        assert!(
-            rendered.contains(&format!("  │ {}^^^\n", " ".repeat(41))),
-            "{rendered}"
-        );
+        assert!(rendered.contains(&format!("  │ {}^^^\n", " ".repeat(41))), "{rendered}");
         assert!(rendered.len() < 600);
         let rendered = render(&error_at(1, 600, "x"), Some(&source));
-        assert!(
-            rendered.contains(&format!("1 │ …{}\n", "]".repeat(120))),
-            "{rendered}"
-        );
+        assert!(rendered.contains(&format!("1 │ …{}\n", "]".repeat(120))), "{rendered}");
     }
 
     #[test]
@@ -343,14 +281,8 @@ mod tests {
         let many: Vec<Diagnostic> = (0..1000).map(|line| error_at(line + 1, 1, "x")).collect();
         let limited = limit(many, Path::new("rave.yaml"));
         assert_eq!(limited.len(), MAX_REPORTED + 1);
-        assert_eq!(
-            limited[MAX_REPORTED].message,
-            "800 more problems are not shown"
-        );
-        assert_eq!(
-            limit(vec![error_at(1, 1, "x")], Path::new("rave.yaml")).len(),
-            1
-        );
+        assert_eq!(limited[MAX_REPORTED].message, "800 more problems are not shown");
+        assert_eq!(limit(vec![error_at(1, 1, "x")], Path::new("rave.yaml")).len(), 1);
     }
 
     #[test]

@@ -18,6 +18,9 @@
 //! | touch the world | [`drivers`] | the only code that runs programs |
 //! | talk to the user | [`ui`] | the only code that writes to the terminal |
 
+// The crate's docs are for the engineers working on rave: they map the private modules.
+#![allow(rustdoc::private_intra_doc_links)]
+
 mod apply;
 mod cli;
 mod commands;

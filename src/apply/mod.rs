@@ -21,4 +21,6 @@ mod tests;
 
 pub(crate) use event::{Event, EventSink, Stream};
 pub(crate) use executor::{ApplyRequest, apply};
+#[cfg(test)]
+pub(crate) use outcome::tests as outcome_fixtures;
 pub(crate) use outcome::{ApplyOutcome, Counts, NodeResult};

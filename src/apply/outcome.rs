@@ -99,14 +99,16 @@ impl ApplyOutcome {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn id(text: &str) -> ResourceId {
+    /// The address written `text`.
+    pub(crate) fn id(text: &str) -> ResourceId {
         text.parse().unwrap()
     }
 
-    fn outcome(results: Vec<(&str, NodeResult)>) -> ApplyOutcome {
+    /// An outcome with these results and an empty state.
+    pub(crate) fn outcome(results: Vec<(&str, NodeResult)>) -> ApplyOutcome {
         ApplyOutcome {
             results: results.into_iter().map(|(address, result)| (id(address), result)).collect(),
             state: State::new_lineage(),

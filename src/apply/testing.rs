@@ -70,6 +70,7 @@ impl FakeDrivers {
     }
 
     /// `address` behaves as `behaviour`.
+    #[cfg(test)]
     #[must_use]
     pub(crate) fn with(mut self, address: &ResourceId, behaviour: Behaviour) -> Self {
         self.behaviours.insert(address.clone(), behaviour);
@@ -77,6 +78,7 @@ impl FakeDrivers {
     }
 
     /// The most calls that ever ran at once.
+    #[cfg(test)]
     pub(crate) fn max_running(&self) -> usize {
         self.max_running.load(Ordering::SeqCst)
     }

@@ -39,10 +39,7 @@ pub(crate) fn decode(root: &Node, file: &Path) -> Result<Document, Vec<Diagnosti
                 .filter_map(|error| error.into_diagnostic(file))
                 .collect();
             if found > diagnostic::MAX_REPORTED {
-                diagnostics.push(diagnostic::left_out_note(
-                    found - diagnostic::MAX_REPORTED,
-                    file,
-                ));
+                diagnostics.push(diagnostic::left_out_note(found - diagnostic::MAX_REPORTED, file));
             }
             Err(diagnostics)
         }
@@ -56,20 +53,13 @@ fn decode_all(root: &Node, errors: &mut Vec<DecodeError>) -> Option<Document> {
                 expected: "a mapping of fields at the top of the file".to_owned(),
                 found: root.describe().to_owned(),
             })
-            .or_at(|| Place {
-                node: identity(root),
-                position: root.position,
-                path: String::new(),
-            }),
+            .or_at(|| Place { node: identity(root), position: root.position, path: String::new() }),
         );
         return None;
     }
     // The top level without its resource sections, which are decoded entry by entry below.
-    let sections: HashSet<usize> = ResourceKind::ALL
-        .iter()
-        .filter_map(|kind| root.get(kind.section()))
-        .map(identity)
-        .collect();
+    let sections: HashSet<usize> =
+        ResourceKind::ALL.iter().filter_map(|kind| root.get(kind.section())).map(identity).collect();
     let head: Option<Document> = decode_value(root, &FieldPath::Root, sections, errors);
     let caches = section(root, ResourceKind::Cache, errors);
     let builders = section(root, ResourceKind::Builder, errors);
@@ -78,25 +68,12 @@ fn decode_all(root: &Node, errors: &mut Vec<DecodeError>) -> Option<Document> {
     let vms = section(root, ResourceKind::Vm, errors);
     let containers = section(root, ResourceKind::Container, errors);
     let services = section(root, ResourceKind::Service, errors);
-    head.map(|head| Document {
-        caches,
-        builders,
-        builds,
-        hosts,
-        vms,
-        containers,
-        services,
-        ..head
-    })
+    head.map(|head| Document { caches, builders, builds, hosts, vms, containers, services, ..head })
 }
 
 /// The resources of one section, each decoded on its own so that errors in one do not hide
 /// errors in another.
-fn section<T: DeserializeOwned>(
-    root: &Node,
-    kind: ResourceKind,
-    errors: &mut Vec<DecodeError>,
-) -> BTreeMap<Name, T> {
+fn section<T: DeserializeOwned>(root: &Node, kind: ResourceKind, errors: &mut Vec<DecodeError>) -> BTreeMap<Name, T> {
     let mut resources = BTreeMap::new();
     let name = kind.section();
     let Some(node) = root.get(name) else {
@@ -131,15 +108,8 @@ fn section<T: DeserializeOwned>(
                 }
             }
             Err(error) => errors.push(
-                DecodeError::new(DecodeErrorKind::Custom(format!(
-                    "invalid name `{}`: {error}",
-                    key.text
-                )))
-                .or_at(|| Place {
-                    node: identity(key),
-                    position: key.position,
-                    path: name.to_owned(),
-                }),
+                DecodeError::new(DecodeErrorKind::Custom(format!("invalid name `{}`: {error}", key.text)))
+                    .or_at(|| Place { node: identity(key), position: key.position, path: name.to_owned() }),
             ),
         }
     }
@@ -190,10 +160,7 @@ fn decode_value<T: DeserializeOwned>(
         }),
         _ => false,
     };
-    let found: Vec<DecodeError> = errors
-        .drain(errors_before..)
-        .filter(|error| !explained(error))
-        .collect();
+    let found: Vec<DecodeError> = errors.drain(errors_before..).filter(|error| !explained(error)).collect();
     errors.extend(found);
     errors.extend(unknown);
     if found_error { None } else { decoded }
@@ -217,14 +184,8 @@ mod tests {
             .into_iter()
             .map(|diagnostic| {
                 let position = diagnostic.location.position.unwrap();
-                let hint = diagnostic
-                    .hint
-                    .map(|hint| format!(" [{hint}]"))
-                    .unwrap_or_default();
-                format!(
-                    "{}:{} {}{hint}",
-                    position.line, position.column, diagnostic.message
-                )
+                let hint = diagnostic.hint.map(|hint| format!(" [{hint}]")).unwrap_or_default();
+                format!("{}:{} {}{hint}", position.line, position.column, diagnostic.message)
             })
             .collect()
     }
@@ -284,10 +245,9 @@ foo: 1
 
     #[test]
     fn a_valid_file_decodes() {
-        let document = decode_yaml(
-            "version: 1\nproject: lab\nhosts:\n  a: {local: true}\nvms:\n  v: {host: a, memory: 2GiB}\n",
-        )
-        .unwrap();
+        let document =
+            decode_yaml("version: 1\nproject: lab\nhosts:\n  a: {local: true}\nvms:\n  v: {host: a, memory: 2GiB}\n")
+                .unwrap();
         assert_eq!(document.version, 1);
         assert_eq!(document.project.as_str(), "lab");
         assert_eq!(document.vms.len(), 1);
@@ -297,19 +257,14 @@ foo: 1
 
     #[test]
     fn empty_sections_and_lists_are_empty() {
-        let document =
-            decode_yaml("version: 1\nproject: lab\nvms:\nhosts:\n  a: {local: true, push:}\n")
-                .unwrap();
+        let document = decode_yaml("version: 1\nproject: lab\nvms:\nhosts:\n  a: {local: true, push:}\n").unwrap();
         assert!(document.vms.is_empty());
         assert!(document.hosts.values().next().unwrap().push.is_empty());
     }
 
     #[test]
     fn the_top_level_must_be_a_mapping() {
-        assert_eq!(
-            problems("- 1\n"),
-            ["1:1 expected a mapping of fields at the top of the file, found a list"]
-        );
+        assert_eq!(problems("- 1\n"), ["1:1 expected a mapping of fields at the top of the file, found a list"]);
         assert_eq!(
             problems("version: 1\nproject: a\nvms: [a]\n"),
             ["3:6 `vms`: expected a mapping from names to vm definitions, found a list"]
@@ -320,9 +275,7 @@ foo: 1
     fn resource_names_are_checked_at_their_key() {
         assert_eq!(
             problems("version: 1\nproject: a\nhosts:\n  Big: {local: true}\n"),
-            [
-                "4:3 `hosts`: invalid name `Big`: a name starts with a lowercase letter or a digit, not `B`"
-            ]
+            ["4:3 `hosts`: invalid name `Big`: a name starts with a lowercase letter or a digit, not `B`"]
         );
     }
 
@@ -332,17 +285,13 @@ foo: 1
             problems("version: 1\nproject: a\nvms:\n  v:\n    hots: a\n"),
             ["5:5 unknown field `hots` in `vms.v` [did you mean `host`?]"]
         );
-        assert_eq!(
-            problems("project: a\n"),
-            ["1:1 missing top-level field `version`"]
-        );
+        assert_eq!(problems("project: a\n"), ["1:1 missing top-level field `version`"]);
     }
 
     #[test]
     fn many_errors_in_one_resource_are_bounded() {
-        let mut text = String::from(
-            "version: 1\nproject: a\nservices:\n  s:\n    type: t\n    runs_on: host.a\n    secrets:\n",
-        );
+        let mut text =
+            String::from("version: 1\nproject: a\nservices:\n  s:\n    type: t\n    runs_on: host.a\n    secrets:\n");
         for index in 0..100 {
             writeln!(text, "      s{index}: plain{index}").unwrap();
         }

@@ -93,15 +93,8 @@ impl DecodeError {
             Some(place) => (place.path, Some(place.position)),
             None => (String::new(), None),
         };
-        let location = Location {
-            file: file.to_path_buf(),
-            position,
-        };
-        let prefix = if path.is_empty() {
-            String::new()
-        } else {
-            format!("`{path}`: ")
-        };
+        let location = Location { file: file.to_path_buf(), position };
+        let prefix = if path.is_empty() { String::new() } else { format!("`{path}`: ") };
         let (message, hint) = match self.kind {
             DecodeErrorKind::Suppressed => return None,
             DecodeErrorKind::Custom(message) => (format!("{prefix}{message}"), None),
@@ -120,10 +113,7 @@ impl DecodeError {
                 (message, hint)
             }
             DecodeErrorKind::UnknownVariant { variant, expected } => (
-                format!(
-                    "{prefix}unknown value `{variant}`, expected {}",
-                    one_of(expected)
-                ),
+                format!("{prefix}unknown value `{variant}`, expected {}", one_of(expected)),
                 suggest::did_you_mean(&variant, expected.iter().copied()),
             ),
             DecodeErrorKind::MissingField { field } => {
@@ -156,11 +146,7 @@ fn mismatch_hint(expected: &str, found: &str) -> Option<String> {
 
 /// `` `a`, `b`, `c` ``.
 fn quoted_list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|item| format!("`{item}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    items.iter().map(|item| format!("`{item}`")).collect::<Vec<_>>().join(", ")
 }
 
 /// `` one of `a`, `b` `` or `` `a` `` for a single item.
@@ -234,31 +220,19 @@ impl serde::de::Error for DecodeError {
     }
 
     fn invalid_value(unexpected: Unexpected<'_>, expected: &dyn Expected) -> Self {
-        Self::new(DecodeErrorKind::Mismatch {
-            expected: expected_text(expected),
-            found: found_text(&unexpected, true),
-        })
+        Self::new(DecodeErrorKind::Mismatch { expected: expected_text(expected), found: found_text(&unexpected, true) })
     }
 
     fn invalid_length(length: usize, expected: &dyn Expected) -> Self {
-        Self::new(DecodeErrorKind::Mismatch {
-            expected: expected_text(expected),
-            found: format!("{length} items"),
-        })
+        Self::new(DecodeErrorKind::Mismatch { expected: expected_text(expected), found: format!("{length} items") })
     }
 
     fn unknown_variant(variant: &str, expected: &'static [&'static str]) -> Self {
-        Self::new(DecodeErrorKind::UnknownVariant {
-            variant: variant.to_owned(),
-            expected,
-        })
+        Self::new(DecodeErrorKind::UnknownVariant { variant: variant.to_owned(), expected })
     }
 
     fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        Self::new(DecodeErrorKind::UnknownField {
-            field: field.to_owned(),
-            expected,
-        })
+        Self::new(DecodeErrorKind::UnknownField { field: field.to_owned(), expected })
     }
 
     fn missing_field(field: &'static str) -> Self {
@@ -273,30 +247,20 @@ mod tests {
 
     fn placed(error: DecodeError, path: &str) -> Diagnostic {
         error
-            .or_at(|| Place {
-                node: 0,
-                position: Position { line: 3, column: 5 },
-                path: path.to_owned(),
-            })
+            .or_at(|| Place { node: 0, position: Position { line: 3, column: 5 }, path: path.to_owned() })
             .into_diagnostic(Path::new("rave.yaml"))
             .unwrap()
     }
 
     #[test]
     fn unknown_fields_suggest_the_nearest() {
-        let diagnostic = placed(
-            DecodeError::unknown_field("hots", &["host", "vcpus"]),
-            "vms.gitlab",
-        );
+        let diagnostic = placed(DecodeError::unknown_field("hots", &["host", "vcpus"]), "vms.gitlab");
         assert_eq!(diagnostic.message, "unknown field `hots` in `vms.gitlab`");
         assert_eq!(diagnostic.hint.as_deref(), Some("did you mean `host`?"));
         assert_eq!(diagnostic.location.to_string(), "rave.yaml:3:5");
         let diagnostic = placed(DecodeError::unknown_field("colour", &["host", "vcpus"]), "");
         assert_eq!(diagnostic.message, "unknown top-level field `colour`");
-        assert_eq!(
-            diagnostic.hint.as_deref(),
-            Some("known fields: `host`, `vcpus`")
-        );
+        assert_eq!(diagnostic.hint.as_deref(), Some("known fields: `host`, `vcpus`"));
     }
 
     #[test]
@@ -307,18 +271,9 @@ mod tests {
                 f.write_str("struct Capacity")
             }
         }
-        let diagnostic = placed(
-            DecodeError::invalid_type(Unexpected::Seq, &Capacity),
-            "hosts.a.capacity",
-        );
-        assert_eq!(
-            diagnostic.message,
-            "`hosts.a.capacity`: expected a mapping, found a list"
-        );
-        let diagnostic = placed(
-            DecodeError::unknown_variant("qemo", &["qemu", "firecracker"]),
-            "vms.a.hypervisor",
-        );
+        let diagnostic = placed(DecodeError::invalid_type(Unexpected::Seq, &Capacity), "hosts.a.capacity");
+        assert_eq!(diagnostic.message, "`hosts.a.capacity`: expected a mapping, found a list");
+        let diagnostic = placed(DecodeError::unknown_variant("qemo", &["qemu", "firecracker"]), "vms.a.hypervisor");
         assert_eq!(
             diagnostic.message,
             "`vms.a.hypervisor`: unknown value `qemo`, expected one of `qemu`, `firecracker`"

@@ -6,10 +6,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{
-    BuildSpec, BuilderSpec, CacheSpec, ContainerSpec, HostSpec, Name, SecretRef, ServiceSpec,
-    VmSpec,
-};
+use crate::model::{BuildSpec, BuilderSpec, CacheSpec, ContainerSpec, HostSpec, Name, SecretRef, ServiceSpec, VmSpec};
 
 /// A whole `rave.yaml` / `rave.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -90,10 +87,7 @@ pub(crate) struct NixSettings {
 
 impl Default for NixSettings {
     fn default() -> Self {
-        Self {
-            flake: default_flake(),
-            system: default_system(),
-        }
+        Self { flake: default_flake(), system: default_system() }
     }
 }
 

@@ -72,10 +72,7 @@ impl TomlErrorKind {
 
 /// Parses the TOML text of `source` into a tree.
 pub(crate) fn parse(source: &SourceFile) -> Result<Node, TomlError> {
-    let error_at = |offset: usize, kind| TomlError {
-        position: source.position(offset),
-        kind,
-    };
+    let error_at = |offset: usize, kind| TomlError { position: source.position(offset), kind };
     let table = DeTable::parse(&source.text).map_err(|error| {
         let offset = error.span().map_or(0, |span| span.start);
         let message = error.message().trim_end().replace('\n', "; ");
@@ -95,35 +92,21 @@ struct Converter<'a> {
 
 impl Converter<'_> {
     fn error(&self, offset: usize, kind: TomlErrorKind) -> TomlError {
-        TomlError {
-            position: self.source.position(offset),
-            kind,
-        }
+        TomlError { position: self.source.position(offset), kind }
     }
 
-    fn table(
-        &self,
-        table: &DeTable<'_>,
-        position: Position,
-        depth: usize,
-    ) -> Result<Node, TomlError> {
+    fn table(&self, table: &DeTable<'_>, position: Position, depth: usize) -> Result<Node, TomlError> {
         let mut entries: Vec<(&Spanned<_>, &Spanned<DeValue<'_>>)> = table.iter().collect();
         // `toml` keeps keys sorted; the file's order reads better in messages and in the tree.
         entries.sort_by_key(|(key, _)| key.span().start);
         let entries = entries
             .into_iter()
             .map(|(key, value)| {
-                let key = Key {
-                    text: key.get_ref().to_string(),
-                    position: self.source.position(key.span().start),
-                };
+                let key = Key { text: key.get_ref().to_string(), position: self.source.position(key.span().start) };
                 Ok((key, self.value(value, depth + 1)?))
             })
             .collect::<Result<_, _>>()?;
-        Ok(Node {
-            value: NodeValue::Mapping(entries),
-            position,
-        })
+        Ok(Node { value: NodeValue::Mapping(entries), position })
     }
 
     fn value(&self, value: &Spanned<DeValue<'_>>, depth: usize) -> Result<Node, TomlError> {
@@ -134,23 +117,20 @@ impl Converter<'_> {
         }
         let value = match value.get_ref() {
             DeValue::String(text) => NodeValue::String(text.to_string()),
-            DeValue::Integer(integer) => i64::from_str_radix(integer.as_str(), integer.radix())
-                .map(NodeValue::Integer)
-                .map_err(|_| {
+            DeValue::Integer(integer) => {
+                i64::from_str_radix(integer.as_str(), integer.radix()).map(NodeValue::Integer).map_err(|_| {
                     let text = integer.to_string();
                     self.error(offset, TomlErrorKind::IntegerTooLarge { text })
-                })?,
+                })?
+            }
             // `toml` has already checked the syntax, and Rust reads every TOML float (`inf`,
             // `nan`, exponents); the fallback is never taken.
             DeValue::Float(float) => NodeValue::Float(float.as_str().parse().unwrap_or(f64::NAN)),
             DeValue::Boolean(flag) => NodeValue::Bool(*flag),
             DeValue::Datetime(_) => return Err(self.error(offset, TomlErrorKind::Datetime)),
-            DeValue::Array(items) => NodeValue::Sequence(
-                items
-                    .iter()
-                    .map(|item| self.value(item, depth + 1))
-                    .collect::<Result<_, _>>()?,
-            ),
+            DeValue::Array(items) => {
+                NodeValue::Sequence(items.iter().map(|item| self.value(item, depth + 1)).collect::<Result<_, _>>()?)
+            }
             DeValue::Table(table) => return self.table(table, position, depth),
         };
         Ok(Node { value, position })
@@ -171,52 +151,31 @@ mod tests {
 
     #[test]
     fn tables_keep_file_order_and_positions() {
-        let root = parse_text(
-            "version = 1\nproject = \"lab\"\n\n[vms.gitlab]\nhost = \"shoshin\"\nvcpus = 0x10\n",
-        )
-        .unwrap();
-        let NodeValue::Mapping(entries) = &root.value else {
-            panic!()
-        };
+        let root =
+            parse_text("version = 1\nproject = \"lab\"\n\n[vms.gitlab]\nhost = \"shoshin\"\nvcpus = 0x10\n").unwrap();
+        let NodeValue::Mapping(entries) = &root.value else { panic!() };
         let keys: Vec<&str> = entries.iter().map(|(key, _)| key.text.as_str()).collect();
         assert_eq!(keys, ["version", "project", "vms"]);
-        let (key, host) = root
-            .get_path(&["vms", "gitlab"])
-            .unwrap()
-            .entry("host")
-            .unwrap();
+        let (key, host) = root.get_path(&["vms", "gitlab"]).unwrap().entry("host").unwrap();
         assert_eq!(key.position, at(5, 1));
         assert_eq!(host.position, at(5, 8));
         assert_eq!(host.value, NodeValue::String("shoshin".into()));
-        assert_eq!(
-            root.get_path(&["vms", "gitlab", "vcpus"]).unwrap().value,
-            NodeValue::Integer(16)
-        );
+        assert_eq!(root.get_path(&["vms", "gitlab", "vcpus"]).unwrap().value, NodeValue::Integer(16));
     }
 
     #[test]
     fn values_convert() {
-        let root =
-            parse_text("a = 1.5\nb = true\nc = [1, \"x\"]\nd = { e = inf }\nf = -3\n").unwrap();
+        let root = parse_text("a = 1.5\nb = true\nc = [1, \"x\"]\nd = { e = inf }\nf = -3\n").unwrap();
         assert_eq!(root.get("a").unwrap().value, NodeValue::Float(1.5));
         assert_eq!(root.get("b").unwrap().value, NodeValue::Bool(true));
         assert_eq!(
             root.get("c").unwrap().value,
             NodeValue::Sequence(vec![
-                Node {
-                    value: NodeValue::Integer(1),
-                    position: at(3, 6)
-                },
-                Node {
-                    value: NodeValue::String("x".into()),
-                    position: at(3, 9)
-                },
+                Node { value: NodeValue::Integer(1), position: at(3, 6) },
+                Node { value: NodeValue::String("x".into()), position: at(3, 9) },
             ])
         );
-        assert_eq!(
-            root.get_path(&["d", "e"]).unwrap().value,
-            NodeValue::Float(f64::INFINITY)
-        );
+        assert_eq!(root.get_path(&["d", "e"]).unwrap().value, NodeValue::Float(f64::INFINITY));
         assert_eq!(root.get("f").unwrap().value, NodeValue::Integer(-3));
     }
 
@@ -233,11 +192,7 @@ mod tests {
     fn syntax_errors_are_placed() {
         let error = parse_text("a = 1\nb = \n").unwrap_err();
         assert_eq!(error.position.line, 2);
-        assert!(
-            error.kind.to_string().starts_with("invalid TOML: "),
-            "{}",
-            error.kind
-        );
+        assert!(error.kind.to_string().starts_with("invalid TOML: "), "{}", error.kind);
         assert!(!error.kind.to_string().contains('\n'));
     }
 
@@ -259,17 +214,11 @@ mod tests {
         ] {
             let started = std::time::Instant::now();
             let error = parse_text(&text).unwrap_err();
-            assert!(
-                started.elapsed() < std::time::Duration::from_secs(2),
-                "{text:.20}"
-            );
+            assert!(started.elapsed() < std::time::Duration::from_secs(2), "{text:.20}");
             assert!(!error.kind.to_string().is_empty());
         }
         let nested = format!("a = {}1{}", "[".repeat(70), "]".repeat(70));
-        assert_eq!(
-            parse_text(&nested).unwrap_err().kind,
-            TomlErrorKind::TooDeep
-        );
+        assert_eq!(parse_text(&nested).unwrap_err().kind, TomlErrorKind::TooDeep);
     }
 
     #[test]

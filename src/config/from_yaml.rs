@@ -95,16 +95,10 @@ impl fmt::Display for YamlErrorKind {
             Self::Empty => write!(f, "the file is empty"),
             Self::MultipleDocuments => write!(f, "the file holds more than one YAML document"),
             Self::TooDeep => write!(f, "values are nested more than {MAX_DEPTH} levels deep"),
-            Self::AliasBudget => write!(
-                f,
-                "alias expansion would copy more than {MAX_ALIAS_VALUES} values"
-            ),
+            Self::AliasBudget => write!(f, "alias expansion would copy more than {MAX_ALIAS_VALUES} values"),
             Self::TooManyValues { limit } => write!(f, "the file holds more than {limit} values"),
             Self::DuplicateKey { key, first_line } => {
-                write!(
-                    f,
-                    "duplicate key `{key}`, first written on line {first_line}"
-                )
+                write!(f, "duplicate key `{key}`, first written on line {first_line}")
             }
             Self::NonScalarKey => {
                 write!(f, "a mapping key must be plain text, not a list or mapping")
@@ -149,22 +143,14 @@ pub(crate) fn parse(text: &str) -> Result<Node, YamlError> {
 
 /// [`parse`] with another cap on the number of values, so tests need not build millions.
 fn parse_with_limit(text: &str, max_values: usize) -> Result<Node, YamlError> {
-    let mut builder = Builder {
-        max_values,
-        ..Builder::default()
-    };
+    let mut builder = Builder { max_values, ..Builder::default() };
     let mut parser = Parser::new_from_str(text);
     while let Some(event) = parser.next_event() {
         let (event, span) = event.map_err(|error| scan_error(&error))?;
         let position = position(span.start);
-        builder
-            .event(event, position)
-            .map_err(|kind| YamlError { position, kind })?;
+        builder.event(event, position).map_err(|kind| YamlError { position, kind })?;
     }
-    builder.root.ok_or(YamlError {
-        position: Position { line: 1, column: 1 },
-        kind: YamlErrorKind::Empty,
-    })
+    builder.root.ok_or(YamlError { position: Position { line: 1, column: 1 }, kind: YamlErrorKind::Empty })
 }
 
 /// A saphyr marker (1-based line, 0-based column) as a position (both 1-based).
@@ -180,14 +166,9 @@ fn scan_error(error: &ScanError) -> YamlError {
         // saphyr's own flow-nesting limit, reached while scanning ahead of ours.
         YamlErrorKind::TooDeep
     } else {
-        YamlErrorKind::Syntax {
-            message: error.info().to_owned(),
-        }
+        YamlErrorKind::Syntax { message: error.info().to_owned() }
     };
-    YamlError {
-        position: position(*error.marker()),
-        kind,
-    }
+    YamlError { position: position(*error.marker()), kind }
 }
 
 /// A finished value with what aliases need to know to copy it within bounds.
@@ -260,15 +241,9 @@ impl Builder {
                     if let Some(tag) = &tag {
                         check_key_tag(tag)?;
                     }
-                    let key = Key {
-                        text: text.into_owned(),
-                        position,
-                    };
+                    let key = Key { text: text.into_owned(), position };
                     if anchor != 0 {
-                        let node = Node {
-                            value: NodeValue::String(key.text.clone()),
-                            position,
-                        };
+                        let node = Node { value: NodeValue::String(key.text.clone()), position };
                         self.remember(anchor, node, 1, 0)?;
                     }
                     return self.set_key(PendingKey { key, is_merge });
@@ -277,12 +252,9 @@ impl Builder {
                 self.count_values(1)?;
                 self.finish(Node { value, position }, 1, 0, anchor)
             }
-            Event::SequenceStart(anchor, tag) => self.open(
-                position,
-                anchor,
-                tag.as_deref(),
-                Contents::Sequence(Vec::new()),
-            ),
+            Event::SequenceStart(anchor, tag) => {
+                self.open(position, anchor, tag.as_deref(), Contents::Sequence(Vec::new()))
+            }
             Event::MappingStart(anchor, tag) => {
                 let contents = Contents::Mapping {
                     entries: Vec::new(),
@@ -300,42 +272,23 @@ impl Builder {
     }
 
     fn expects_key(&self) -> bool {
-        matches!(
-            self.stack.last(),
-            Some(Frame {
-                contents: Contents::Mapping { pending: None, .. },
-                ..
-            })
-        )
+        matches!(self.stack.last(), Some(Frame { contents: Contents::Mapping { pending: None, .. }, .. }))
     }
 
     fn set_key(&mut self, key: PendingKey) -> Result<(), YamlErrorKind> {
-        if let Some(Frame {
-            contents:
-                Contents::Mapping {
-                    entries,
-                    lines,
-                    merge_line,
-                    pending,
-                    ..
-                },
-            ..
-        }) = self.stack.last_mut()
+        if let Some(Frame { contents: Contents::Mapping { entries, lines, merge_line, pending, .. }, .. }) =
+            self.stack.last_mut()
         {
             let text = key.key.text.as_str();
             let first_line = match lines {
                 Some(lines) => lines.get(text).copied(),
-                None => entries
-                    .iter()
-                    .find(|(earlier, _)| earlier.text == text)
-                    .map(|(earlier, _)| earlier.position.line),
+                None => {
+                    entries.iter().find(|(earlier, _)| earlier.text == text).map(|(earlier, _)| earlier.position.line)
+                }
             }
             .or(merge_line.filter(|_| text == "<<"));
             if let Some(first_line) = first_line {
-                return Err(YamlErrorKind::DuplicateKey {
-                    key: key.key.text,
-                    first_line,
-                });
+                return Err(YamlErrorKind::DuplicateKey { key: key.key.text, first_line });
             }
             if key.is_merge {
                 *merge_line = Some(key.key.position.line);
@@ -366,13 +319,7 @@ impl Builder {
             return Err(YamlErrorKind::TooDeep);
         }
         self.count_values(1)?;
-        self.stack.push(Frame {
-            position,
-            anchor,
-            count: 1,
-            height: 1,
-            contents,
-        });
+        self.stack.push(Frame { position, anchor, count: 1, height: 1, contents });
         Ok(())
     }
 
@@ -382,19 +329,12 @@ impl Builder {
         };
         let value = match frame.contents {
             Contents::Sequence(items) => NodeValue::Sequence(items),
-            Contents::Mapping {
-                mut entries,
-                merges,
-                ..
-            } => {
+            Contents::Mapping { mut entries, merges, .. } => {
                 merge(&mut entries, merges)?;
                 NodeValue::Mapping(entries)
             }
         };
-        let node = Node {
-            value,
-            position: frame.position,
-        };
+        let node = Node { value, position: frame.position };
         self.finish(node, frame.count, frame.height, frame.anchor)
     }
 
@@ -406,14 +346,8 @@ impl Builder {
         if self.expects_key() {
             return match &built.node.value {
                 NodeValue::String(text) => {
-                    let key = Key {
-                        text: text.clone(),
-                        position,
-                    };
-                    self.set_key(PendingKey {
-                        key,
-                        is_merge: false,
-                    })
+                    let key = Key { text: text.clone(), position };
+                    self.set_key(PendingKey { key, is_merge: false })
                 }
                 _ => Err(YamlErrorKind::NonScalarKey),
             };
@@ -422,10 +356,13 @@ impl Builder {
         if self.stack.len() + height > MAX_DEPTH {
             return Err(YamlErrorKind::TooDeep);
         }
-        // Charged before copying, so a bomb is refused without building anything.
+        // Checked before copying, so a bomb is refused without building anything.
+        if self.alias_values.saturating_add(count) > MAX_ALIAS_VALUES {
+            return Err(YamlErrorKind::AliasBudget);
+        }
+        let node = built.node.clone();
         self.charge_alias(count)?;
         self.count_values(count)?;
-        let node = self.anchors[&anchor].node.clone();
         self.finish(node, count, height, 0)
     }
 
@@ -433,9 +370,7 @@ impl Builder {
     fn count_values(&mut self, count: usize) -> Result<(), YamlErrorKind> {
         self.values = self.values.saturating_add(count);
         if self.values > self.max_values {
-            return Err(YamlErrorKind::TooManyValues {
-                limit: self.max_values,
-            });
+            return Err(YamlErrorKind::TooManyValues { limit: self.max_values });
         }
         Ok(())
     }
@@ -449,33 +384,14 @@ impl Builder {
     }
 
     /// Keeps a copy of an anchored node for later aliases; the copy counts against the budget.
-    fn remember(
-        &mut self,
-        anchor: usize,
-        node: Node,
-        count: usize,
-        height: usize,
-    ) -> Result<(), YamlErrorKind> {
+    fn remember(&mut self, anchor: usize, node: Node, count: usize, height: usize) -> Result<(), YamlErrorKind> {
         self.charge_alias(count)?;
-        self.anchors.insert(
-            anchor,
-            Built {
-                node,
-                count,
-                height,
-            },
-        );
+        self.anchors.insert(anchor, Built { node, count, height });
         Ok(())
     }
 
     /// Places a finished node into its parent, or makes it the document.
-    fn finish(
-        &mut self,
-        node: Node,
-        count: usize,
-        height: usize,
-        anchor: usize,
-    ) -> Result<(), YamlErrorKind> {
+    fn finish(&mut self, node: Node, count: usize, height: usize, anchor: usize) -> Result<(), YamlErrorKind> {
         if anchor != 0 {
             self.remember(anchor, node.clone(), count, height)?;
         }
@@ -487,13 +403,7 @@ impl Builder {
         parent.height = parent.height.max(height + 1);
         match &mut parent.contents {
             Contents::Sequence(items) => items.push(node),
-            Contents::Mapping {
-                entries,
-                lines,
-                pending,
-                merges,
-                ..
-            } => match pending.take() {
+            Contents::Mapping { entries, lines, pending, merges, .. } => match pending.take() {
                 Some(PendingKey { is_merge: true, .. }) => merges.push(node),
                 Some(PendingKey { key, .. }) => {
                     if let Some(lines) = lines {
@@ -501,9 +411,7 @@ impl Builder {
                     }
                     entries.push((key, node));
                     if lines.is_none() && entries.len() > LINEAR_KEYS {
-                        let index = entries
-                            .iter()
-                            .map(|(key, _)| (key.text.clone(), key.position.line));
+                        let index = entries.iter().map(|(key, _)| (key.text.clone(), key.position.line));
                         *lines = Some(index.collect());
                     }
                 }
@@ -564,17 +472,11 @@ mod tests {
     fn mappings_keep_order_and_positions() {
         let root = parse_ok("version: 1\nvms:\n  gitlab:\n    host: shoshin\n");
         assert_eq!(root.position, at(1, 1));
-        let (key, host) = root
-            .get_path(&["vms", "gitlab"])
-            .unwrap()
-            .entry("host")
-            .unwrap();
+        let (key, host) = root.get_path(&["vms", "gitlab"]).unwrap().entry("host").unwrap();
         assert_eq!(key.position, at(4, 5));
         assert_eq!(host.position, at(4, 11));
         assert_eq!(host.value, NodeValue::String("shoshin".into()));
-        let NodeValue::Mapping(entries) = &root.value else {
-            panic!()
-        };
+        let NodeValue::Mapping(entries) = &root.value else { panic!() };
         let keys: Vec<&str> = entries.iter().map(|(key, _)| key.text.as_str()).collect();
         assert_eq!(keys, ["version", "vms"]);
     }
@@ -615,24 +517,12 @@ mod tests {
         assert_eq!(root.get("b").unwrap().value, NodeValue::Integer(7));
         assert_eq!(root.get("c").unwrap().value, NodeValue::Float(3.0));
         assert_eq!(root.get("e").unwrap().value, NodeValue::String("5".into()));
-        assert_eq!(
-            parse_ok("a: !<tag:yaml.org,2002:str> 5")
-                .get("a")
-                .unwrap()
-                .value,
-            NodeValue::String("5".into())
-        );
+        assert_eq!(parse_ok("a: !<tag:yaml.org,2002:str> 5").get("a").unwrap().value, NodeValue::String("5".into()));
         let error = fail("a: !secret x\n");
         assert_eq!(error.position, at(1, 4));
         assert_eq!(error.kind.to_string(), "unsupported tag `!secret`");
-        assert_eq!(
-            fail("a: !!int x\n").kind.to_string(),
-            "the value does not fit its tag `!!int`"
-        );
-        assert!(matches!(
-            fail("a: !!seq {}\n").kind,
-            YamlErrorKind::TagMismatch { .. }
-        ));
+        assert_eq!(fail("a: !!int x\n").kind.to_string(), "the value does not fit its tag `!!int`");
+        assert!(matches!(fail("a: !!seq {}\n").kind, YamlErrorKind::TagMismatch { .. }));
     }
 
     #[test]
@@ -650,32 +540,17 @@ mod tests {
              b:\n  <<: *base\n  vcpus: 8\n\
              c:\n  <<: [{x: 1}, {x: 2, y: 3}]\n",
         );
-        assert_eq!(
-            root.get("a").unwrap().value,
-            root.get("base").unwrap().value
-        );
+        assert_eq!(root.get("a").unwrap().value, root.get("base").unwrap().value);
         let b = root.get("b").unwrap();
         assert_eq!(b.get("vcpus").unwrap().value, NodeValue::Integer(8));
-        assert_eq!(
-            b.get("memory").unwrap().value,
-            NodeValue::String("4GiB".into())
-        );
+        assert_eq!(b.get("memory").unwrap().value, NodeValue::String("4GiB".into()));
         assert!(b.get("<<").is_none());
         let c = root.get("c").unwrap();
         assert_eq!(c.get("x").unwrap().value, NodeValue::Integer(1));
         assert_eq!(c.get("y").unwrap().value, NodeValue::Integer(3));
-        assert!(matches!(
-            fail("a:\n  <<: 1\n").kind,
-            YamlErrorKind::BadMerge
-        ));
+        assert!(matches!(fail("a:\n  <<: 1\n").kind, YamlErrorKind::BadMerge));
         // A quoted `<<` is an ordinary key.
-        assert!(
-            parse_ok("a: {'<<': 1}\n")
-                .get("a")
-                .unwrap()
-                .get("<<")
-                .is_some()
-        );
+        assert!(parse_ok("a: {'<<': 1}\n").get("a").unwrap().get("<<").is_some());
     }
 
     #[test]
@@ -690,10 +565,7 @@ mod tests {
         let error = fail(&text);
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
         assert_eq!(error.kind, YamlErrorKind::AliasBudget);
-        assert_eq!(
-            error.kind.to_string(),
-            "alias expansion would copy more than 100000 values"
-        );
+        assert_eq!(error.kind.to_string(), "alias expansion would copy more than 100000 values");
     }
 
     #[test]
@@ -734,24 +606,15 @@ mod tests {
     fn duplicate_keys_name_the_first() {
         let error = fail("a: 1\nb:\n  c: 1\n  c: 2\n");
         assert_eq!(error.position, at(4, 3));
-        assert_eq!(
-            error.kind.to_string(),
-            "duplicate key `c`, first written on line 3"
-        );
-        assert!(matches!(
-            parse("{a: 1, a: 2}").unwrap_err().kind,
-            YamlErrorKind::DuplicateKey { .. }
-        ));
+        assert_eq!(error.kind.to_string(), "duplicate key `c`, first written on line 3");
+        assert!(matches!(parse("{a: 1, a: 2}").unwrap_err().kind, YamlErrorKind::DuplicateKey { .. }));
     }
 
     #[test]
     fn complex_keys_are_refused() {
         let error = fail("? [a, b]\n: 1\n");
         assert_eq!(error.kind, YamlErrorKind::NonScalarKey);
-        assert_eq!(
-            parse("{[a]: 1}").unwrap_err().kind,
-            YamlErrorKind::NonScalarKey
-        );
+        assert_eq!(parse("{[a]: 1}").unwrap_err().kind, YamlErrorKind::NonScalarKey);
     }
 
     #[test]
@@ -776,10 +639,7 @@ mod tests {
     fn too_many_values_are_refused() {
         let text = format!("[{}]", "0,".repeat(1001));
         let error = parse_with_limit(&text, 1000).unwrap_err();
-        assert_eq!(
-            error.kind.to_string(),
-            "the file holds more than 1000 values"
-        );
+        assert_eq!(error.kind.to_string(), "the file holds more than 1000 values");
         assert!(parse_with_limit(&text, 1002).is_ok());
     }
 }

@@ -11,8 +11,12 @@ mod from_toml;
 mod from_yaml;
 mod node;
 mod node_deserializer;
-pub(crate) mod schema;
+/// The JSON Schema of the file, generated from [`Document`].
+// Only the test that keeps `schemas/rave.schema.json` current uses the generator.
+#[cfg(test)]
+mod schema;
 mod source_file;
+/// "Did you mean" suggestions, shared with `model::lower`.
 pub(crate) mod suggest;
 mod yaml_scalar;
 
@@ -47,24 +51,15 @@ pub(crate) enum Format {
 impl Format {
     /// The format of the file at `path`, by its extension.
     pub(crate) fn of(path: &Path) -> Result<Self, Diagnostic> {
-        let extension = path
-            .extension()
-            .and_then(|extension| extension.to_str())
-            .unwrap_or("");
+        let extension = path.extension().and_then(|extension| extension.to_str()).unwrap_or("");
         if extension.eq_ignore_ascii_case("yaml") || extension.eq_ignore_ascii_case("yml") {
             Ok(Self::Yaml)
         } else if extension.eq_ignore_ascii_case("toml") {
             Ok(Self::Toml)
         } else {
-            let location = Location {
-                file: path.to_path_buf(),
-                position: None,
-            };
-            Err(Diagnostic::error(
-                location,
-                format!("cannot tell the format of `{}`", path.display()),
-            )
-            .with_hint("name the file with `.yaml`, `.yml` (YAML) or `.toml` (TOML)"))
+            let location = Location { file: path.to_path_buf(), position: None };
+            Err(Diagnostic::error(location, format!("cannot tell the format of `{}`", path.display()))
+                .with_hint("name the file with `.yaml`, `.yml` (YAML) or `.toml` (TOML)"))
         }
     }
 }
@@ -79,16 +74,12 @@ pub(crate) fn load(path: &Path) -> Result<LoadedFile, Vec<Diagnostic>> {
 /// Parses and decodes `bytes` as if read from `path` (whose extension gives the format).
 pub(crate) fn load_bytes(path: &Path, bytes: &[u8]) -> Result<LoadedFile, Vec<Diagnostic>> {
     let format = Format::of(path).map_err(|diagnostic| vec![diagnostic])?;
-    let source = SourceFile::from_bytes(path, bytes.to_vec())
-        .map_err(|error| vec![error.into_diagnostic(path)])?;
+    let source = SourceFile::from_bytes(path, bytes.to_vec()).map_err(|error| vec![error.into_diagnostic(path)])?;
     load_source(source, format)
 }
 
 /// Parses and decodes text already read.
-pub(crate) fn load_source(
-    source: SourceFile,
-    format: Format,
-) -> Result<LoadedFile, Vec<Diagnostic>> {
+pub(crate) fn load_source(source: SourceFile, format: Format) -> Result<LoadedFile, Vec<Diagnostic>> {
     let error = |position: Position, message: String, hint: Option<String>| {
         let diagnostic = Diagnostic::error(Location::at(&source.path, position), message);
         vec![match hint {
@@ -97,27 +88,13 @@ pub(crate) fn load_source(
         }]
     };
     let tree = match format {
-        Format::Yaml => from_yaml::parse(&source.text).map_err(|failure| {
-            error(
-                failure.position,
-                failure.kind.to_string(),
-                failure.kind.hint(),
-            )
-        })?,
-        Format::Toml => from_toml::parse(&source).map_err(|failure| {
-            error(
-                failure.position,
-                failure.kind.to_string(),
-                failure.kind.hint(),
-            )
-        })?,
+        Format::Yaml => from_yaml::parse(&source.text)
+            .map_err(|failure| error(failure.position, failure.kind.to_string(), failure.kind.hint()))?,
+        Format::Toml => from_toml::parse(&source)
+            .map_err(|failure| error(failure.position, failure.kind.to_string(), failure.kind.hint()))?,
     };
     let document = decode::decode(&tree, &source.path)?;
-    Ok(LoadedFile {
-        source,
-        tree,
-        document,
-    })
+    Ok(LoadedFile { source, tree, document })
 }
 
 #[cfg(test)]
@@ -137,15 +114,9 @@ mod tests {
         let started = Instant::now();
         let path = Path::new(name);
         let diagnostics = load_bytes(path, text.as_ref()).unwrap_err();
-        assert!(
-            started.elapsed() < Duration::from_secs(2),
-            "took {:?}",
-            started.elapsed()
-        );
+        assert!(started.elapsed() < Duration::from_secs(2), "took {:?}", started.elapsed());
         assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
-        let source = String::from_utf8(text.as_ref().to_vec())
-            .ok()
-            .map(|text| SourceFile::new(path, text));
+        let source = String::from_utf8(text.as_ref().to_vec()).ok().map(|text| SourceFile::new(path, text));
         render(&diagnostics[0], source.as_ref())
     }
 
@@ -161,18 +132,14 @@ mod tests {
 
     #[test]
     fn an_alias_bomb_is_refused_in_milliseconds() {
-        let mut text = String::from(
-            "version: 1\nproject: bomb\nlol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n",
-        );
+        let mut text =
+            String::from("version: 1\nproject: bomb\nlol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n");
         for level in 1..=9 {
             let items = vec![format!("*l{}", level - 1); 9].join(", ");
             writeln!(text, "lol{level}: &l{level} [{items}]").unwrap();
         }
         let rendered = failure("rave.yaml", &text);
-        assert!(
-            rendered.starts_with("error: alias expansion would copy more than 100000 values\n"),
-            "{rendered}"
-        );
+        assert!(rendered.starts_with("error: alias expansion would copy more than 100000 values\n"), "{rendered}");
         assert!(rendered.contains("hint: this looks like an alias bomb"));
     }
 
@@ -186,34 +153,19 @@ mod tests {
         let started = Instant::now();
         let diagnostics = load(&path).unwrap_err();
         assert!(started.elapsed() < Duration::from_secs(2));
-        assert_eq!(
-            diagnostics[0].message,
-            "the file is larger than 16 MiB, the most rave reads"
-        );
+        assert_eq!(diagnostics[0].message, "the file is larger than 16 MiB, the most rave reads");
     }
 
     #[test]
     fn deep_nesting_is_refused_in_both_formats() {
         let yaml = failure("rave.yaml", "[".repeat(100_000));
-        assert!(
-            yaml.starts_with("error: values are nested more than 64 levels deep\n"),
-            "{yaml}"
-        );
+        assert!(yaml.starts_with("error: values are nested more than 64 levels deep\n"), "{yaml}");
         let yaml = failure("rave.yaml", format!("{}1\n", "- ".repeat(100_000)));
         assert!(yaml.contains("nested more than 64 levels"), "{yaml}");
         let toml = failure("rave.toml", format!("a = {}", "[".repeat(100_000)));
-        assert!(
-            toml.starts_with("error: invalid TOML: cannot recurse further"),
-            "{toml}"
-        );
-        let toml = failure(
-            "rave.toml",
-            format!("a = {}1{}", "[".repeat(70), "]".repeat(70)),
-        );
-        assert!(
-            toml.starts_with("error: values are nested more than 64 levels deep"),
-            "{toml}"
-        );
+        assert!(toml.starts_with("error: invalid TOML: cannot recurse further"), "{toml}");
+        let toml = failure("rave.toml", format!("a = {}1{}", "[".repeat(70), "]".repeat(70)));
+        assert!(toml.starts_with("error: values are nested more than 64 levels deep"), "{toml}");
     }
 
     #[test]
@@ -227,17 +179,11 @@ mod tests {
     #[test]
     fn duplicate_keys_point_at_the_second() {
         assert_eq!(
-            failure(
-                "rave.yaml",
-                "version: 1\nproject: a\nhosts:\n  h: {local: true}\n  h: {local: false}\n"
-            ),
+            failure("rave.yaml", "version: 1\nproject: a\nhosts:\n  h: {local: true}\n  h: {local: false}\n"),
             "error: duplicate key `h`, first written on line 4\n ——▶ rave.yaml:5:3\n  │\n5 │   h: {local: false}\n  │   ^\n  = hint: remove one of them\n"
         );
         assert_eq!(
-            failure(
-                "rave.toml",
-                "version = 1\nproject = \"a\"\nproject = \"b\"\n"
-            ),
+            failure("rave.toml", "version = 1\nproject = \"a\"\nproject = \"b\"\n"),
             "error: invalid TOML: duplicate key\n ——▶ rave.toml:3:1\n  │\n3 │ project = \"b\"\n  │ ^^^^^^^\n"
         );
     }
@@ -250,29 +196,25 @@ mod tests {
         );
         assert!(failure("rave.toml", "# nothing yet\n").starts_with("error: the file is empty\n"));
         assert!(
-            failure("rave.yaml", "version: 1\nproject: a\n---\nversion: 1\n").starts_with(
-                "error: the file holds more than one YAML document\n ——▶ rave.yaml:3:1\n"
-            )
+            failure("rave.yaml", "version: 1\nproject: a\n---\nversion: 1\n")
+                .starts_with("error: the file holds more than one YAML document\n ——▶ rave.yaml:3:1\n")
         );
     }
 
     #[test]
     fn datetimes_and_tags_are_refused_with_a_reason() {
         assert!(
-            failure("rave.toml", "version = 1\nproject = 2024-01-01\n").starts_with(
-                "error: dates and times are not used in rave files\n ——▶ rave.toml:2:11\n"
-            )
+            failure("rave.toml", "version = 1\nproject = 2024-01-01\n")
+                .starts_with("error: dates and times are not used in rave files\n ——▶ rave.toml:2:11\n")
         );
         assert!(
-            failure("rave.yaml", "version: 1\nproject: !vault x\n")
-                .starts_with("error: unsupported tag `!vault`\n")
+            failure("rave.yaml", "version: 1\nproject: !vault x\n").starts_with("error: unsupported tag `!vault`\n")
         );
     }
 
     #[test]
     fn decoding_errors_render_with_their_place() {
-        let text =
-            "version: 1\nproject: a\nvms:\n  gitlab:\n    hots: shoshin\n    host: shoshin\n";
+        let text = "version: 1\nproject: a\nvms:\n  gitlab:\n    hots: shoshin\n    host: shoshin\n";
         assert_eq!(
             failure("rave.yaml", text),
             "error: unknown field `hots` in `vms.gitlab`\n ——▶ rave.yaml:5:5\n  │\n5 │     hots: shoshin\n  │     ^^^^\n  = hint: did you mean `host`?\n"
@@ -282,34 +224,24 @@ mod tests {
     #[test]
     fn a_flood_of_problems_on_one_line_is_cut_short() {
         let keys: Vec<String> = (0..100_000).map(|index| format!("k{index} = 1")).collect();
-        let text = format!(
-            "version = 1\nproject = \"a\"\nhosts.h = {{ local = true, {} }}\n",
-            keys.join(", ")
-        );
+        let text = format!("version = 1\nproject = \"a\"\nhosts.h = {{ local = true, {} }}\n", keys.join(", "));
         let started = Instant::now();
         let diagnostics = load_bytes(Path::new("rave.toml"), text.as_bytes()).unwrap_err();
         let source = SourceFile::new("rave.toml", text);
-        let rendered: String = diagnostics
-            .iter()
-            .map(|diagnostic| render(diagnostic, Some(&source)))
-            .collect();
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "took {:?}",
-            started.elapsed()
-        );
+        let rendered: String = diagnostics.iter().map(|diagnostic| render(diagnostic, Some(&source))).collect();
+        assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
         assert_eq!(diagnostics.len(), crate::diagnostic::MAX_REPORTED + 1);
-        assert!(rendered.ends_with("error: 99800 more problems are not shown\n ——▶ rave.toml\n  = hint: fix the ones above and run again\n"));
+        assert!(rendered.ends_with(
+            "error: 99800 more problems are not shown\n ——▶ rave.toml\n  = hint: fix the ones above and run again\n"
+        ));
     }
 
     #[test]
     fn toml_decoding_errors_are_placed_too() {
         let text = "version = 1\nproject = \"a\"\n\n[vms.gitlab]\nhots = \"shoshin\"\nmemory = { a = 1 }\n";
         let diagnostics = load_bytes(Path::new("rave.toml"), text.as_bytes()).unwrap_err();
-        let rendered: Vec<String> = diagnostics
-            .iter()
-            .map(|diagnostic| format!("{} {}", diagnostic.location, diagnostic.message))
-            .collect();
+        let rendered: Vec<String> =
+            diagnostics.iter().map(|diagnostic| format!("{} {}", diagnostic.location, diagnostic.message)).collect();
         assert_eq!(
             rendered,
             [
@@ -317,15 +249,9 @@ mod tests {
                 "rave.toml:6:10 `vms.gitlab.memory`: expected a size like `512MiB` or `8GiB`, or a whole number of MiB, found a mapping",
             ]
         );
-        let diagnostics = load_bytes(
-            Path::new("rave.toml"),
-            b"version = 1\nproject = \"a\"\n[vms.gitlab]\nvcpus = 2\n",
-        )
-        .unwrap_err();
-        assert_eq!(
-            diagnostics[0].message,
-            "missing field `host` in `vms.gitlab`"
-        );
+        let diagnostics =
+            load_bytes(Path::new("rave.toml"), b"version = 1\nproject = \"a\"\n[vms.gitlab]\nvcpus = 2\n").unwrap_err();
+        assert_eq!(diagnostics[0].message, "missing field `host` in `vms.gitlab`");
         assert_eq!(diagnostics[0].location.to_string(), "rave.toml:3:1");
     }
 
@@ -382,8 +308,7 @@ mod tests {
     ];
 
     fn pieces() -> impl proptest::strategy::Strategy<Value = String> {
-        proptest::collection::vec(proptest::sample::select(PIECES), 0..80)
-            .prop_map(|pieces| pieces.concat())
+        proptest::collection::vec(proptest::sample::select(PIECES), 0..80).prop_map(|pieces| pieces.concat())
     }
 
     proptest::proptest! {

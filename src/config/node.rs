@@ -45,8 +45,7 @@ pub(crate) enum NodeValue {
 impl Node {
     /// The node at `path` below this one (mapping keys), if there is one.
     pub(crate) fn get_path(&self, path: &[&str]) -> Option<&Node> {
-        path.iter()
-            .try_fold(self, |node, segment| node.get(segment))
+        path.iter().try_fold(self, |node, segment| node.get(segment))
     }
 
     /// The value under `key`, when this node is a mapping that has it.
@@ -57,10 +56,9 @@ impl Node {
     /// The key and value under `key`, when this node is a mapping that has it.
     pub(crate) fn entry(&self, key: &str) -> Option<(&Key, &Node)> {
         match &self.value {
-            NodeValue::Mapping(entries) => entries
-                .iter()
-                .find(|(candidate, _)| candidate.text == key)
-                .map(|(key, value)| (key, value)),
+            NodeValue::Mapping(entries) => {
+                entries.iter().find(|(candidate, _)| candidate.text == key).map(|(key, value)| (key, value))
+            }
             _ => None,
         }
     }

@@ -57,22 +57,12 @@ pub(crate) struct Context {
 
 impl Context {
     fn is_masked(&self, key: &Key, value: &Node) -> bool {
-        !self.masked.is_empty()
-            && (self.masked.contains(&identity(key)) || self.masked.contains(&identity(value)))
+        !self.masked.is_empty() && (self.masked.contains(&identity(key)) || self.masked.contains(&identity(value)))
     }
 
-    fn report_unknown(
-        &self,
-        key: &Key,
-        value: &Node,
-        path: &FieldPath<'_>,
-        fields: &'static [&'static str],
-    ) {
+    fn report_unknown(&self, key: &Key, value: &Node, path: &FieldPath<'_>, fields: &'static [&'static str]) {
         if self.unknown_seen.borrow_mut().insert(identity(key)) {
-            let error = DecodeError::new(DecodeErrorKind::UnknownField {
-                field: key.text.clone(),
-                expected: fields,
-            });
+            let error = DecodeError::new(DecodeErrorKind::UnknownField { field: key.text.clone(), expected: fields });
             self.unknown.borrow_mut().push(error.or_at(|| Place {
                 node: identity(value),
                 position: key.position,
@@ -98,19 +88,11 @@ pub(crate) struct NodeDeserializer<'a> {
 impl<'a> NodeDeserializer<'a> {
     /// A deserializer for `node`, found at `path`.
     pub(crate) fn new(node: &'a Node, path: &'a FieldPath<'a>, context: &'a Context) -> Self {
-        Self {
-            node,
-            path,
-            context,
-        }
+        Self { node, path, context }
     }
 
     fn place(&self) -> Place {
-        Place {
-            node: identity(self.node),
-            position: self.node.position,
-            path: self.path.to_string(),
-        }
+        Place { node: identity(self.node), position: self.node.position, path: self.path.to_string() }
     }
 
     /// Places an error from a visitor of this node at this node.
@@ -126,26 +108,12 @@ impl<'a> NodeDeserializer<'a> {
         .or_at(|| self.place())
     }
 
-    fn map_access(
-        &self,
-        entries: &'a [(Key, Node)],
-        fields: Option<&'static [&'static str]>,
-    ) -> MapAccess<'a> {
-        MapAccess {
-            entries: entries.iter(),
-            fields,
-            pending: None,
-            path: self.path,
-            context: self.context,
-        }
+    fn map_access(&self, entries: &'a [(Key, Node)], fields: Option<&'static [&'static str]>) -> MapAccess<'a> {
+        MapAccess { entries: entries.iter(), fields, pending: None, path: self.path, context: self.context }
     }
 
     fn seq_access(&self, items: &'a [Node]) -> SeqAccess<'a> {
-        SeqAccess {
-            items: items.iter().enumerate(),
-            path: self.path,
-            context: self.context,
-        }
+        SeqAccess { items: items.iter().enumerate(), path: self.path, context: self.context }
     }
 
     /// Turns "missing field" for a field left out after its own error into a suppressed error.
@@ -154,9 +122,9 @@ impl<'a> NodeDeserializer<'a> {
             let error = match (&error.kind, &self.node.value) {
                 (DecodeErrorKind::MissingField { field }, NodeValue::Mapping(entries))
                     if error.place.is_none()
-                        && entries.iter().any(|(key, value)| {
-                            key.text == *field && self.context.is_masked(key, value)
-                        }) =>
+                        && entries
+                            .iter()
+                            .any(|(key, value)| key.text == *field && self.context.is_masked(key, value)) =>
                 {
                     DecodeError::new(DecodeErrorKind::Suppressed)
                 }
@@ -166,11 +134,7 @@ impl<'a> NodeDeserializer<'a> {
         })
     }
 
-    fn integer<T: TryFrom<i64> + fmt::Display + Copy>(
-        &self,
-        min: T,
-        max: T,
-    ) -> Result<T, DecodeError> {
+    fn integer<T: TryFrom<i64> + fmt::Display + Copy>(&self, min: T, max: T) -> Result<T, DecodeError> {
         match self.node.value {
             NodeValue::Integer(integer) => T::try_from(integer).map_err(|_| {
                 DecodeError::new(DecodeErrorKind::Mismatch {
@@ -304,11 +268,7 @@ impl<'de> de::Deserializer<'de> for NodeDeserializer<'_> {
         self.placed(visitor.visit_seq(self.seq_access(items)))
     }
 
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        _length: usize,
-        visitor: V,
-    ) -> Result<V::Value, DecodeError> {
+    fn deserialize_tuple<V: Visitor<'de>>(self, _length: usize, visitor: V) -> Result<V::Value, DecodeError> {
         self.deserialize_seq(visitor)
     }
 
@@ -390,45 +350,29 @@ struct MapAccess<'a> {
 impl<'de> de::MapAccess<'de> for MapAccess<'_> {
     type Error = DecodeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, DecodeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DecodeError> {
         for entry in self.entries.by_ref() {
             let (key, value) = entry;
-            let is_unknown = self
-                .fields
-                .is_some_and(|fields| !fields.contains(&key.text.as_str()));
+            let is_unknown = self.fields.is_some_and(|fields| !fields.contains(&key.text.as_str()));
             if is_unknown || self.context.is_masked(key, value) {
                 continue;
             }
             self.pending = Some(entry);
-            return seed
-                .deserialize(KeyDeserializer { key })
-                .map(Some)
-                .map_err(|error| {
-                    error.or_at(|| Place {
-                        node: identity(key),
-                        position: key.position,
-                        path: self.path.to_string(),
-                    })
-                });
+            return seed.deserialize(KeyDeserializer { key }).map(Some).map_err(|error| {
+                error.or_at(|| Place { node: identity(key), position: key.position, path: self.path.to_string() })
+            });
         }
         Ok(None)
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(
-        &mut self,
-        seed: V,
-    ) -> Result<V::Value, DecodeError> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DecodeError> {
         let Some((key, value)) = self.pending.take() else {
             return Err(de::Error::custom("a value was asked for before its key"));
         };
         let path = FieldPath::Key(self.path, &key.text);
         let deserializer = NodeDeserializer::new(value, &path, self.context);
         // A type may refuse a value after reading it (a bad name); the value is still the place.
-        seed.deserialize(deserializer)
-            .map_err(|error| error.or_at(|| deserializer.place()))
+        seed.deserialize(deserializer).map_err(|error| error.or_at(|| deserializer.place()))
     }
 
     fn size_hint(&self) -> Option<usize> {
@@ -446,20 +390,14 @@ struct SeqAccess<'a> {
 impl<'de> de::SeqAccess<'de> for SeqAccess<'_> {
     type Error = DecodeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, DecodeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DecodeError> {
         for (index, item) in self.items.by_ref() {
             if !self.context.masked.is_empty() && self.context.masked.contains(&identity(item)) {
                 continue;
             }
             let path = FieldPath::Index(self.path, index);
             let deserializer = NodeDeserializer::new(item, &path, self.context);
-            return seed
-                .deserialize(deserializer)
-                .map(Some)
-                .map_err(|error| error.or_at(|| deserializer.place()));
+            return seed.deserialize(deserializer).map(Some).map_err(|error| error.or_at(|| deserializer.place()));
         }
         Ok(None)
     }

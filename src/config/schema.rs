@@ -20,8 +20,7 @@ mod tests {
 
     #[test]
     fn the_checked_in_schema_is_current() {
-        let path =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/rave.schema.json");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schemas/rave.schema.json");
         let current = document_schema();
         if std::env::var_os("RAVE_UPDATE_SCHEMAS").is_some_and(|value| value == "1") {
             std::fs::create_dir_all(path.parent().unwrap()).unwrap();
@@ -54,9 +53,6 @@ mod tests {
         ] {
             assert!(properties.contains_key(section), "{section}");
         }
-        assert_eq!(
-            schema["additionalProperties"],
-            serde_json::Value::Bool(false)
-        );
+        assert_eq!(schema["additionalProperties"], serde_json::Value::Bool(false));
     }
 }

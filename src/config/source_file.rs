@@ -43,11 +43,9 @@ impl fmt::Display for ReadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Io(error) => write!(f, "cannot read the file: {error}"),
-            Self::TooLarge => write!(
-                f,
-                "the file is larger than {} MiB, the most rave reads",
-                MAX_FILE_BYTES / 1024 / 1024
-            ),
+            Self::TooLarge => {
+                write!(f, "the file is larger than {} MiB, the most rave reads", MAX_FILE_BYTES / 1024 / 1024)
+            }
             Self::NotUtf8 { .. } => write!(f, "the file is not UTF-8 text"),
         }
     }
@@ -58,10 +56,7 @@ impl ReadError {
     pub(crate) fn into_diagnostic(self, path: &Path) -> Diagnostic {
         let location = match &self {
             Self::NotUtf8 { position } => Location::at(path, *position),
-            Self::Io(_) | Self::TooLarge => Location {
-                file: path.to_path_buf(),
-                position: None,
-            },
+            Self::Io(_) | Self::TooLarge => Location { file: path.to_path_buf(), position: None },
         };
         let hint = match &self {
             Self::Io(_) => None,
@@ -81,11 +76,7 @@ impl SourceFile {
     pub(crate) fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
         let text = text.into();
         let index = LineIndex::new(&text);
-        Self {
-            path: path.into(),
-            text,
-            index,
-        }
+        Self { path: path.into(), text, index }
     }
 
     /// Reads the file at `path`, refusing it when too large or not UTF-8.
@@ -94,9 +85,7 @@ impl SourceFile {
         // One byte past the limit tells "too large" apart from "exactly at the limit" without
         // reading the rest of a huge file.
         let mut bytes = Vec::new();
-        file.take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-            .map_err(ReadError::Io)?;
+        file.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes).map_err(ReadError::Io)?;
         Self::from_bytes(path, bytes)
     }
 
@@ -112,9 +101,7 @@ impl SourceFile {
                 let bytes = error.into_bytes();
                 // The prefix before the bad byte is valid, so this cannot fail; it is checked anyway.
                 let prefix = std::str::from_utf8(&bytes[..valid]).unwrap_or_default();
-                Err(ReadError::NotUtf8 {
-                    position: LineIndex::new(prefix).position(prefix, valid),
-                })
+                Err(ReadError::NotUtf8 { position: LineIndex::new(prefix).position(prefix, valid) })
             }
         }
     }
@@ -129,12 +116,7 @@ impl SourceFile {
     pub(crate) fn line(&self, n: u32) -> Option<&str> {
         let index = usize::try_from(n).ok()?.checked_sub(1)?;
         let start = *self.index.line_starts.get(index)?;
-        let end = self
-            .index
-            .line_starts
-            .get(index + 1)
-            .copied()
-            .unwrap_or(self.text.len());
+        let end = self.index.line_starts.get(index + 1).copied().unwrap_or(self.text.len());
         let line = &self.text[start..end];
         let line = line.strip_suffix('\n').unwrap_or(line);
         Some(line.strip_suffix('\r').unwrap_or(line))
@@ -158,9 +140,7 @@ struct LineIndex {
 
 impl LineIndex {
     fn new(text: &str) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(index, _)| index + 1))
-            .collect();
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(index, _)| index + 1)).collect();
         let mut chars_before = Vec::with_capacity(text.len() / CHECKPOINT_BYTES + 1);
         let mut count = 0;
         let mut previous = 0;
@@ -170,27 +150,20 @@ impl LineIndex {
             chars_before.push(count);
             previous = boundary;
         }
-        Self {
-            line_starts,
-            chars_before,
-        }
+        Self { line_starts, chars_before }
     }
 
     /// Characters in `text` before `offset`, a character boundary.
     fn chars_to(&self, text: &str, offset: usize) -> usize {
         let checkpoint = offset / CHECKPOINT_BYTES;
         let boundary = floor_boundary(text, checkpoint * CHECKPOINT_BYTES);
-        self.chars_before.get(checkpoint).copied().unwrap_or(0)
-            + text[boundary..offset].chars().count()
+        self.chars_before.get(checkpoint).copied().unwrap_or(0) + text[boundary..offset].chars().count()
     }
 
     /// The position of `byte_offset` in `text`.
     fn position(&self, text: &str, byte_offset: usize) -> Position {
         let offset = floor_boundary(text, byte_offset.min(text.len()));
-        let index = self
-            .line_starts
-            .partition_point(|start| *start <= offset)
-            .saturating_sub(1);
+        let index = self.line_starts.partition_point(|start| *start <= offset).saturating_sub(1);
         let start = self.line_starts.get(index).copied().unwrap_or(0);
         let column = self.chars_to(text, offset) - self.chars_to(text, start) + 1;
         Position {
@@ -237,10 +210,7 @@ mod tests {
         let source = SourceFile::new("rave.toml", format!("a\n{line}x"));
         let started = std::time::Instant::now();
         for offset in (2..2_000_002).step_by(2_001) {
-            assert_eq!(
-                source.position(offset),
-                at(2, u32::try_from(offset / 2).unwrap())
-            );
+            assert_eq!(source.position(offset), at(2, u32::try_from(offset / 2).unwrap()));
         }
         assert!(started.elapsed() < std::time::Duration::from_secs(1));
         assert_eq!(source.position(2_000_002), at(2, 1_000_001));
@@ -259,9 +229,7 @@ mod tests {
 
     #[test]
     fn invalid_utf8_is_placed_at_the_first_bad_byte() {
-        let error =
-            SourceFile::from_bytes(Path::new("rave.yaml"), b"a: 1\nbb: \xff\xfe\n".to_vec())
-                .unwrap_err();
+        let error = SourceFile::from_bytes(Path::new("rave.yaml"), b"a: 1\nbb: \xff\xfe\n".to_vec()).unwrap_err();
         assert!(matches!(error, ReadError::NotUtf8 { position } if position == at(2, 5)));
         let diagnostic = error.into_diagnostic(Path::new("rave.yaml"));
         assert_eq!(diagnostic.location.to_string(), "rave.yaml:2:5");
@@ -279,10 +247,7 @@ mod tests {
         let error = SourceFile::read(&path).unwrap_err();
         assert!(matches!(error, ReadError::TooLarge));
         assert!(started.elapsed() < std::time::Duration::from_secs(2));
-        assert_eq!(
-            error.to_string(),
-            "the file is larger than 16 MiB, the most rave reads"
-        );
+        assert_eq!(error.to_string(), "the file is larger than 16 MiB, the most rave reads");
     }
 
     #[test]
@@ -290,10 +255,7 @@ mod tests {
         let bytes = vec![b'#'; usize::try_from(MAX_FILE_BYTES).unwrap()];
         assert!(SourceFile::from_bytes(Path::new("rave.yaml"), bytes).is_ok());
         let bytes = vec![b'#'; usize::try_from(MAX_FILE_BYTES).unwrap() + 1];
-        assert!(matches!(
-            SourceFile::from_bytes(Path::new("rave.yaml"), bytes),
-            Err(ReadError::TooLarge)
-        ));
+        assert!(matches!(SourceFile::from_bytes(Path::new("rave.yaml"), bytes), Err(ReadError::TooLarge)));
     }
 
     #[test]

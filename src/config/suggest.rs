@@ -5,10 +5,7 @@
 
 /// The candidate closest to `word`, when one is close enough to be a likely typo: at most one
 /// edit for short words, a third of the word's length for longer ones. Ties go to the first.
-pub(crate) fn closest<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+pub(crate) fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let limit = (word.chars().count() / 3).max(1);
     let length = word.chars().count();
     let mut best: Option<(usize, &str)> = None;
@@ -26,10 +23,7 @@ pub(crate) fn closest<'a>(
 }
 
 /// `did you mean `x`?` for the closest candidate, if any.
-pub(crate) fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<String> {
+pub(crate) fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
     closest(word, candidates).map(|candidate| format!("did you mean `{candidate}`?"))
 }
 
@@ -39,14 +33,8 @@ mod tests {
 
     #[test]
     fn typos_find_the_intended_word() {
-        assert_eq!(
-            closest("hots", ["host", "hypervisor", "vcpus"]),
-            Some("host")
-        );
-        assert_eq!(
-            closest("shoshn", ["shoshin", "workstation"]),
-            Some("shoshin")
-        );
+        assert_eq!(closest("hots", ["host", "hypervisor", "vcpus"]), Some("host"));
+        assert_eq!(closest("shoshn", ["shoshin", "workstation"]), Some("shoshin"));
         assert_eq!(closest("memroy", ["memory", "vcpus"]), Some("memory"));
         assert_eq!(closest("qemo", ["qemu", "cloud-hypervisor"]), Some("qemu"));
     }

@@ -38,6 +38,7 @@ fn tag_text(tag: &Tag) -> String {
     }
 }
 
+/// A tag on a mapping key: only string tags fit.
 pub(super) fn check_key_tag(tag: &Tag) -> Result<(), YamlErrorKind> {
     match core_tag(tag) {
         Some("str") => Ok(()),
@@ -46,6 +47,7 @@ pub(super) fn check_key_tag(tag: &Tag) -> Result<(), YamlErrorKind> {
     }
 }
 
+/// A tag on a list (`seq`) or mapping (`map`): only its own core tag fits.
 pub(super) fn check_collection_tag(tag: &Tag, expected: &str) -> Result<(), YamlErrorKind> {
     match core_tag(tag) {
         Some(name) if name == expected => Ok(()),
@@ -56,11 +58,7 @@ pub(super) fn check_collection_tag(tag: &Tag, expected: &str) -> Result<(), Yaml
 
 /// The value of a scalar: plain ones resolve by the core schema, others are strings, and a
 /// core tag asks for one type explicitly.
-pub(super) fn scalar(
-    text: Cow<'_, str>,
-    style: ScalarStyle,
-    tag: Option<&Tag>,
-) -> Result<NodeValue, YamlErrorKind> {
+pub(super) fn scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Result<NodeValue, YamlErrorKind> {
     let Some(tag) = tag else {
         return if style == ScalarStyle::Plain {
             resolve_plain(text)
@@ -95,19 +93,14 @@ fn resolve_plain(text: Cow<'_, str>) -> Result<NodeValue, YamlErrorKind> {
         "false" | "False" | "FALSE" => NodeValue::Bool(false),
         ".nan" | ".NaN" | ".NAN" => NodeValue::Float(f64::NAN),
         // Numbers start with a digit, a sign or a dot; most plain scalars are words.
-        word if !word.starts_with(|first: char| {
-            first.is_ascii_digit() || matches!(first, '-' | '+' | '.')
-        }) =>
-        {
+        word if !word.starts_with(|first: char| first.is_ascii_digit() || matches!(first, '-' | '+' | '.')) => {
             NodeValue::String(text.into_owned())
         }
         number => {
             if let Some(integer) = integer(number) {
-                return integer.map(NodeValue::Integer).map_err(|_| {
-                    YamlErrorKind::IntegerTooLarge {
-                        text: number.to_owned(),
-                    }
-                });
+                return integer
+                    .map(NodeValue::Integer)
+                    .map_err(|_| YamlErrorKind::IntegerTooLarge { text: number.to_owned() });
             }
             match float(number) {
                 Some(value) => NodeValue::Float(value),
@@ -144,11 +137,7 @@ fn float(text: &str) -> Option<f64> {
         None => (false, text.strip_prefix('+').unwrap_or(text)),
     };
     if matches!(unsigned, ".inf" | ".Inf" | ".INF") {
-        return Some(if negative {
-            f64::NEG_INFINITY
-        } else {
-            f64::INFINITY
-        });
+        return Some(if negative { f64::NEG_INFINITY } else { f64::INFINITY });
     }
     let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
         Some(index) => (&unsigned[..index], Some(&unsigned[index + 1..])),
@@ -160,9 +149,7 @@ fn float(text: &str) -> Option<f64> {
     };
     let all_digits = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
     let mantissa_ok = match fraction {
-        Some(fraction) => {
-            all_digits(whole) && all_digits(fraction) && !(whole.is_empty() && fraction.is_empty())
-        }
+        Some(fraction) => all_digits(whole) && all_digits(fraction) && !(whole.is_empty() && fraction.is_empty()),
         None => !whole.is_empty() && all_digits(whole),
     };
     let exponent_ok = exponent.is_none_or(|exponent| {

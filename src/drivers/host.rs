@@ -12,7 +12,7 @@ use super::placement::Placement;
 use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, health, process};
 use crate::apply::EventSink;
 use crate::model::{HostSpec, ResourceId, ResourceSpec};
-use crate::plan::{Desired, Observed};
+use crate::plan::Desired;
 use crate::state::ResourceState;
 
 /// How long `uname` may take.
@@ -81,32 +81,11 @@ impl Driver for HostDriver {
         &["ssh", "port", "local"]
     }
 
-    fn refresh<'a>(
-        &'a self,
-        _context: &'a DriverContext,
-        _address: &'a ResourceId,
-        _recorded: &'a ResourceState,
-    ) -> BoxFuture<'a, Result<Observed, DriverError>> {
-        // Reading a host back is a health check; refresh stays cheap and leaves that to apply.
-        Box::pin(async { Ok(Observed::AsRecorded) })
-    }
-
     fn create<'a>(
         &'a self,
         _context: &'a DriverContext,
         events: &'a EventSink,
         address: &'a ResourceId,
-        desired: &'a Desired,
-    ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
-        Box::pin(Self::converge(address, desired, events))
-    }
-
-    fn update<'a>(
-        &'a self,
-        _context: &'a DriverContext,
-        events: &'a EventSink,
-        address: &'a ResourceId,
-        _recorded: &'a ResourceState,
         desired: &'a Desired,
     ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
         Box::pin(Self::converge(address, desired, events))
@@ -219,6 +198,6 @@ mod tests {
             ["nothing to tear down: rave does not remove machines, it forgets `host.workstation`"]
         );
         let observed = HostDriver.refresh(&DriverContext::default(), &address, &recorded).await;
-        assert_eq!(observed, Ok(Observed::AsRecorded));
+        assert_eq!(observed, Ok(crate::plan::Observed::AsRecorded));
     }
 }

@@ -121,13 +121,16 @@ pub(crate) trait Driver: Send + Sync {
         false
     }
 
-    /// Reads what is really there for a recorded resource.
+    /// Reads what is really there for a recorded resource. The default reports it as recorded,
+    /// for drivers that have nothing cheap to read back.
     fn refresh<'a>(
         &'a self,
-        context: &'a DriverContext,
-        address: &'a ResourceId,
-        recorded: &'a ResourceState,
-    ) -> BoxFuture<'a, Result<Observed, DriverError>>;
+        _context: &'a DriverContext,
+        _address: &'a ResourceId,
+        _recorded: &'a ResourceState,
+    ) -> BoxFuture<'a, Result<Observed, DriverError>> {
+        Box::pin(async { Ok(Observed::AsRecorded) })
+    }
 
     /// Brings a new resource into being.
     fn create<'a>(
@@ -138,15 +141,18 @@ pub(crate) trait Driver: Send + Sync {
         desired: &'a Desired,
     ) -> BoxFuture<'a, Result<Outputs, DriverError>>;
 
-    /// Changes an existing resource in place.
+    /// Changes an existing resource in place. The default converges it as `create` does, for
+    /// drivers whose create is already idempotent.
     fn update<'a>(
         &'a self,
         context: &'a DriverContext,
         events: &'a EventSink,
         address: &'a ResourceId,
-        recorded: &'a ResourceState,
+        _recorded: &'a ResourceState,
         desired: &'a Desired,
-    ) -> BoxFuture<'a, Result<Outputs, DriverError>>;
+    ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
+        self.create(context, events, address, desired)
+    }
 
     /// Removes a resource; succeeds when it is already gone.
     fn delete<'a>(

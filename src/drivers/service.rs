@@ -9,7 +9,7 @@ use super::placement::Placement;
 use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, health};
 use crate::apply::EventSink;
 use crate::model::{ResourceId, ResourceSpec};
-use crate::plan::{Desired, Observed};
+use crate::plan::Desired;
 use crate::state::ResourceState;
 
 /// The driver for services.
@@ -46,31 +46,11 @@ impl Driver for ServiceDriver {
         &["type", "runs_on"]
     }
 
-    fn refresh<'a>(
-        &'a self,
-        _context: &'a DriverContext,
-        _address: &'a ResourceId,
-        _recorded: &'a ResourceState,
-    ) -> BoxFuture<'a, Result<Observed, DriverError>> {
-        Box::pin(async { Ok(Observed::AsRecorded) })
-    }
-
     fn create<'a>(
         &'a self,
         context: &'a DriverContext,
         events: &'a EventSink,
         address: &'a ResourceId,
-        desired: &'a Desired,
-    ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
-        Box::pin(Self::converge(context, address, desired, events))
-    }
-
-    fn update<'a>(
-        &'a self,
-        context: &'a DriverContext,
-        events: &'a EventSink,
-        address: &'a ResourceId,
-        _recorded: &'a ResourceState,
         desired: &'a Desired,
     ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
         Box::pin(Self::converge(context, address, desired, events))

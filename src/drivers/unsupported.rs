@@ -8,7 +8,7 @@
 use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs};
 use crate::apply::EventSink;
 use crate::model::{ResourceId, ResourceKind};
-use crate::plan::{Desired, Observed};
+use crate::plan::Desired;
 use crate::state::ResourceState;
 
 /// A driver that plans a kind but cannot act on it yet.
@@ -52,15 +52,6 @@ impl Unsupported {
 impl Driver for Unsupported {
     fn replace_attributes(&self) -> &'static [&'static str] {
         self.replace_attributes
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        _context: &'a DriverContext,
-        _address: &'a ResourceId,
-        _recorded: &'a ResourceState,
-    ) -> BoxFuture<'a, Result<Observed, DriverError>> {
-        Box::pin(async { Ok(Observed::AsRecorded) })
     }
 
     fn create<'a>(

@@ -34,10 +34,7 @@ pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
         let position = lowering.top_position("version");
         lowering.error(
             position,
-            format!(
-                "`version`: unsupported format version `{}`",
-                document.version
-            ),
+            format!("`version`: unsupported format version `{}`", document.version),
             Some(format!("this rave reads format version {FORMAT_VERSION}")),
         );
     }
@@ -58,9 +55,7 @@ pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
     if lowering.diagnostics.is_empty() {
         Ok(spec)
     } else {
-        lowering
-            .diagnostics
-            .sort_by_key(|diagnostic| diagnostic.location.position);
+        lowering.diagnostics.sort_by_key(|diagnostic| diagnostic.location.position);
         Err(diagnostic::limit(lowering.diagnostics, &loaded.source.path))
     }
 }
@@ -84,29 +79,15 @@ impl<'a> Lowering<'a> {
     fn new(loaded: &'a LoadedFile) -> Self {
         let mut nodes = HashMap::new();
         for kind in ResourceKind::ALL {
-            if let Some(Node {
-                value: NodeValue::Mapping(entries),
-                ..
-            }) = loaded.tree.get(kind.section())
-            {
-                nodes.extend(
-                    entries
-                        .iter()
-                        .map(|(key, value)| ((kind, key.text.as_str()), (key, value))),
-                );
+            if let Some(Node { value: NodeValue::Mapping(entries), .. }) = loaded.tree.get(kind.section()) {
+                nodes.extend(entries.iter().map(|(key, value)| ((kind, key.text.as_str()), (key, value))));
             }
         }
-        Self {
-            loaded,
-            nodes,
-            diagnostics: Vec::new(),
-            suggestions: 0,
-        }
+        Self { loaded, nodes, diagnostics: Vec::new(), suggestions: 0 }
     }
 
     fn error(&mut self, position: Position, message: String, hint: Option<String>) {
-        let diagnostic =
-            Diagnostic::error(Location::at(&self.loaded.source.path, position), message);
+        let diagnostic = Diagnostic::error(Location::at(&self.loaded.source.path, position), message);
         self.diagnostics.push(match hint {
             Some(hint) => diagnostic.with_hint(hint),
             None => diagnostic,
@@ -115,18 +96,11 @@ impl<'a> Lowering<'a> {
 
     /// Where a top-level field's value is, or the top of the file.
     fn top_position(&self, field: &str) -> Position {
-        self.loaded
-            .tree
-            .get(field)
-            .map_or(self.loaded.tree.position, |node| node.position)
+        self.loaded.tree.get(field).map_or(self.loaded.tree.position, |node| node.position)
     }
 
     /// "did you mean" for `word` among `candidates`, while the budget lasts.
-    fn suggest<'c>(
-        &mut self,
-        word: &str,
-        candidates: impl IntoIterator<Item = &'c str>,
-    ) -> Option<&'c str> {
+    fn suggest<'c>(&mut self, word: &str, candidates: impl IntoIterator<Item = &'c str>) -> Option<&'c str> {
         if self.suggestions >= MAX_SUGGESTIONS {
             return None;
         }
@@ -141,50 +115,17 @@ impl<'a> Lowering<'a> {
             .caches
             .iter()
             .map(|(name, spec)| (name, ResourceSpec::Cache(spec.clone())))
-            .chain(
-                document
-                    .builders
-                    .iter()
-                    .map(|(name, spec)| (name, ResourceSpec::Builder(spec.clone()))),
-            )
-            .chain(
-                document
-                    .builds
-                    .iter()
-                    .map(|(name, spec)| (name, ResourceSpec::Build(spec.clone()))),
-            )
-            .chain(
-                document
-                    .hosts
-                    .iter()
-                    .map(|(name, spec)| (name, ResourceSpec::Host(spec.clone()))),
-            )
-            .chain(
-                document
-                    .vms
-                    .iter()
-                    .map(|(name, spec)| (name, ResourceSpec::Vm(spec.clone()))),
-            )
-            .chain(
-                document
-                    .containers
-                    .iter()
-                    .map(|(name, spec)| (name, ResourceSpec::Container(spec.clone()))),
-            )
-            .chain(
-                document
-                    .services
-                    .iter()
-                    .map(|(name, spec)| (name, ResourceSpec::Service(spec.clone()))),
-            );
+            .chain(document.builders.iter().map(|(name, spec)| (name, ResourceSpec::Builder(spec.clone()))))
+            .chain(document.builds.iter().map(|(name, spec)| (name, ResourceSpec::Build(spec.clone()))))
+            .chain(document.hosts.iter().map(|(name, spec)| (name, ResourceSpec::Host(spec.clone()))))
+            .chain(document.vms.iter().map(|(name, spec)| (name, ResourceSpec::Vm(spec.clone()))))
+            .chain(document.containers.iter().map(|(name, spec)| (name, ResourceSpec::Container(spec.clone()))))
+            .chain(document.services.iter().map(|(name, spec)| (name, ResourceSpec::Service(spec.clone()))));
         specs
             .map(|(name, spec)| {
                 let id = ResourceId::new(spec.kind(), name.clone());
-                let mut dependencies: Vec<ResourceId> = spec
-                    .references()
-                    .into_iter()
-                    .map(|(_, reference)| reference)
-                    .collect();
+                let mut dependencies: Vec<ResourceId> =
+                    spec.references().into_iter().map(|(_, reference)| reference).collect();
                 dependencies.extend(spec.needs().iter().cloned());
                 dependencies.sort();
                 dependencies.dedup();
@@ -192,12 +133,7 @@ impl<'a> Lowering<'a> {
                     .nodes
                     .get(&(id.kind, id.name.as_str()))
                     .map_or(self.loaded.tree.position, |(key, _)| key.position);
-                let resource = Resource {
-                    id: id.clone(),
-                    spec,
-                    dependencies,
-                    position,
-                };
+                let resource = Resource { id: id.clone(), spec, dependencies, position };
                 (id, resource)
             })
             .collect()
@@ -235,13 +171,7 @@ impl<'a> Lowering<'a> {
     }
 
     /// An error at `steps` below `id`, the message prefixed with the field path.
-    fn error_at(
-        &mut self,
-        id: &ResourceId,
-        steps: &[Step<'_>],
-        message: &str,
-        hint: Option<String>,
-    ) {
+    fn error_at(&mut self, id: &ResourceId, steps: &[Step<'_>], message: &str, hint: Option<String>) {
         let (path, position) = self.locate(id, steps);
         self.error(position, format!("`{path}`: {message}"), hint);
     }
@@ -291,10 +221,7 @@ impl<'a> Lowering<'a> {
             }
             ResourceSpec::Container(container) => self.check_health(id, &container.health),
             ResourceSpec::Service(service) => {
-                if !matches!(
-                    service.runs_on.kind,
-                    ResourceKind::Host | ResourceKind::Vm | ResourceKind::Container
-                ) {
+                if !matches!(service.runs_on.kind, ResourceKind::Host | ResourceKind::Vm | ResourceKind::Container) {
                     self.error_at(
                         id,
                         &[Step::Field("runs_on")],
@@ -320,29 +247,17 @@ impl<'a> Lowering<'a> {
             }
             // References come field by field, each list in order: the n-th of a field is its
             // n-th item.
-            let index = references[..position]
-                .iter()
-                .filter(|(earlier, _)| earlier == field)
-                .count();
+            let index = references[..position].iter().filter(|(earlier, _)| earlier == field).count();
             let steps = [Step::Field(field), Step::Index(index)];
             let suggestion = self
                 .suggest(
                     reference.name.as_str(),
-                    spec.resources
-                        .keys()
-                        .filter(|id| id.kind == reference.kind)
-                        .map(|id| id.name.as_str()),
+                    spec.resources.keys().filter(|id| id.kind == reference.kind).map(|id| id.name.as_str()),
                 )
                 .map(|name| format!(" (did you mean `{name}`?)"))
                 .unwrap_or_default();
-            let message = format!(
-                "{} `{}` is not declared{suggestion}",
-                reference.kind, reference.name
-            );
-            let hint = format!(
-                "declare it under `{}:`, or fix the name",
-                reference.kind.section()
-            );
+            let message = format!("{} `{}` is not declared{suggestion}", reference.kind, reference.name);
+            let hint = format!("declare it under `{}:`, or fix the name", reference.kind.section());
             self.error_at(&resource.id, &steps, &message, Some(hint));
         }
     }
@@ -357,9 +272,7 @@ impl<'a> Lowering<'a> {
                 let suggestion = self.suggest_address(spec, need);
                 let message = format!(
                     "`{need}` is not declared{}",
-                    suggestion
-                        .map(|address| format!(" (did you mean `{address}`?)"))
-                        .unwrap_or_default()
+                    suggestion.map(|address| format!(" (did you mean `{address}`?)")).unwrap_or_default()
                 );
                 self.error_at(&resource.id, &steps, &message, None);
             }
@@ -375,15 +288,9 @@ impl<'a> Lowering<'a> {
         {
             return Some(other);
         }
-        let names = spec
-            .resources
-            .keys()
-            .filter(|id| id.kind == address.kind)
-            .map(|id| id.name.as_str());
+        let names = spec.resources.keys().filter(|id| id.kind == address.kind).map(|id| id.name.as_str());
         let name = self.suggest(address.name.as_str(), names)?;
-        Name::new(name)
-            .ok()
-            .map(|name| ResourceId::new(address.kind, name))
+        Name::new(name).ok().map(|name| ResourceId::new(address.kind, name))
     }
 }
 
@@ -423,14 +330,8 @@ mod tests {
             .into_iter()
             .map(|diagnostic| {
                 let position = diagnostic.location.position.unwrap();
-                let hint = diagnostic
-                    .hint
-                    .map(|hint| format!(" [{hint}]"))
-                    .unwrap_or_default();
-                format!(
-                    "{}:{} {}{hint}",
-                    position.line, position.column, diagnostic.message
-                )
+                let hint = diagnostic.hint.map(|hint| format!(" [{hint}]")).unwrap_or_default();
+                format!("{}:{} {}{hint}", position.line, position.column, diagnostic.message)
             })
             .collect()
     }
@@ -452,25 +353,19 @@ mod tests {
     fn the_lab_examples_are_valid_twins() {
         let lab = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab");
         let read = |name: &str| {
-            let loaded =
-                crate::config::load(&lab.join(name)).unwrap_or_else(|errors| panic!("{errors:#?}"));
+            let loaded = crate::config::load(&lab.join(name)).unwrap_or_else(|errors| panic!("{errors:#?}"));
             lower(&loaded).unwrap_or_else(|errors| panic!("{errors:#?}"))
         };
         let (yaml, toml) = (read("rave.yaml"), read("rave.toml"));
         assert_eq!(yaml.resources.len(), 13);
-        assert_ne!(
-            yaml.resources[&id("vm.gitlab")].position,
-            toml.resources[&id("vm.gitlab")].position
-        );
+        assert_ne!(yaml.resources[&id("vm.gitlab")].position, toml.resources[&id("vm.gitlab")].position);
         assert_eq!(without_origin(yaml), without_origin(toml));
     }
 
     /// A generated file of `hosts` hosts, each with VMs and services, 10,000 resources in all
     /// for `hosts = 100`.
     fn generated(hosts: usize) -> String {
-        let mut text = String::from(
-            "version: 1\nproject: big\ncaches:\n  c: {type: cachix, name: big}\nhosts:\n",
-        );
+        let mut text = String::from("version: 1\nproject: big\ncaches:\n  c: {type: cachix, name: big}\nhosts:\n");
         for host in 0..hosts {
             writeln!(
                 text,
@@ -518,25 +413,15 @@ mod tests {
         assert_eq!(vm.dependencies, [id("cache.c"), id("host.h")]);
         assert_eq!(vm.position, Position { line: 8, column: 3 });
         assert_eq!(spec.resources[&id("host.h")].dependencies, [id("cache.c")]);
-        assert_eq!(
-            spec.resources[&id("service.s")].dependencies,
-            [id("cache.c"), id("vm.v")]
-        );
+        assert_eq!(spec.resources[&id("service.s")].dependencies, [id("cache.c"), id("vm.v")]);
         assert_eq!(spec.source, std::path::PathBuf::from("rave.yaml"));
     }
 
     #[test]
     fn only_format_version_1_is_read() {
-        let loaded = load_source(
-            SourceFile::new("rave.yaml", "version: 2\nproject: a\n"),
-            Format::Yaml,
-        )
-        .unwrap();
+        let loaded = load_source(SourceFile::new("rave.yaml", "version: 2\nproject: a\n"), Format::Yaml).unwrap();
         let diagnostics = lower(&loaded).unwrap_err();
-        assert_eq!(
-            diagnostics[0].message,
-            "`version`: unsupported format version `2`"
-        );
+        assert_eq!(diagnostics[0].message, "`version`: unsupported format version `2`");
         assert_eq!(diagnostics[0].location.to_string(), "rave.yaml:1:10");
     }
 
@@ -606,9 +491,7 @@ mod tests {
     #[test]
     fn services_run_on_machines() {
         assert_eq!(
-            problems(
-                "caches:\n  c: {type: cachix, name: c}\nservices:\n  s: {type: t, runs_on: cache.c}\n"
-            ),
+            problems("caches:\n  c: {type: cachix, name: c}\nservices:\n  s: {type: t, runs_on: cache.c}\n"),
             [
                 "6:25 `services.s.runs_on`: a service runs on a host, vm or container, not on a cache `cache.c` [write `host.NAME`, `vm.NAME` or `container.NAME`]"
             ]
@@ -691,15 +574,11 @@ mod tests {
     fn state_backends_get_what_they_need() {
         assert_eq!(
             problems("state: {backend: postgres}\n"),
-            [
-                "3:8 `state`: the `postgres` backend needs `url` [add `url: env:RAVE_PG_URL` and set that variable]"
-            ]
+            ["3:8 `state`: the `postgres` backend needs `url` [add `url: env:RAVE_PG_URL` and set that variable]"]
         );
         assert_eq!(
             problems("state: {url: env:X}\n"),
-            [
-                "3:14 `state.url`: only the `postgres` backend takes `url` [add `backend: postgres`, or remove `url`]"
-            ]
+            ["3:14 `state.url`: only the `postgres` backend takes `url` [add `backend: postgres`, or remove `url`]"]
         );
     }
 }

@@ -15,12 +15,12 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 pub(crate) use duration::Duration;
-pub(crate) use resource_id::{AddressError, Name, NameError, ResourceId, ResourceKind};
+pub(crate) use resource_id::{Name, ResourceId, ResourceKind};
 pub(crate) use resource_spec::{
-    Attributes, BuildSpec, BuilderSpec, CacheSpec, CacheType, Capacity, ContainerSpec, HealthCheck, HealthChecks,
-    HostSpec, Hypervisor, Interface, Provision, ResourceSpec, ServiceSpec, VmSpec, VmState, Volume,
+    Attributes, BuildSpec, BuilderSpec, CacheSpec, CacheType, ContainerSpec, HealthCheck, HealthChecks, HostSpec,
+    ResourceSpec, ServiceSpec, VmSpec,
 };
-pub(crate) use secret_ref::{SecretError, SecretRef, SecretValue};
+pub(crate) use secret_ref::SecretRef;
 pub(crate) use size::Size;
 
 use crate::config::{NixSettings, StateSettings};

@@ -2,7 +2,7 @@
 //!
 //! It has its own types, apart from the internal [`Plan`] (which `plan -o` saves for `apply` and
 //! may change with rave), so that this document changes only with [`JSON_FORMAT_VERSION`]. Its
-//! JSON Schema, [`plan_schema`], is checked in at `schemas/plan.schema.json`. No-ops are left out;
+//! JSON Schema, `plan_schema`, is checked in at `schemas/plan.schema.json`. No-ops are left out;
 //! secrets show only as `"sensitive": true`, never with a value or a digest.
 
 use schemars::JsonSchema;

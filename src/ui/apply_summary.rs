@@ -133,24 +133,10 @@ mod tests {
     use std::time::Duration;
 
     use super::*;
+    use crate::apply::outcome_fixtures::{id, outcome};
     use crate::drivers::DriverError;
-    use crate::model::ResourceId;
     use crate::plan::Action;
-    use crate::state::State;
     use crate::state::backend::StateError;
-
-    fn id(text: &str) -> ResourceId {
-        text.parse().unwrap()
-    }
-
-    fn outcome(results: Vec<(&str, NodeResult)>) -> ApplyOutcome {
-        ApplyOutcome {
-            results: results.into_iter().map(|(address, result)| (id(address), result)).collect(),
-            state: State::new_lineage(),
-            interrupted: false,
-            state_error: None,
-        }
-    }
 
     fn succeeded(action: Action) -> NodeResult {
         NodeResult::Succeeded { action, elapsed: Duration::from_secs(1) }

@@ -126,20 +126,16 @@ impl Printer {
     pub(crate) fn diagnostics(&self, diagnostics: &[Diagnostic], source: Option<&SourceFile>) {
         for diagnostic in diagnostics {
             let text = crate::diagnostic::render(diagnostic, source);
-            let (label, style) = if diagnostic.is_error() {
-                ("error", &self.stderr_styles.error)
-            } else {
-                ("warning", &self.stderr_styles.warning)
-            };
-            let text = match text.strip_prefix(label) {
-                Some(rest) => format!("{}{rest}", style.apply_to(label)),
+            let text = match text.strip_prefix("error") {
+                Some(rest) => format!("{}{rest}", self.stderr_styles.error.apply_to("error")),
                 None => text,
             };
+            // Each excerpt ends with a newline, so a blank line separates them.
             self.stderr_line(&text);
         }
-        let errors = diagnostics.iter().filter(|diagnostic| diagnostic.is_error()).count();
-        if errors > 1 {
-            self.stderr_line(&labelled(&self.stderr_styles.error, "error", &format!("found {errors} problems")));
+        if diagnostics.len() > 1 {
+            let count = format!("found {} problems", diagnostics.len());
+            self.stderr_line(&labelled(&self.stderr_styles.error, "error", &count));
         }
     }
 

@@ -35,7 +35,25 @@ fn every_example_validates_and_plans() {
         }
         let name = file.file_name().and_then(|name| name.to_str()).expect("name");
         project.rave(&["validate", "-f", name]).assert_code(0);
-        let run = project.rave(&["plan", "-f", name, "--refresh=false"]);
-        assert!(run.code == Some(0) || run.stderr.contains("secret"), "{}: {}", file.display(), run.transcript());
+        // Planning reads every secret the file references: give each one a placeholder.
+        let text = std::fs::read_to_string(&file).expect("read example");
+        let mut command = project.command(&["plan", "-f", name, "--refresh=false"]);
+        for reference in secret_references(&text) {
+            if let Some(path) = reference.strip_prefix("file:") {
+                project.write(path, "placeholder\n");
+            } else if let Some(variable) = reference.strip_prefix("env:") {
+                command.env(variable, "placeholder");
+            }
+        }
+        let run = project.run_from(&command.output().expect("run rave"));
+        assert_eq!(run.code, Some(0), "{}: {}", file.display(), run.transcript());
     }
+}
+
+/// The `env:NAME` and `file:PATH` references written in an example, quoted or not.
+fn secret_references(text: &str) -> Vec<String> {
+    text.split(|c: char| c.is_whitespace() || matches!(c, '"' | '\'' | ',' | '{' | '}' | '[' | ']' | '='))
+        .filter(|word| word.starts_with("env:") || word.starts_with("file:"))
+        .map(str::to_owned)
+        .collect()
 }

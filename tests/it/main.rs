@@ -3,6 +3,7 @@
 mod apply;
 mod crash;
 mod examples;
+mod interrupt;
 mod lock;
 mod plan;
 mod support;

@@ -6,11 +6,12 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{Lowering, MAX_LISTED_VMS, Step};
 use crate::model::{
-    BuilderSpec, CacheSpec, CacheType, HealthChecks, HostSpec, Name, Resource, ResourceId,
-    ResourceKind, ResourceSpec, SecretRef, Size, Spec, VmSpec,
+    BuilderSpec, CacheSpec, CacheType, HealthChecks, HostSpec, Name, Resource, ResourceId, ResourceKind, ResourceSpec,
+    SecretRef, Size, Spec, VmSpec,
 };
 
 impl Lowering<'_> {
+    /// A cache has what its type needs, and nothing the other type takes.
     pub(super) fn check_cache(&mut self, id: &ResourceId, cache: &CacheSpec) {
         match cache.cache_type {
             CacheType::Cachix => {
@@ -37,10 +38,7 @@ impl Lowering<'_> {
                         id,
                         &[],
                         "a `nix-store` cache needs `uri`",
-                        Some(
-                            "add a store URI like `file:///var/cache/rave` or `ssh://user@host`"
-                                .to_owned(),
-                        ),
+                        Some("add a store URI like `file:///var/cache/rave` or `ssh://user@host`".to_owned()),
                     );
                 }
                 if cache.name.is_some() {
@@ -55,15 +53,13 @@ impl Lowering<'_> {
         }
     }
 
+    /// A builder's SSH settings and provisioning commands are well formed.
     pub(super) fn check_builder(&mut self, id: &ResourceId, builder: &BuilderSpec) {
         self.check_ssh(id, &builder.ssh);
         self.check_host_key(id, &builder.host_key);
         self.check_ssh_key(id, builder.ssh_key.as_ref());
         if let Some(provision) = &builder.provision {
-            for (field, command) in [
-                ("create", &provision.create),
-                ("destroy", &provision.destroy),
-            ] {
+            for (field, command) in [("create", &provision.create), ("destroy", &provision.destroy)] {
                 if command.first().is_none_or(String::is_empty) {
                     self.error_at(
                         id,
@@ -76,6 +72,7 @@ impl Lowering<'_> {
         }
     }
 
+    /// A host is reached one way: `local: true`, or `ssh` with a pinned `host_key`.
     pub(super) fn check_host(&mut self, id: &ResourceId, host: &HostSpec) {
         let reached_over_ssh = host.ssh.is_some() || host.host_key.is_some();
         if host.local && (reached_over_ssh || host.port.is_some() || host.ssh_key.is_some()) {
@@ -120,10 +117,7 @@ impl Lowering<'_> {
     /// `ssh` is `user@host`.
     fn check_ssh(&mut self, id: &ResourceId, ssh: &str) {
         let is_valid = ssh.split_once('@').is_some_and(|(user, host)| {
-            !user.is_empty()
-                && !host.is_empty()
-                && !host.contains('@')
-                && !ssh.contains(char::is_whitespace)
+            !user.is_empty() && !host.is_empty() && !host.contains('@') && !ssh.contains(char::is_whitespace)
         });
         if !is_valid {
             self.error_at(
@@ -138,16 +132,16 @@ impl Lowering<'_> {
     /// A host key is an OpenSSH public key line: a type and the key.
     fn check_host_key(&mut self, id: &ResourceId, host_key: &str) {
         let mut words = host_key.split_whitespace();
-        let is_valid = words
-            .next()
-            .is_some_and(|kind| kind.starts_with("ssh-") || kind.starts_with("ecdsa-"))
+        let is_valid = words.next().is_some_and(|kind| kind.starts_with("ssh-") || kind.starts_with("ecdsa-"))
             && words.next().is_some();
         if !is_valid {
             self.error_at(
                 id,
                 &[Step::Field("host_key")],
                 "this is not an SSH public key like `ssh-ed25519 AAAA…`",
-                Some("copy the key from `ssh-keyscan HOST` or the host's `/etc/ssh/ssh_host_ed25519_key.pub`".to_owned()),
+                Some(
+                    "copy the key from `ssh-keyscan HOST` or the host's `/etc/ssh/ssh_host_ed25519_key.pub`".to_owned(),
+                ),
             );
         }
     }
@@ -164,28 +158,18 @@ impl Lowering<'_> {
         }
     }
 
+    /// Each health check is exactly one kind, with only the options of its kind.
     pub(super) fn check_health(&mut self, id: &ResourceId, health: &HealthChecks) {
         for (index, check) in health.0.iter().enumerate() {
             let at = [Step::Field("health"), Step::Index(index)];
-            let kinds = [
-                ("http", check.http.is_some()),
-                ("tcp", check.tcp.is_some()),
-                ("command", check.command.is_some()),
-            ];
-            let present: Vec<&str> = kinds
-                .iter()
-                .filter(|(_, is_set)| *is_set)
-                .map(|(name, _)| *name)
-                .collect();
+            let kinds =
+                [("http", check.http.is_some()), ("tcp", check.tcp.is_some()), ("command", check.command.is_some())];
+            let present: Vec<&str> = kinds.iter().filter(|(_, is_set)| *is_set).map(|(name, _)| *name).collect();
             if present.len() != 1 {
                 let found = if present.is_empty() {
                     "none".to_owned()
                 } else {
-                    present
-                        .iter()
-                        .map(|name| format!("`{name}`"))
-                        .collect::<Vec<_>>()
-                        .join(" and ")
+                    present.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(" and ")
                 };
                 self.error_at(
                     id,
@@ -195,10 +179,7 @@ impl Lowering<'_> {
                 );
             }
             if check.http.is_none() {
-                for (field, is_set) in [
-                    ("expect", check.expect.is_some()),
-                    ("body", check.body.is_some()),
-                ] {
+                for (field, is_set) in [("expect", check.expect.is_some()), ("body", check.body.is_some())] {
                     if is_set {
                         self.error_at(
                             id,
@@ -210,9 +191,7 @@ impl Lowering<'_> {
                 }
             }
             if let Some(tcp) = &check.tcp
-                && tcp
-                    .rsplit_once(':')
-                    .is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
+                && tcp.rsplit_once(':').is_none_or(|(host, port)| host.is_empty() || port.parse::<u16>().is_err())
             {
                 self.error_at(
                     id,
@@ -221,19 +200,12 @@ impl Lowering<'_> {
                     Some("write it like `192.0.2.2:4222`".to_owned()),
                 );
             }
-            if check
-                .command
-                .as_ref()
-                .is_some_and(|command| command.first().is_none_or(String::is_empty))
-            {
+            if check.command.as_ref().is_some_and(|command| command.first().is_none_or(String::is_empty)) {
                 self.error_at(
                     id,
                     &[at[0], at[1], Step::Field("command")],
                     "the command is empty",
-                    Some(
-                        "give the program and its arguments, like `[systemctl, is-system-running]`"
-                            .to_owned(),
-                    ),
+                    Some("give the program and its arguments, like `[systemctl, is-system-running]`".to_owned()),
                 );
             }
         }
@@ -244,19 +216,11 @@ impl Lowering<'_> {
         let mut first: HashMap<&str, usize> = HashMap::new();
         for (index, volume) in vm.volumes.iter().enumerate() {
             if let Some(earlier) = first.get(volume.name.as_str()) {
-                let (_, earlier_position) =
-                    self.locate(id, &[Step::Field("volumes"), Step::Index(*earlier)]);
+                let (_, earlier_position) = self.locate(id, &[Step::Field("volumes"), Step::Index(*earlier)]);
                 self.error_at(
                     id,
-                    &[
-                        Step::Field("volumes"),
-                        Step::Index(index),
-                        Step::Field("name"),
-                    ],
-                    &format!(
-                        "volume `{}` is declared twice, first on line {}",
-                        volume.name, earlier_position.line
-                    ),
+                    &[Step::Field("volumes"), Step::Index(index), Step::Field("name")],
+                    &format!("volume `{}` is declared twice, first on line {}", volume.name, earlier_position.line),
                     Some("give each volume its own name".to_owned()),
                 );
             } else {
@@ -274,11 +238,7 @@ impl Lowering<'_> {
                 continue;
             };
             for (index, interface) in vm.interfaces.iter().enumerate() {
-                let steps = [
-                    Step::Field("interfaces"),
-                    Step::Index(index),
-                    Step::Field("mac"),
-                ];
+                let steps = [Step::Field("interfaces"), Step::Index(index), Step::Field("mac")];
                 if !is_mac_address(&interface.mac) {
                     self.error_at(
                         &resource.id,
@@ -286,13 +246,9 @@ impl Lowering<'_> {
                         &format!("`{}` is not a MAC address", interface.mac),
                         Some("write six pairs of hex digits, like `02:00:00:00:00:01`".to_owned()),
                     );
-                } else if let Some(owner) =
-                    owners.insert((&vm.host, interface.mac.to_ascii_lowercase()), &resource.id)
+                } else if let Some(owner) = owners.insert((&vm.host, interface.mac.to_ascii_lowercase()), &resource.id)
                 {
-                    let message = format!(
-                        "MAC address `{}` is also used by `{owner}` on the same host",
-                        interface.mac
-                    );
+                    let message = format!("MAC address `{}` is also used by `{owner}` on the same host", interface.mac);
                     self.error_at(&resource.id, &steps, &message, None);
                 }
             }
@@ -309,14 +265,8 @@ impl Lowering<'_> {
         }
         for (host_name, vms) in placed {
             let host_id = ResourceId::new(ResourceKind::Host, host_name.clone());
-            let Some(Resource {
-                spec:
-                    ResourceSpec::Host(HostSpec {
-                        capacity: Some(capacity),
-                        ..
-                    }),
-                ..
-            }) = spec.resources.get(&host_id)
+            let Some(Resource { spec: ResourceSpec::Host(HostSpec { capacity: Some(capacity), .. }), .. }) =
+                spec.resources.get(&host_id)
             else {
                 continue;
             };
@@ -355,7 +305,5 @@ impl Lowering<'_> {
 fn is_mac_address(text: &str) -> bool {
     let parts: Vec<&str> = text.split(':').collect();
     parts.len() == 6
-        && parts.iter().all(|part| {
-            part.len() == 2 && part.chars().all(|character| character.is_ascii_hexdigit())
-        })
+        && parts.iter().all(|part| part.len() == 2 && part.chars().all(|character| character.is_ascii_hexdigit()))
 }
