@@ -11,6 +11,8 @@
 #![allow(clippy::print_stdout, clippy::cast_precision_loss)]
 
 use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -50,112 +52,148 @@ fn quoted(text: impl Into<String>) -> Value {
     Value::Quoted(text.into())
 }
 
-/// One section of the file (`vms`) and its resources, each a name and its fields.
-type Section = (&'static str, Vec<(String, Vec<(&'static str, Value)>)>);
-
-/// A project of about `count` resources: caches, builders, builds, hosts, VMs and services.
-fn project(count: usize) -> Vec<Section> {
-    let per = count / 10;
-    let caches = vec![(
-        "lan".to_owned(),
-        vec![
-            ("type", plain("nix-store")),
-            ("uri", quoted("file:///var/cache/rave")),
-            ("public_key", quoted("lan-1:AAAA")),
-        ],
-    )];
-    let builders = vec![(
-        "b0".to_owned(),
-        vec![("ssh", plain("root@192.0.2.9")), ("host_key", quoted("ssh-ed25519 AAAA")), ("max_jobs", Value::Number(8))],
-    )];
-    let builds = (0..per)
-        .map(|index| {
-            let fields = vec![
-                ("attr", quoted(format!(".#packages.x86_64-linux.p{index}"))),
-                ("builders", Value::List(vec![plain("b0")])),
-                ("push", Value::List(vec![plain("lan")])),
-            ];
-            (format!("build{index}"), fields)
-        })
-        .collect();
-    let hosts = (0..per)
-        .map(|index| {
-            let fields = vec![
-                ("ssh", plain(format!("root@192.0.2.{}", index % 250 + 1))),
-                ("host_key", quoted(format!("ssh-ed25519 AAAA{index}"))),
-                ("push", Value::List(vec![plain("lan")])),
-            ];
-            (format!("host{index}"), fields)
-        })
-        .collect();
-    let vms = (0..per * 4)
-        .map(|index| {
-            let volume =
-                Value::Map(vec![("name", plain("data")), ("size", plain("10GiB")), ("mount", plain("/var/lib/data"))]);
-            let fields = vec![
-                ("host", plain(format!("host{}", index % per))),
-                ("vcpus", Value::Number(2)),
-                ("memory", plain("2GiB")),
-                ("volumes", Value::List(vec![volume])),
-            ];
-            (format!("vm{index}"), fields)
-        })
-        .collect();
-    let services = (0..count.saturating_sub(2 + 6 * per))
-        .map(|index| {
-            let fields = vec![
-                ("type", plain("nats")),
-                ("runs_on", plain(format!("vm.vm{}", index % (per * 4)))),
-                ("port", Value::Number(4222)),
-                ("health", Value::Map(vec![("tcp", quoted("192.0.2.1:4222"))])),
-            ];
-            (format!("svc{index}"), fields)
-        })
-        .collect();
-    vec![
-        ("caches", caches),
-        ("builders", builders),
-        ("builds", builds),
-        ("hosts", hosts),
-        ("vms", vms),
-        ("services", services),
-    ]
+/// The sections of the file, in the order written.
+#[derive(Clone, Copy)]
+enum Section {
+    Caches,
+    Builders,
+    Builds,
+    Hosts,
+    Vms,
+    Services,
 }
 
-/// The project as the text of a file: every resource on one line, as a flow mapping (YAML) or an
-/// inline table (TOML).
-fn write_file(format: Format, sections: &[Section]) -> String {
-    let mut text = String::new();
-    match format {
-        Format::Yaml => text.push_str("version: 1\nproject: bench\n"),
-        Format::Toml => text.push_str("version = 1\nproject = \"bench\"\n"),
+impl Section {
+    const ALL: [Self; 6] = [Self::Caches, Self::Builders, Self::Builds, Self::Hosts, Self::Vms, Self::Services];
+
+    fn key(self) -> &'static str {
+        match self {
+            Self::Caches => "caches",
+            Self::Builders => "builders",
+            Self::Builds => "builds",
+            Self::Hosts => "hosts",
+            Self::Vms => "vms",
+            Self::Services => "services",
+        }
     }
-    for (section, resources) in sections {
+
+    /// How many resources it has in a project of about `count`: one cache, one builder, and
+    /// builds, hosts, VMs and services in the proportions 1:1:4:4.
+    fn size(self, count: usize) -> usize {
+        let per = count / 10;
+        match self {
+            Self::Caches | Self::Builders => 1,
+            Self::Builds | Self::Hosts => per,
+            Self::Vms => per * 4,
+            Self::Services => count.saturating_sub(2 + 6 * per),
+        }
+    }
+
+    /// Resource number `index`: its name and fields. VMs spread over the hosts, services over
+    /// the VMs.
+    fn resource(self, index: usize, count: usize) -> (String, Vec<(&'static str, Value)>) {
+        let per = count / 10;
+        match self {
+            Self::Caches => (
+                "lan".to_owned(),
+                vec![
+                    ("type", plain("nix-store")),
+                    ("uri", quoted("file:///var/cache/rave")),
+                    ("public_key", quoted("lan-1:AAAA")),
+                ],
+            ),
+            Self::Builders => (
+                "b0".to_owned(),
+                vec![
+                    ("ssh", plain("root@192.0.2.9")),
+                    ("host_key", quoted("ssh-ed25519 AAAA")),
+                    ("max_jobs", Value::Number(8)),
+                ],
+            ),
+            Self::Builds => (
+                format!("build{index}"),
+                vec![
+                    ("attr", quoted(format!(".#packages.x86_64-linux.p{index}"))),
+                    ("builders", Value::List(vec![plain("b0")])),
+                    ("push", Value::List(vec![plain("lan")])),
+                ],
+            ),
+            Self::Hosts => (
+                format!("host{index}"),
+                vec![
+                    ("ssh", plain(format!("root@192.0.2.{}", index % 250 + 1))),
+                    ("host_key", quoted(format!("ssh-ed25519 AAAA{index}"))),
+                    ("push", Value::List(vec![plain("lan")])),
+                ],
+            ),
+            Self::Vms => {
+                let volume = Value::Map(vec![
+                    ("name", plain("data")),
+                    ("size", plain("10GiB")),
+                    ("mount", plain("/var/lib/data")),
+                ]);
+                (
+                    format!("vm{index}"),
+                    vec![
+                        ("host", plain(format!("host{}", index % per))),
+                        ("vcpus", Value::Number(2)),
+                        ("memory", plain("2GiB")),
+                        ("volumes", Value::List(vec![volume])),
+                    ],
+                )
+            }
+            Self::Services => (
+                format!("svc{index}"),
+                vec![
+                    ("type", plain("nats")),
+                    ("runs_on", plain(format!("vm.vm{}", index % (per * 4)))),
+                    ("port", Value::Number(4222)),
+                    ("health", Value::Map(vec![("tcp", quoted("192.0.2.1:4222"))])),
+                ],
+            ),
+        }
+    }
+}
+
+/// Writes a project of about `count` resources to `path`, every resource on one line as a flow
+/// mapping (YAML) or an inline table (TOML), and returns the file's size. Line by line: the
+/// benchmark's own memory must stay small, as each child's peak RSS counts its parent's peak
+/// (`posix_spawn` shares the parent's memory until `exec`, and Linux carries the high-water mark
+/// over).
+fn write_project(path: &Path, format: Format, count: usize) -> u64 {
+    let mut file = BufWriter::new(File::create(path).expect("create the file"));
+    let mut line = String::new();
+    match format {
+        Format::Yaml => line.push_str("version: 1\nproject: bench\n"),
+        Format::Toml => line.push_str("version = 1\nproject = \"bench\"\n"),
+    }
+    for section in Section::ALL {
         match format {
             Format::Yaml => {
-                let _ = writeln!(text, "{section}:");
+                let _ = writeln!(line, "{}:", section.key());
             }
             Format::Toml => {
-                let _ = writeln!(text, "[{section}]");
+                let _ = writeln!(line, "[{}]", section.key());
             }
         }
-        for (name, fields) in resources {
-            let separator = match format {
-                Format::Yaml => ": ",
-                Format::Toml => " = ",
+        for index in 0..section.size(count) {
+            let (name, fields) = section.resource(index, count);
+            let _ = match format {
+                Format::Yaml => write!(line, "  {name}: "),
+                Format::Toml => write!(line, "{name} = "),
             };
-            let indent = match format {
-                Format::Yaml => "  ",
-                Format::Toml => "",
-            };
-            let _ = write!(text, "{indent}{name}{separator}");
-            write_map(&mut text, format, fields);
-            text.push('\n');
+            write_map(&mut line, format, &fields);
+            line.push('\n');
+            file.write_all(line.as_bytes()).expect("write the file");
+            line.clear();
         }
     }
-    text
+    file.write_all(line.as_bytes()).expect("write the file");
+    file.flush().expect("write the file");
+    std::fs::metadata(path).expect("the file").len()
 }
 
+/// `{ key: value, … }` or `{ key = value, … }`.
 fn write_map(text: &mut String, format: Format, fields: &[(&'static str, Value)]) {
     text.push_str("{ ");
     for (index, (key, value)) in fields.iter().enumerate() {
@@ -202,8 +240,10 @@ struct Run {
 }
 
 /// Runs `rave plan --refresh=false` once in `dir` and waits for it with `wait4`, which gives this
-/// child's own peak memory (`RUSAGE_CHILDREN` would give the largest child so far).
+/// child's own peak memory (`RUSAGE_CHILDREN` would give the largest child so far). The figure
+/// cannot be below this process's own peak (see [`write_project`]), a few MiB.
 #[allow(clippy::disallowed_methods)] // the benchmark runs the real binary
+#[allow(clippy::zombie_processes)] // waited for with `wait4`, not `Child::wait`
 fn plan_once(binary: &Path, dir: &Path, format: Format) -> Run {
     let started = Instant::now();
     let child = Command::new(binary)
@@ -242,8 +282,7 @@ fn main() {
         let mut medians = Vec::new();
         for &count in counts {
             let dir = tempfile::tempdir().expect("temp dir");
-            let text = write_file(format, &project(count));
-            std::fs::write(dir.path().join(format.file_name()), &text).expect("write");
+            let size = write_project(&dir.path().join(format.file_name()), format, count);
             let runs = match (is_bench, count > 10_000) {
                 (false, _) => 1,
                 (true, true) => 3,
@@ -257,7 +296,7 @@ fn main() {
             println!(
                 "{count:>10} {:>6} {:>8.1}MB {:>10.1}ms {:>11.1}MiB",
                 format.file_name().trim_start_matches("rave."),
-                text.len() as f64 / 1e6,
+                size as f64 / 1e6,
                 median.as_secs_f64() * 1e3,
                 peak
             );
