@@ -197,6 +197,15 @@ mod tests {
     }
 
     #[test]
+    fn lists_go_to_a_block_past_the_inline_width() {
+        let fits = json!(["a".repeat(INLINE_WIDTH - 4)]);
+        let too_wide = json!(["a".repeat(INLINE_WIDTH - 3)]);
+        assert_eq!(fits.to_string().len(), INLINE_WIDTH);
+        assert!(matches!(layout(None, Some(&fits)), Layout::Inline(_)));
+        assert!(matches!(layout(None, Some(&too_wide)), Layout::Block { open: "[", .. }));
+    }
+
+    #[test]
     fn multi_line_strings_are_diffed_by_line() {
         let (before, after) = (json!("a\nb\nc"), json!("a\nB\nc\nd"));
         let layout = layout(Some(&before), Some(&after));

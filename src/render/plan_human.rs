@@ -244,18 +244,19 @@ fn attribute_action(attribute: &AttributeChange, context: Action) -> Action {
     }
 }
 
-/// How many of the desired attributes an update or replacement leaves as they were; creates and
-/// destroys list every attribute, so hide none.
+/// How many attributes an update or replacement leaves as they were: the recorded ones that its
+/// changes do not name (an unchanged attribute is recorded and desired alike, and counting the
+/// recorded ones spares serializing the desired spec again). Creates and destroys list every
+/// attribute, so hide none.
 fn hidden_attributes(change: &Change) -> usize {
     if matches!(change.action, Action::Create | Action::Delete) {
         return 0;
     }
-    let Some(desired) = &change.after else {
+    let Some(recorded) = &change.before else {
         return 0;
     };
-    desired
-        .spec
-        .attributes()
+    recorded
+        .attributes
         .keys()
         .filter(|name| !change.attributes.iter().any(|attribute| !attribute.is_sensitive && &attribute.name == *name))
         .count()
