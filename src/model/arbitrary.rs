@@ -29,19 +29,22 @@ const MAX_VM_VCPUS: u32 = 8;
 const MAX_VM_MEMORY_MIB: u64 = 16 * 1024;
 
 /// Text that parsers like to read as something other than a string.
-const TRICKY_TEXT: &[&str] = &["", "true", "no", "null", "~", "1.5", "0x1f", "1979-05-27", "8GiB", "env:X", "a: b", "#"];
+const TRICKY_TEXT: &[&str] =
+    &["", "true", "no", "null", "~", "1.5", "0x1f", "1979-05-27", "8GiB", "env:X", "a: b", "#"];
 
 const SYSTEMS: &[&str] = &["x86_64-linux", "aarch64-linux", "x86_64-darwin"];
 
-const SERVICE_TYPES: &[&str] = &["gitlab", "mattermost", "nats", "grafana", "prometheus", "postgresql", "redis", "nginx"];
+const SERVICE_TYPES: &[&str] =
+    &["gitlab", "mattermost", "nats", "grafana", "prometheus", "postgresql", "redis", "nginx"];
 
 /// A valid document.
 pub(crate) fn document() -> impl Strategy<Value = Document> {
     let names = |count: std::ops::Range<usize>| btree_set(name(), count).prop_map(|names| names.into_iter().collect());
-    (names(0..3), names(0..3), names(0..3), names(1..4), names(0..MAX_VMS + 1), names(0..3), names(0..5))
-        .prop_flat_map(|(caches, builders, builds, hosts, vms, containers, services)| {
+    (names(0..3), names(0..3), names(0..3), names(1..4), names(0..MAX_VMS + 1), names(0..3), names(0..5)).prop_flat_map(
+        |(caches, builders, builds, hosts, vms, containers, services)| {
             sections(&Names { caches, builders, builds, hosts, vms, containers, services })
-        })
+        },
+    )
 }
 
 /// Loads `text` as the file `name` (its extension gives the format) and lowers it, returning the
@@ -179,7 +182,10 @@ fn ssh() -> impl Strategy<Value = String> {
 }
 
 fn host_key() -> impl Strategy<Value = String> {
-    (select(&["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA", "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAA"]), "[A-Za-z0-9+/]{8,32}")
+    (
+        select(&["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA", "ecdsa-sha2-nistp256 AAAAE2VjZHNhLXNoYTItbmlzdHAyNTYAAAA"]),
+        "[A-Za-z0-9+/]{8,32}",
+    )
         .prop_map(|(prefix, key)| format!("{prefix}{key}"))
 }
 
@@ -197,16 +203,17 @@ fn argv() -> impl Strategy<Value = Vec<String>> {
 fn health() -> impl Strategy<Value = HealthChecks> {
     let timeout = || option::of((1..=7200u64).prop_map(Duration::from_seconds));
     let retries = || option::of(0..10u32);
-    let http = ("https?://192\\.0\\.2\\.[1-9]/[a-z]{0,8}", option::of(100..600u16), option::of(text()), timeout(), retries())
-        .prop_map(|(url, expect, body, timeout, retries)| HealthCheck {
-            http: Some(url),
-            tcp: None,
-            command: None,
-            expect,
-            body,
-            timeout,
-            retries,
-        });
+    let http =
+        ("https?://192\\.0\\.2\\.[1-9]/[a-z]{0,8}", option::of(100..600u16), option::of(text()), timeout(), retries())
+            .prop_map(|(url, expect, body, timeout, retries)| HealthCheck {
+                http: Some(url),
+                tcp: None,
+                command: None,
+                expect,
+                body,
+                timeout,
+                retries,
+            });
     let tcp = ("[a-z0-9.]{1,12}", any::<u16>(), timeout(), retries()).prop_map(|(host, port, timeout, retries)| {
         HealthCheck {
             http: None,
@@ -232,8 +239,11 @@ fn health() -> impl Strategy<Value = HealthChecks> {
 
 fn state_settings() -> impl Strategy<Value = StateSettings> {
     prop_oneof![
-        option::of("\\.rave/[a-z]{1,8}\\.json")
-            .prop_map(|path| StateSettings { backend: StateBackendKind::Local, path, url: None }),
+        option::of("\\.rave/[a-z]{1,8}\\.json").prop_map(|path| StateSettings {
+            backend: StateBackendKind::Local,
+            path,
+            url: None
+        }),
         secret().prop_map(|url| StateSettings { backend: StateBackendKind::Postgres, path: None, url: Some(url) }),
     ]
 }
@@ -245,7 +255,8 @@ fn nix_settings() -> impl Strategy<Value = NixSettings> {
 
 fn cache(needs: BoxedStrategy<Vec<ResourceId>>) -> impl Strategy<Value = CacheSpec> {
     let public_key = option::of("[a-z]{1,8}-1:[A-Za-z0-9+/]{8,16}=");
-    let cachix = ("[a-z0-9-]{1,12}", option::of(secret())).prop_map(|(name, token)| (CacheType::Cachix, Some(name), None, token, None));
+    let cachix = ("[a-z0-9-]{1,12}", option::of(secret()))
+        .prop_map(|(name, token)| (CacheType::Cachix, Some(name), None, token, None));
     let nix_store = ("(file:///var/cache/|s3://|ssh://root@192.0.2.1/)[a-z]{1,8}", option::of(file_secret()))
         .prop_map(|(uri, key)| (CacheType::NixStore, None, Some(uri), None, key));
     (prop_oneof![cachix, nix_store], public_key, needs).prop_map(
@@ -272,24 +283,38 @@ fn builder(needs: BoxedStrategy<Vec<ResourceId>>) -> impl Strategy<Value = Build
         any::<bool>(),
         needs,
     )
-        .prop_map(|((ssh, port, ssh_key, host_key), systems, (max_jobs, speed_factor), features, provision, ephemeral, needs)| {
-            BuilderSpec {
-                ssh,
-                port,
-                ssh_key,
-                host_key,
+        .prop_map(
+            |(
+                (ssh, port, ssh_key, host_key),
                 systems,
-                max_jobs,
-                speed_factor,
+                (max_jobs, speed_factor),
                 features,
                 provision,
                 ephemeral,
                 needs,
-            }
-        })
+            )| {
+                BuilderSpec {
+                    ssh,
+                    port,
+                    ssh_key,
+                    host_key,
+                    systems,
+                    max_jobs,
+                    speed_factor,
+                    features,
+                    provision,
+                    ephemeral,
+                    needs,
+                }
+            },
+        )
 }
 
-fn build(builders: &[Name], caches: &[Name], needs: BoxedStrategy<Vec<ResourceId>>) -> impl Strategy<Value = BuildSpec> + use<> {
+fn build(
+    builders: &[Name],
+    caches: &[Name],
+    needs: BoxedStrategy<Vec<ResourceId>>,
+) -> impl Strategy<Value = BuildSpec> + use<> {
     ("\\.#packages\\.x86_64-linux\\.[a-z]{1,8}", some_of(builders.to_vec(), 2), some_of(caches.to_vec(), 2), needs)
         .prop_map(|(attr, builders, push, needs)| BuildSpec { attr, builders, push, needs })
 }
@@ -298,43 +323,62 @@ fn host(caches: &[Name], needs: BoxedStrategy<Vec<ResourceId>>) -> impl Strategy
     // Room for every VM there may be, at their largest.
     let vcpus = u32::try_from(MAX_VMS).unwrap_or(u32::MAX) * MAX_VM_VCPUS;
     let memory = MAX_VMS as u64 * MAX_VM_MEMORY_MIB;
-    let capacity = option::of((vcpus..=vcpus * 4, size(memory..=memory * 8)).prop_map(|(vcpus, memory)| Capacity { vcpus, memory }));
+    let capacity = option::of(
+        (vcpus..=vcpus * 4, size(memory..=memory * 8)).prop_map(|(vcpus, memory)| Capacity { vcpus, memory }),
+    );
     let local = Just((None, None, None, None, true));
     let remote = (ssh(), option::of(1..=u16::MAX), option::of(file_secret()), host_key())
         .prop_map(|(ssh, port, ssh_key, host_key)| (Some(ssh), port, ssh_key, Some(host_key), false));
-    (prop_oneof![local, remote], option::of(select(SYSTEMS)), nixos(), capacity, some_of(caches.to_vec(), 2), health(), needs)
-        .prop_map(|((ssh, port, ssh_key, host_key, local), system, nixos, capacity, push, health, needs)| HostSpec {
-            ssh,
-            port,
-            ssh_key,
-            host_key,
-            local,
-            system: system.map(str::to_owned),
-            nixos,
-            capacity,
-            push,
-            health,
-            needs,
+    (
+        prop_oneof![local, remote],
+        option::of(select(SYSTEMS)),
+        nixos(),
+        capacity,
+        some_of(caches.to_vec(), 2),
+        health(),
+        needs,
+    )
+        .prop_map(|((ssh, port, ssh_key, host_key, local), system, nixos, capacity, push, health, needs)| {
+            HostSpec {
+                ssh,
+                port,
+                ssh_key,
+                host_key,
+                local,
+                system: system.map(str::to_owned),
+                nixos,
+                capacity,
+                push,
+                health,
+                needs,
+            }
         })
 }
 
-fn vm(index: usize, hosts: &[Name], caches: &[Name], needs: BoxedStrategy<Vec<ResourceId>>) -> impl Strategy<Value = VmSpec> + use<> {
+fn vm(
+    index: usize,
+    hosts: &[Name],
+    caches: &[Name],
+    needs: BoxedStrategy<Vec<ResourceId>>,
+) -> impl Strategy<Value = VmSpec> + use<> {
     let hypervisor = select(&[Hypervisor::Qemu, Hypervisor::CloudHypervisor, Hypervisor::Firecracker]);
-    let volumes = btree_map(name(), (size(1..=1_048_576), "/(var/lib|srv|data)/[a-z]{0,8}"), 0..3).prop_map(|volumes| {
-        volumes.into_iter().map(|(name, (size, mount))| Volume { name, size, mount }).collect::<Vec<_>>()
-    });
+    let volumes =
+        btree_map(name(), (size(1..=1_048_576), "/(var/lib|srv|data)/[a-z]{0,8}"), 0..3).prop_map(|volumes| {
+            volumes.into_iter().map(|(name, (size, mount))| Volume { name, size, mount }).collect::<Vec<_>>()
+        });
     // The VM's index makes its MAC addresses unique on any host.
-    let interfaces = vec((select(&["tap", "user", "bridge", "macvtap"]), "[a-z0-9-]{1,12}"), 0..3).prop_map(move |kinds| {
-        kinds
-            .into_iter()
-            .enumerate()
-            .map(|(number, (kind, id))| Interface {
-                interface_type: kind.to_owned(),
-                id,
-                mac: format!("02:00:00:00:{index:02x}:{number:02x}"),
-            })
-            .collect::<Vec<_>>()
-    });
+    let interfaces =
+        vec((select(&["tap", "user", "bridge", "macvtap"]), "[a-z0-9-]{1,12}"), 0..3).prop_map(move |kinds| {
+            kinds
+                .into_iter()
+                .enumerate()
+                .map(|(number, (kind, id))| Interface {
+                    interface_type: kind.to_owned(),
+                    id,
+                    mac: format!("02:00:00:00:{index:02x}:{number:02x}"),
+                })
+                .collect::<Vec<_>>()
+        });
     (
         (select(hosts.to_vec()), hypervisor, 1..=MAX_VM_VCPUS, size(1..=MAX_VM_MEMORY_MIB)),
         nixos(),
@@ -345,22 +389,16 @@ fn vm(index: usize, hosts: &[Name], caches: &[Name], needs: BoxedStrategy<Vec<Re
         health(),
         needs,
     )
-        .prop_map(|((host, hypervisor, vcpus, memory), nixos, volumes, interfaces, state, push, health, needs)| VmSpec {
-            host,
-            hypervisor,
-            vcpus,
-            memory,
-            nixos,
-            volumes,
-            interfaces,
-            state,
-            push,
-            health,
-            needs,
+        .prop_map(|((host, hypervisor, vcpus, memory), nixos, volumes, interfaces, state, push, health, needs)| {
+            VmSpec { host, hypervisor, vcpus, memory, nixos, volumes, interfaces, state, push, health, needs }
         })
 }
 
-fn container(hosts: &[Name], caches: &[Name], needs: BoxedStrategy<Vec<ResourceId>>) -> impl Strategy<Value = ContainerSpec> + use<> {
+fn container(
+    hosts: &[Name],
+    caches: &[Name],
+    needs: BoxedStrategy<Vec<ResourceId>>,
+) -> impl Strategy<Value = ContainerSpec> + use<> {
     (select(hosts.to_vec()), nixos(), some_of(caches.to_vec(), 2), health(), needs)
         .prop_map(|(host, nixos, push, health, needs)| ContainerSpec { host, nixos, push, health, needs })
 }
@@ -375,12 +413,16 @@ fn setting() -> impl Strategy<Value = serde_json::Value> {
     scalar.prop_recursive(2, 8, 3, |inner| {
         prop_oneof![
             vec(inner.clone(), 0..3).prop_map(serde_json::Value::Array),
-            btree_map("[a-z_]{1,8}", inner, 0..3).prop_map(|fields| serde_json::Value::Object(fields.into_iter().collect())),
+            btree_map("[a-z_]{1,8}", inner, 0..3)
+                .prop_map(|fields| serde_json::Value::Object(fields.into_iter().collect())),
         ]
     })
 }
 
-fn service(machines: &[ResourceId], needs: BoxedStrategy<Vec<ResourceId>>) -> impl Strategy<Value = ServiceSpec> + use<> {
+fn service(
+    machines: &[ResourceId],
+    needs: BoxedStrategy<Vec<ResourceId>>,
+) -> impl Strategy<Value = ServiceSpec> + use<> {
     (
         (select(SERVICE_TYPES), select(machines.to_vec()), option::of(any::<u16>()), option::of(any::<bool>())),
         btree_map("[a-z_]{1,12}", secret(), 0..3),
