@@ -13,6 +13,8 @@ mod event;
 mod executor;
 pub(crate) mod interrupt;
 mod outcome;
+#[cfg(test)]
+mod property_tests;
 mod step;
 #[cfg(any(test, feature = "bench"))]
 mod testing;

@@ -11,6 +11,8 @@ mod from_toml;
 mod from_yaml;
 mod node;
 mod node_deserializer;
+#[cfg(test)]
+mod round_trip_tests;
 /// The JSON Schema of the file, generated from [`Document`].
 // Only the test that keeps `schemas/rave.schema.json` current uses the generator.
 #[cfg(test)]

@@ -3,6 +3,9 @@
 //! A [`Spec`] is built only by [`lower::lower`], which reports every problem in the file at once.
 //! Nothing here reads files or runs programs.
 
+/// Generated valid documents, for property tests.
+#[cfg(test)]
+pub(crate) mod arbitrary;
 mod attribute_serializer;
 mod duration;
 pub(crate) mod lower;
