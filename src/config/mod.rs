@@ -18,7 +18,7 @@ mod round_trip_tests;
 #[cfg(test)]
 mod schema;
 mod source_file;
-/// "Did you mean" suggestions, shared with `model::lower`.
+/// "Did you mean" suggestions, shared with `model::lower` and `plan`.
 pub(crate) mod suggest;
 mod yaml_scalar;
 

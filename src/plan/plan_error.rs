@@ -71,19 +71,12 @@ impl fmt::Display for PlanError {
 
 impl std::error::Error for PlanError {}
 
-/// The known address nearest to `address`, when one is close enough to be a likely typo.
+/// The known address nearest to `address`, when one is close enough to be a likely typo, by the
+/// same measure as every other "did you mean" in rave (`config::suggest`).
 pub(super) fn nearest<'a>(address: &ResourceId, known: impl IntoIterator<Item = &'a ResourceId>) -> Option<ResourceId> {
-    // Jaro-Winkler rewards a shared prefix, which addresses of the same kind always have.
-    const THRESHOLD: f64 = 0.8;
-    let written = address.to_string();
-    let mut best: Option<(f64, &ResourceId)> = None;
-    for candidate in known {
-        let score = strsim::jaro_winkler(&written, &candidate.to_string());
-        if score >= THRESHOLD && best.is_none_or(|(best_score, _)| score > best_score) {
-            best = Some((score, candidate));
-        }
-    }
-    best.map(|(_, candidate)| candidate.clone())
+    let known: Vec<String> = known.into_iter().map(ToString::to_string).collect();
+    crate::config::suggest::closest(&address.to_string(), known.iter().map(String::as_str))
+        .and_then(|closest| closest.parse().ok())
 }
 
 #[cfg(test)]
