@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::apply::EventSink;
 use crate::drivers::{BoxFuture, Driver, DriverContext, DriverError, DriverSet, Outputs};
 use crate::model::{ResourceId, ResourceKind};
-use crate::plan::{Action, Change, Desired, Observed, Plan};
+use crate::plan::{Action, Change, Desired, Plan};
 use crate::state::backend::{StateBackend, StateError, StateUpdate};
 use crate::state::lock::LockInfo;
 use crate::state::{ResourceState, State};
@@ -109,15 +109,6 @@ impl FakeDrivers {
 impl Driver for FakeDrivers {
     fn replace_attributes(&self) -> &'static [&'static str] {
         &[]
-    }
-
-    fn refresh<'a>(
-        &'a self,
-        _: &'a DriverContext,
-        _: &'a ResourceId,
-        _: &'a ResourceState,
-    ) -> BoxFuture<'a, Result<Observed, DriverError>> {
-        Box::pin(async { Ok(Observed::AsRecorded) })
     }
 
     fn create<'a>(
