@@ -35,11 +35,7 @@ pub(crate) struct InvalidProject {
 impl Project {
     /// Reads, validates and graphs the file at `path`.
     pub(crate) fn load(path: &Path) -> Result<Self, InvalidProject> {
-        let loaded = config::load(path).map_err(|diagnostics| InvalidProject {
-            diagnostics,
-            // Read again for the excerpts; this happens only when the file has problems.
-            source: SourceFile::read(path).ok(),
-        })?;
+        let loaded = config::load(path).map_err(|(diagnostics, source)| InvalidProject { diagnostics, source })?;
         let spec = model::lower::lower(&loaded)
             .map_err(|diagnostics| InvalidProject { diagnostics, source: Some(loaded.source.clone()) })?;
         let graph = ResourceGraph::build(&spec)

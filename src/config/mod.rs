@@ -66,11 +66,15 @@ impl Format {
     }
 }
 
-/// Reads, parses and decodes the desired-state file at `path`.
-pub(crate) fn load(path: &Path) -> Result<LoadedFile, Vec<Diagnostic>> {
-    let format = Format::of(path).map_err(|diagnostic| vec![diagnostic])?;
-    let source = SourceFile::read(path).map_err(|error| vec![error.into_diagnostic(path)])?;
-    load_source(source, format)
+/// Reads, parses and decodes the desired-state file at `path`. On failure the problems come with
+/// the file's text, when it could be read, for their excerpts.
+pub(crate) fn load(path: &Path) -> Result<LoadedFile, (Vec<Diagnostic>, Option<SourceFile>)> {
+    let format = Format::of(path).map_err(|diagnostic| (vec![diagnostic], None))?;
+    let source = SourceFile::read(path).map_err(|error| (vec![error.into_diagnostic(path)], None))?;
+    match parse(&source, format) {
+        Ok((tree, document)) => Ok(LoadedFile { source, tree, document }),
+        Err(diagnostics) => Err((diagnostics, Some(source))),
+    }
 }
 
 /// Parses and decodes `bytes` as if read from `path` (whose extension gives the format).
@@ -82,6 +86,13 @@ pub(crate) fn load_bytes(path: &Path, bytes: &[u8]) -> Result<LoadedFile, Vec<Di
 
 /// Parses and decodes text already read.
 pub(crate) fn load_source(source: SourceFile, format: Format) -> Result<LoadedFile, Vec<Diagnostic>> {
+    let (tree, document) = parse(&source, format)?;
+    Ok(LoadedFile { source, tree, document })
+}
+
+/// Parses and decodes `source` into its tree and document, leaving `source` with the caller so
+/// that the problems found can be shown with excerpts of it.
+pub(crate) fn parse(source: &SourceFile, format: Format) -> Result<(Node, Document), Vec<Diagnostic>> {
     let error = |position: Position, message: String, hint: Option<String>| {
         let diagnostic = Diagnostic::error(Location::at(&source.path, position), message);
         vec![match hint {
@@ -92,11 +103,11 @@ pub(crate) fn load_source(source: SourceFile, format: Format) -> Result<LoadedFi
     let tree = match format {
         Format::Yaml => from_yaml::parse(&source.text)
             .map_err(|failure| error(failure.position, failure.kind.to_string(), failure.kind.hint()))?,
-        Format::Toml => from_toml::parse(&source)
+        Format::Toml => from_toml::parse(source)
             .map_err(|failure| error(failure.position, failure.kind.to_string(), failure.kind.hint()))?,
     };
     let document = decode::decode(&tree, &source.path)?;
-    Ok(LoadedFile { source, tree, document })
+    Ok((tree, document))
 }
 
 #[cfg(test)]
@@ -153,7 +164,8 @@ mod tests {
         std::io::Write::write_all(&mut file, &vec![b'#'; 1 << 20]).unwrap();
         file.set_len(100_000_000).unwrap();
         let started = Instant::now();
-        let diagnostics = load(&path).unwrap_err();
+        let (diagnostics, source) = load(&path).unwrap_err();
+        assert!(source.is_none(), "the file was not read");
         assert!(started.elapsed() < Duration::from_secs(2));
         assert_eq!(diagnostics[0].message, "the file is larger than 16 MiB, the most rave reads");
     }

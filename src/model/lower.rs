@@ -353,7 +353,7 @@ mod tests {
     fn the_lab_examples_are_valid_twins() {
         let lab = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab");
         let read = |name: &str| {
-            let loaded = crate::config::load(&lab.join(name)).unwrap_or_else(|errors| panic!("{errors:#?}"));
+            let loaded = crate::config::load(&lab.join(name)).unwrap_or_else(|(errors, _)| panic!("{errors:#?}"));
             lower(&loaded).unwrap_or_else(|errors| panic!("{errors:#?}"))
         };
         let (yaml, toml) = (read("rave.yaml"), read("rave.toml"));
