@@ -78,7 +78,8 @@ impl Project {
         if plan.has_changes() {
             let desired =
                 plan.changes.iter().filter_map(|change| Some((&change.address, &change.after.as_ref()?.spec)));
-            let context = Arc::new(DriverContext { hosts: DriverContext::hosts_of(desired) });
+            let context =
+                Arc::new(DriverContext { hosts: DriverContext::hosts_of(desired), ..DriverContext::default() });
             let (events, _progress) = mpsc::unbounded_channel();
             let (_stop, cancel) = watch::channel(false);
             let drivers: Arc<dyn DriverSet> = Arc::clone(&self.drivers) as _;

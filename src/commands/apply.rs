@@ -92,7 +92,7 @@ fn plan_and_apply(
     if !plan.has_changes() {
         return Ok(ExitStatus::Success);
     }
-    let outcome = run_plan(context, backend, &runtime, drivers, &plan, state.clone(), parallelism);
+    let outcome = run_plan(context, project, backend, &runtime, drivers, &plan, state.clone(), parallelism);
     let committed = commit(backend, &state, &outcome);
     context.printer.data(&format!("\n{}\n", crate::ui::apply_summary(&outcome, context.printer.stdout_styles())))?;
     committed?;
@@ -142,6 +142,7 @@ fn check_saved_plan(plan: &Plan, project: &Project, recorded: Option<State>) -> 
 #[allow(clippy::too_many_arguments)] // one call site; a struct would only rename these
 fn run_plan(
     context: &Context<'_>,
+    project: &Project,
     backend: &mut dyn StateBackend,
     runtime: &tokio::runtime::Runtime,
     drivers: Arc<Registry>,
@@ -151,7 +152,7 @@ fn run_plan(
 ) -> ApplyOutcome {
     let desired =
         plan.changes.iter().filter_map(|change| change.after.as_ref().map(|after| (&change.address, &after.spec)));
-    let driver_context = driver_context(desired);
+    let driver_context = driver_context(project, desired);
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     let drivers: Arc<dyn DriverSet> = drivers;
     runtime.block_on(async {

@@ -43,11 +43,16 @@ pub(super) fn lock_timeout(planning: &PlanningArgs) -> anyhow::Result<std::time:
     Ok(parse_duration(&planning.lock_timeout, "--lock-timeout")?)
 }
 
-/// The context drivers get, knowing the hosts among `resources`.
+/// The context drivers get in `project`, knowing the hosts among `resources`.
 pub(super) fn driver_context<'a>(
+    project: &Project,
     resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
 ) -> Arc<DriverContext> {
-    Arc::new(DriverContext { hosts: DriverContext::hosts_of(resources) })
+    Arc::new(DriverContext {
+        hosts: DriverContext::hosts_of(resources),
+        base_dir: project.base_dir.clone(),
+        work_dir: project.state_dir.clone(),
+    })
 }
 
 /// The state to plan against: the recorded one, or an empty one with a new lineage.
@@ -63,7 +68,8 @@ pub(super) fn make_plan(
     drivers: &Arc<Registry>,
     request: &PlanRequest,
 ) -> anyhow::Result<Plan> {
-    let context = driver_context(project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec)));
+    let context =
+        driver_context(project, project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec)));
     let observed = if request.refresh && !state.resources.is_empty() {
         let dyn_drivers: Arc<dyn DriverSet> = drivers.clone();
         let refreshed = runtime.block_on(crate::refresh::refresh(dyn_drivers, Arc::clone(&context), state, 10));

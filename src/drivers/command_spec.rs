@@ -100,6 +100,13 @@ impl fmt::Display for CommandSpec {
     }
 }
 
+/// `words` as one line for a POSIX shell, each word quoted only when it needs to be: what `ssh`
+/// hands the remote shell.
+pub(crate) fn shell_line(words: &[String]) -> String {
+    let quoted: Vec<String> = words.iter().map(|word| ShellWord(word).to_string()).collect();
+    quoted.join(" ")
+}
+
 /// One word, quoted for a POSIX shell only when it needs to be.
 struct ShellWord<'a>(&'a str);
 

@@ -1,9 +1,9 @@
-//! [`HostDriver`]: `hosts:`. For now only the machine rave runs on (`local: true`).
+//! [`HostDriver`]: `hosts:`, the machine rave runs on (`local: true`) or one reached over SSH.
 //!
-//! Applying a local host checks that the machine is usable: its architecture (`uname -m`, recorded
-//! as the `machine` output) matches a declared `system`, and its health checks pass. Nothing is
-//! installed and nothing is torn down: rave neither creates nor removes machines. Hosts reached
-//! over SSH and hosts with `nixos:` wait for the SSH transport and the NixOS deploy.
+//! Applying a host checks that the machine is usable: its architecture (`uname -m`, recorded as
+//! the `machine` output) matches a declared `system`, and its health checks pass. Nothing is
+//! installed and nothing is torn down: rave neither creates nor removes machines. Hosts with
+//! `nixos:` wait for the NixOS deploy.
 
 use std::time::Duration;
 
@@ -24,11 +24,16 @@ pub(crate) struct HostDriver;
 
 impl HostDriver {
     /// Create and update alike: check the machine, then its health.
-    async fn converge(address: &ResourceId, desired: &Desired, events: &EventSink) -> Result<Outputs, DriverError> {
+    async fn converge(
+        context: &DriverContext,
+        address: &ResourceId,
+        desired: &Desired,
+        events: &EventSink,
+    ) -> Result<Outputs, DriverError> {
         let ResourceSpec::Host(spec) = &desired.spec else {
             return Err(DriverError::wrong_kind(address, &desired.spec));
         };
-        let placement = Placement::of_host(address, spec)?;
+        let placement = Placement::of_host(address, spec, context)?;
         if spec.nixos.is_some() {
             return Err(DriverError::new(format!(
                 "deploying the NixOS system of `{address}` is not supported yet: this rave has no NixOS deploy (planned)"
@@ -45,10 +50,8 @@ impl HostDriver {
 
 /// The machine's architecture, as `uname -m` prints it.
 async fn machine(placement: &Placement, events: &EventSink) -> Result<String, DriverError> {
-    let spec = CommandSpec::new("uname").arg("-m").timeout(UNAME_TIMEOUT);
-    let output = match placement {
-        Placement::Local => process::run(&spec, Some(events)).await?,
-    };
+    let spec = placement.command(CommandSpec::new("uname").arg("-m").timeout(UNAME_TIMEOUT))?;
+    let output = process::run(&spec, Some(events)).await?;
     let machine = output.stdout.trim();
     if machine.is_empty() {
         return Err(DriverError::new("`uname -m` printed nothing: the machine's architecture is unknown"));
@@ -83,12 +86,12 @@ impl Driver for HostDriver {
 
     fn create<'a>(
         &'a self,
-        _context: &'a DriverContext,
+        context: &'a DriverContext,
         events: &'a EventSink,
         address: &'a ResourceId,
         desired: &'a Desired,
     ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
-        Box::pin(Self::converge(address, desired, events))
+        Box::pin(Self::converge(context, address, desired, events))
     }
 
     fn delete<'a>(
@@ -170,14 +173,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn ssh_and_nixos_hosts_are_not_supported_yet() {
-        let ssh = json!({ "ssh": "root@192.0.2.2", "host_key": "ssh-ed25519 AAAA" });
-        let (result, events) = create("host.shoshin", ssh).await;
-        assert_eq!(
-            result.unwrap_err().summary,
-            "deploying to `host.shoshin` over SSH is not supported yet: this rave has no SSH transport (planned)"
-        );
-        assert!(events.is_empty());
+    async fn nixos_hosts_are_not_supported_yet() {
         let nixos = json!({ "local": true, "nixos": ".#nixosConfigurations.workstation" });
         let (result, _) = create("host.workstation", nixos).await;
         assert_eq!(

@@ -13,6 +13,7 @@ pub(crate) mod placement;
 pub(crate) mod process;
 mod registry;
 mod service;
+pub(crate) mod ssh;
 #[cfg(test)]
 mod test_support;
 mod unsupported;
@@ -20,6 +21,7 @@ mod unsupported;
 use std::collections::BTreeMap;
 use std::fmt;
 use std::future::Future;
+use std::path::PathBuf;
 use std::pin::Pin;
 
 pub(crate) use registry::Registry;
@@ -41,6 +43,10 @@ pub(crate) struct DriverContext {
     /// Every host the plan declares, by address: how a driver reaches the host that something
     /// (a service, later a VM or container) is placed on. Fill it with [`DriverContext::hosts_of`].
     pub(crate) hosts: BTreeMap<ResourceId, HostSpec>,
+    /// The desired-state file's directory: relative `file:` references start here.
+    pub(crate) base_dir: PathBuf,
+    /// rave's own directory for the project (`.rave/`): generated files, SSH runtime files.
+    pub(crate) work_dir: PathBuf,
 }
 
 impl DriverContext {

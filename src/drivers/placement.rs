@@ -1,59 +1,50 @@
 //! [`Placement`]: the machine a driver's commands and checks run on.
 //!
-//! Today rave reaches only the machine it runs on (`local: true` hosts). The type is an enum so
-//! that SSH hosts, VMs and containers become variants when their transports arrive; until then
-//! resolving one of those is an error that says what is missing. Running anything is not this
-//! module's job.
+//! The machine rave runs on (`local: true` hosts) runs commands directly; a host declared with
+//! `ssh:` runs them through the SSH transport (`drivers::ssh`). VMs and containers become
+//! variants when their drivers arrive; until then resolving one of those is an error that says
+//! what is missing. Running anything is not this module's job.
 
-use std::collections::BTreeMap;
-
-use super::DriverError;
+use super::command_spec::CommandSpec;
+use super::ssh::{SshConnection, SshOptions, SshTarget};
 use super::unsupported::Unsupported;
+use super::{DriverContext, DriverError};
 use crate::model::{HostSpec, ResourceId, ResourceKind};
 
 /// Where commands run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Placement {
     /// On the machine rave runs on, without SSH.
     Local,
+    /// On a machine reached over SSH.
+    Ssh(Box<SshConnection>),
 }
 
 impl Placement {
     /// Where the commands for the host `address`, declared as `spec`, run.
-    pub(crate) fn of_host(address: &ResourceId, spec: &HostSpec) -> Result<Self, DriverError> {
+    pub(crate) fn of_host(address: &ResourceId, spec: &HostSpec, context: &DriverContext) -> Result<Self, DriverError> {
         if spec.local {
             return Ok(Self::Local);
         }
-        Err(DriverError::new(format!(
-            "deploying to `{address}` over SSH is not supported yet: this rave has no SSH transport (planned)"
-        ))
-        .with_detail("only hosts with `local: true` can be applied for now"))
+        let target = SshTarget::of_host(address, spec, &context.base_dir)?;
+        Ok(Self::Ssh(Box::new(SshConnection { options: SshOptions::for_work_dir(&context.work_dir), target })))
     }
 
-    /// Where the commands of `resource`, placed on `target` (its `runs_on`), run. `hosts` are
-    /// the hosts the plan declares.
+    /// Where the commands of `resource`, placed on `target` (its `runs_on`), run.
     pub(crate) fn of_target(
         resource: &ResourceId,
         target: &ResourceId,
-        hosts: &BTreeMap<ResourceId, HostSpec>,
+        context: &DriverContext,
     ) -> Result<Self, DriverError> {
         match target.kind {
             ResourceKind::Host => {
-                let Some(spec) = hosts.get(target) else {
+                let Some(spec) = context.hosts.get(target) else {
                     return Err(DriverError::new(format!(
                         "`{resource}` runs on `{target}`, which is not in the plan being applied"
                     ))
                     .with_detail("make a new plan: every host a service runs on is part of it"));
                 };
-                if spec.local {
-                    Ok(Self::Local)
-                } else {
-                    Err(DriverError::new(format!(
-                        "running `{resource}` on `{target}` over SSH is not supported yet: \
-                         this rave has no SSH transport (planned)"
-                    ))
-                    .with_detail("only services on hosts with `local: true` can be applied for now"))
-                }
+                Self::of_host(target, spec, context)
             }
             ResourceKind::Vm | ResourceKind::Container => {
                 let missing = if target.kind == ResourceKind::Vm { Unsupported::VM } else { Unsupported::CONTAINER };
@@ -69,10 +60,21 @@ impl Placement {
             }
         }
     }
+
+    /// `command`, made to run here: as it is on the local machine, through `ssh` on a remote one.
+    pub(crate) fn command(&self, command: CommandSpec) -> Result<CommandSpec, DriverError> {
+        match self {
+            Self::Local => Ok(command),
+            Self::Ssh(connection) => connection.command(&command),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
     use super::*;
 
     fn host(local: bool) -> HostSpec {
@@ -88,36 +90,72 @@ mod tests {
         text.parse().unwrap()
     }
 
-    #[test]
-    fn a_local_host_runs_here() {
-        assert_eq!(Placement::of_host(&address("host.workstation"), &host(true)), Ok(Placement::Local));
+    fn context(hosts: &[(&str, bool)]) -> DriverContext {
+        DriverContext {
+            hosts: hosts.iter().map(|(name, local)| (address(name), host(*local))).collect::<BTreeMap<_, _>>(),
+            base_dir: "/srv/infra".into(),
+            work_dir: "/srv/infra/.rave".into(),
+        }
     }
 
     #[test]
-    fn an_ssh_host_is_not_reachable_yet() {
-        let error = Placement::of_host(&address("host.shoshin"), &host(false)).unwrap_err();
+    fn a_local_host_runs_commands_as_they_are() {
+        let placement = Placement::of_host(&address("host.workstation"), &host(true), &context(&[])).unwrap();
+        assert_eq!(placement, Placement::Local);
+        let command = CommandSpec::new("uname").arg("-m");
+        assert_eq!(placement.command(command.clone()), Ok(command));
+    }
+
+    #[test]
+    fn an_ssh_host_runs_commands_through_ssh_with_its_key_pinned() {
+        let work = tempfile::tempdir().unwrap();
+        let mut context = context(&[]);
+        context.work_dir = work.path().to_path_buf();
+        let placement = Placement::of_host(&address("host.shoshin"), &host(false), &context).unwrap();
+        let Placement::Ssh(connection) = &placement else { panic!("not over ssh: {placement:?}") };
+        assert_eq!(connection.target.destination(), "root@192.0.2.2");
+        let command = CommandSpec::new("uname").arg("-m").timeout(std::time::Duration::from_secs(3));
+        let remote = placement.command(command).unwrap();
+        assert_eq!(remote.program, "ssh");
+        assert_eq!(remote.args.last().map(String::as_str), Some("uname -m"));
+        assert_eq!(remote.timeout, Some(std::time::Duration::from_secs(3)));
+        let known_hosts = std::fs::read_to_string(connection.options.known_hosts_file(&connection.target)).unwrap();
+        assert_eq!(known_hosts, "rave.host.shoshin ssh-ed25519 AAAA\n");
+        assert!(connection.options.runtime_dir.starts_with(work.path()));
+    }
+
+    #[test]
+    fn a_remote_command_gets_no_environment() {
+        let connection = SshConnection {
+            options: SshOptions::for_work_dir(Path::new("/srv/infra/.rave")),
+            target: SshTarget::of_host(&address("host.shoshin"), &host(false), Path::new("/srv/infra")).unwrap(),
+        };
+        let error = Placement::Ssh(Box::new(connection))
+            .command(CommandSpec::new("cachix").env("CACHIX_AUTH_TOKEN", "secret").arg("push"))
+            .unwrap_err();
         assert_eq!(
             error.summary,
-            "deploying to `host.shoshin` over SSH is not supported yet: this rave has no SSH transport (planned)"
+            "cannot run `CACHIX_AUTH_TOKEN=<hidden> cachix push` on `host.shoshin`: a remote command gets no environment or directory from rave"
         );
     }
 
     #[test]
     fn a_service_runs_where_its_host_is() {
-        let hosts = BTreeMap::from([(address("host.here"), host(true)), (address("host.there"), host(false))]);
+        let context = context(&[("host.here", true), ("host.there", false)]);
         let service = address("service.nats");
-        assert_eq!(Placement::of_target(&service, &address("host.here"), &hosts), Ok(Placement::Local));
-        let messages: Vec<String> = ["host.there", "host.elsewhere", "vm.gitlab", "container.registry"]
+        assert_eq!(Placement::of_target(&service, &address("host.here"), &context), Ok(Placement::Local));
+        assert!(matches!(Placement::of_target(&service, &address("host.there"), &context), Ok(Placement::Ssh(_))));
+        let messages: Vec<String> = ["host.elsewhere", "vm.gitlab", "container.registry", "build.codex"]
             .into_iter()
-            .map(|target| Placement::of_target(&service, &address(target), &hosts).unwrap_err().summary)
+            .map(|target| Placement::of_target(&service, &address(target), &context).unwrap_err().summary)
             .collect();
         assert_eq!(
             messages,
             [
-                "running `service.nats` on `host.there` over SSH is not supported yet: this rave has no SSH transport (planned)",
                 "`service.nats` runs on `host.elsewhere`, which is not in the plan being applied",
                 "running `service.nats` on `vm.gitlab` is not supported yet: this rave has no microVM driver (planned)",
                 "running `service.nats` on `container.registry` is not supported yet: this rave has no NixOS container driver (planned)",
+                "`service.nats` cannot run on `build.codex`: a service runs on a host, a VM or a container",
             ]
         );
     }

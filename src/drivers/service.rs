@@ -27,7 +27,7 @@ impl ServiceDriver {
         let ResourceSpec::Service(spec) = &desired.spec else {
             return Err(DriverError::wrong_kind(address, &desired.spec));
         };
-        let placement = Placement::of_target(address, &spec.runs_on, &context.hosts)?;
+        let placement = Placement::of_target(address, &spec.runs_on, context)?;
         if spec.health.is_empty() {
             events.progress(format!(
                 "nothing was checked: `{address}` declares no `health`, and a default probe for type `{}` is planned",
@@ -92,7 +92,7 @@ mod tests {
                 (address.parse().unwrap(), ResourceSpec::Host(serde_json::from_value(spec).unwrap()))
             })
             .collect();
-        DriverContext { hosts: DriverContext::hosts_of(specs.iter().map(|(a, s)| (a, s))) }
+        DriverContext { hosts: DriverContext::hosts_of(specs.iter().map(|(a, s)| (a, s))), ..DriverContext::default() }
     }
 
     fn desired(spec: serde_json::Value) -> Desired {
@@ -146,18 +146,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_service_elsewhere_is_not_supported_yet() {
+    async fn a_service_on_a_vm_is_not_supported_yet() {
         let (result, messages) = create(json!({ "type": "gitlab", "runs_on": "vm.gitlab" })).await;
         assert_eq!(
             result.unwrap_err().summary,
             "running `service.web` on `vm.gitlab` is not supported yet: this rave has no microVM driver (planned)"
         );
         assert!(messages.is_empty());
-        let (result, _) = create(json!({ "type": "nats", "runs_on": "host.shoshin" })).await;
-        assert_eq!(
-            result.unwrap_err().summary,
-            "running `service.web` on `host.shoshin` over SSH is not supported yet: this rave has no SSH transport (planned)"
-        );
     }
 
     #[tokio::test]

@@ -2,8 +2,8 @@
 //!
 //! A check is one probe (`http`, `tcp` or `command`), tried up to `retries` times with exponential
 //! backoff, all within its `timeout`; every attempt is reported as a progress event, and a check
-//! that never passes is a [`DriverError`] naming it and its last answer. Probes run from the check's
-//! [`Placement`]. Which checks a resource has, and what a failure means for it, is its driver's
+//! that never passes is a [`DriverError`] naming it and its last answer. `http` and `tcp` probes run
+//! from the machine rave runs on; `command` probes run on the check's [`Placement`]. Which checks a resource has, and what a failure means for it, is its driver's
 //! business.
 
 mod http;
@@ -144,7 +144,7 @@ impl<'a> Probe<'a> {
         events: &EventSink,
     ) -> Result<String, Failure> {
         match (self, placement) {
-            (Self::Http(_, url), Placement::Local) => match timeout(budget, http::get(url)).await {
+            (Self::Http(_, url), _) => match timeout(budget, http::get(url)).await {
                 Err(_) => Err(Failure::retry(format!("did not answer within {}", format_duration(budget)))),
                 Ok(Err(error)) => Err(Failure::retry(match error {
                     HttpError::Connect(error) => format!("could not be reached: {error}"),
@@ -153,7 +153,7 @@ impl<'a> Probe<'a> {
                 })),
                 Ok(Ok(response)) => judge_response(check, &response),
             },
-            (Self::Tcp(_, address), Placement::Local) => match timeout(budget, address.connect()).await {
+            (Self::Tcp(_, address), _) => match timeout(budget, address.connect()).await {
                 Err(_) => {
                     Err(Failure::retry(format!("did not accept a connection within {}", format_duration(budget))))
                 }
@@ -163,9 +163,13 @@ impl<'a> Probe<'a> {
                 Ok(Err(error)) => Err(Failure::retry(format!("could not be reached: {error}"))),
                 Ok(Ok(_)) => Ok("accepted a connection".to_owned()),
             },
-            (Self::Command(spec), Placement::Local) => {
+            (Self::Command(spec), placement) => {
                 // The process's own time limit stops its whole process group cleanly.
-                let spec = spec.clone().timeout(budget);
+                let spec = placement.command(spec.clone().timeout(budget)).map_err(|error| Failure {
+                    outcome: format!("could not be started: {}", error.summary),
+                    details: error.details,
+                    is_final: true,
+                })?;
                 match process::run(&spec, Some(events)).await {
                     Ok(_) => Ok("succeeded".to_owned()),
                     Err(error) => Err(judge_command_error(error)),
