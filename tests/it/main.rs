@@ -6,5 +6,7 @@ mod examples;
 mod interrupt;
 mod lock;
 mod plan;
+mod ssh_hosts;
 mod support;
+mod testbed;
 mod validate;

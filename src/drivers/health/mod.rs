@@ -172,7 +172,15 @@ impl<'a> Probe<'a> {
                 })?;
                 match process::run(&spec, Some(events)).await {
                     Ok(_) => Ok("succeeded".to_owned()),
-                    Err(error) => Err(judge_command_error(error)),
+                    Err(error) => Err(match placement.ssh_failure(&error) {
+                        // The machine was not reached: say so; retry only what may pass later.
+                        Some(failure) => Failure {
+                            outcome: format!("could not be run: {}", failure.error.summary),
+                            details: failure.error.details,
+                            is_final: !failure.is_transient,
+                        },
+                        None => judge_command_error(error),
+                    }),
                 }
             }
         }

@@ -36,8 +36,10 @@ pub(crate) struct SshOptions {
 impl SshOptions {
     /// The options of the project whose work directory (`.rave/`) is `work_dir`.
     pub(crate) fn for_work_dir(work_dir: &Path) -> Self {
+        // `.rave` is relative when the file is in the working directory; ssh wants it whole.
+        let work_dir = std::path::absolute(work_dir).unwrap_or_else(|_| work_dir.to_path_buf());
         Self {
-            runtime_dir: runtime_dir(work_dir, &std::env::temp_dir()),
+            runtime_dir: runtime_dir(&work_dir, &std::env::temp_dir()),
             connect_timeout: Duration::from_secs(10),
             control_persist: CONTROL_PERSIST,
         }
