@@ -13,6 +13,7 @@ pub(crate) mod placement;
 pub(crate) mod process;
 mod registry;
 mod service;
+mod service_type;
 pub(crate) mod ssh;
 #[cfg(test)]
 mod test_support;

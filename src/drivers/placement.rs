@@ -72,6 +72,15 @@ impl Placement {
         }
     }
 
+    /// The address probes from rave's machine reach this placement at: the loopback address for
+    /// the machine rave runs on, the SSH host name or address otherwise.
+    pub(crate) fn address(&self) -> &str {
+        match self {
+            Self::Local => "127.0.0.1",
+            Self::Ssh(connection) => &connection.target.host,
+        }
+    }
+
     /// Runs `command` here; a failure of ssh itself names the machine and quotes ssh.
     pub(crate) async fn run(&self, command: CommandSpec, events: &EventSink) -> Result<ProcessOutput, DriverError> {
         let spec = self.command(command)?;

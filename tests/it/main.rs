@@ -6,6 +6,7 @@ mod examples;
 mod interrupt;
 mod lock;
 mod plan;
+mod services;
 mod ssh_hosts;
 mod support;
 mod testbed;

@@ -5,6 +5,7 @@
 //! same time (in this binary or another) never share a name, an address or a port; and everything
 //! is torn down by the PIDs started and the names created, never by a broad match.
 
+pub(crate) mod local_service;
 pub(crate) mod ssh_host;
 
 use std::process::{Command, Output};
