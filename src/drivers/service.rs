@@ -32,7 +32,7 @@ impl ServiceDriver {
         match checks_of(spec, placement.address())
             .map_err(|problem| DriverError::new(format!("`{address}`: {problem}")))?
         {
-            Some(checks) => health::check_all(&checks, &placement, events).await?,
+            Some(checks) => drop(health::check_all(&checks, &placement, events).await?),
             None => events.progress(format!(
                 "nothing was checked: `{address}` declares no `health`, and type `{}` has no default probe",
                 spec.service_type

@@ -55,3 +55,29 @@ fn a_stopped_redis_fails_its_node_and_skips_what_needs_it() {
     assert!(run.stdout.contains("Apply failed: 1 failed, 1 skipped."), "{}", run.transcript());
     assert_eq!(project.rave(&["state", "list"]).stdout, "host.here\nservice.nats\n");
 }
+
+#[test]
+fn status_shows_each_service_live_without_planning() {
+    let (nats, mut redis) = (LocalService::nats(), LocalService::redis());
+    let project = Project::new();
+    project.write("rave.yaml", services_file(&nats, &redis));
+    project.rave(&["status"]).assert_code(0);
+    redis.stop();
+    let run = project.rave(&["status"]);
+    run.assert_code(1);
+    let monitoring = nats.monitoring_port.expect("monitoring port");
+    let stdout = run.stdout.replace(&monitoring.to_string(), "[M]").replace(&redis.port.to_string(), "[R]");
+    // Without the time the retries took.
+    let stdout: Vec<&str> = stdout.lines().map(|line| line.split(" in ").next().unwrap_or(line)).collect();
+    let stdout = stdout.join("\n");
+    insta::assert_snapshot!(stdout, @r"
+        host.here      unchecked  declares no `health`
+        service.app    healthy    `true` succeeded
+        service.nats   healthy    http://127.0.0.1:[M]/healthz answered 200
+        service.redis  unhealthy  health check failed: tcp 127.0.0.1:[R] refused the connection
+                         gave up after 3 attempts
+
+        2 healthy, 1 unhealthy, 1 unchecked.
+    ");
+    assert!(!project.path().join(".rave/state.json").exists(), "status records nothing");
+}

@@ -32,8 +32,26 @@ fn apply_reaches_an_ssh_host_and_runs_its_check_there() {
     assert!(run.stdout.contains("Apply complete! Resources: 1 added, 0 changed, 0 destroyed."), "{}", run.transcript());
     let state: serde_json::Value = serde_json::from_str(&project.read(".rave/state.json")).expect("state");
     assert_eq!(state["resources"]["host.h1"]["outputs"]["machine"], std::env::consts::ARCH, "{state:#}");
-    // `uname` and the check shared one connection.
+    // `uname` and the check shared one connection, closed when rave ended.
     assert_eq!(host.logins(), 1);
+    assert_eq!(open_connections(&project), Vec::<String>::new());
+    let status = project.rave(&["status"]);
+    status.assert_code(0);
+    assert!(
+        status.stdout.starts_with("host.h1  healthy    `sh -c 'test \"$(hostname)\" = h1'` succeeded\n"),
+        "{}",
+        status.transcript()
+    );
+    assert_eq!(open_connections(&project), Vec::<String>::new());
+}
+
+/// The shared-connection sockets left in the project's SSH directory.
+fn open_connections(project: &Project) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(project.path().join(".rave/ssh")) else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("c-"))
+        .collect()
 }
 
 #[test]
@@ -51,6 +69,7 @@ fn a_wrong_pinned_host_key_is_refused() {
         (r"SHA256:[A-Za-z0-9+/]+".to_owned(), "SHA256:[FINGERPRINT]"),
         (r"/tmp/rave-host-[A-Za-z0-9]+".to_owned(), "[HOST]"),
         (r"after [0-9.]+s".to_owned(), "after [ELAPSED]"),
+        (r"/c-[0-9a-f]{16}".to_owned(), "/c-[HASH]"),
     ];
     insta::with_settings!({ filters => filters.iter().map(|(from, to)| (from.as_str(), *to)).collect::<Vec<_>>() }, {
         insta::assert_snapshot!(out);
