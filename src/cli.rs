@@ -76,7 +76,7 @@ pub(crate) struct PlanningArgs {
     /// Leave out this resource and everything that depends on it (repeatable)
     #[arg(long = "exclude", value_name = "ADDRESS")]
     pub(crate) excludes: Vec<String>,
-    /// Read reality through the drivers before planning
+    /// Read reality through the drivers and evaluate Nix-built resources (one `nix eval`) before planning
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set, value_name = "BOOL")]
     pub(crate) refresh: bool,
     /// How long to wait for another rave holding the state lock, like `30s` or `5m`

@@ -119,7 +119,12 @@ mod tests {
 
     fn desired(spec: serde_json::Value) -> Desired {
         let spec = serde_json::from_value(spec).unwrap();
-        Desired { spec: ResourceSpec::Host(spec), dependencies: Vec::new(), secret_digests: BTreeMap::new() }
+        Desired {
+            spec: ResourceSpec::Host(spec),
+            dependencies: Vec::new(),
+            secret_digests: BTreeMap::new(),
+            derivation: None,
+        }
     }
 
     /// What `uname -m` prints here: Rust and Linux name architectures alike.

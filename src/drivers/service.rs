@@ -99,7 +99,12 @@ mod tests {
 
     fn desired(spec: serde_json::Value) -> Desired {
         let spec = serde_json::from_value(spec).unwrap();
-        Desired { spec: ResourceSpec::Service(spec), dependencies: Vec::new(), secret_digests: BTreeMap::new() }
+        Desired {
+            spec: ResourceSpec::Service(spec),
+            dependencies: Vec::new(),
+            secret_digests: BTreeMap::new(),
+            derivation: None,
+        }
     }
 
     async fn create(spec: serde_json::Value) -> (Result<Outputs, DriverError>, Vec<String>) {
