@@ -16,7 +16,7 @@ pub(crate) mod command;
 pub(crate) mod options;
 pub(crate) mod target;
 
-pub(crate) use command::ssh_command;
+pub(crate) use command::{nix_ssh_opts, ssh_command};
 pub(crate) use options::SshOptions;
 pub(crate) use target::SshTarget;
 
