@@ -48,10 +48,14 @@ pub(super) fn driver_context<'a>(
     project: &Project,
     resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
 ) -> Arc<DriverContext> {
+    let resources: Vec<(&ResourceId, &ResourceSpec)> = resources.into_iter().collect();
     Arc::new(DriverContext {
-        hosts: DriverContext::hosts_of(resources),
+        hosts: DriverContext::hosts_of(resources.iter().copied()),
         base_dir: project.base_dir.clone(),
         work_dir: project.state_dir.clone(),
+        caches: DriverContext::caches_of(resources.iter().copied()),
+        builders: DriverContext::builders_of(resources.iter().copied()),
+        nix: project.spec.nix.clone(),
     })
 }
 

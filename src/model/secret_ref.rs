@@ -25,6 +25,12 @@ pub(crate) enum SecretRef {
 pub(crate) struct SecretValue(String);
 
 impl SecretValue {
+    /// The value itself, for handing to the program that needs it (in its environment, never
+    /// on a command line, in a log or in state).
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+
     /// A digest that changes when the secret changes, salted with the state lineage so equal
     /// secrets in different projects do not match.
     pub(crate) fn digest(&self, salt: &str) -> String {
