@@ -5,6 +5,7 @@ mod crash;
 mod examples;
 mod interrupt;
 mod lock;
+mod nixos_hosts;
 mod plan;
 mod services;
 mod ssh_hosts;

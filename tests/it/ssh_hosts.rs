@@ -45,9 +45,16 @@ fn apply_reaches_an_ssh_host_and_runs_its_check_there() {
     assert_eq!(open_connections(&project), Vec::<String>::new());
 }
 
-/// The shared-connection sockets left in the project's SSH directory.
+/// The shared-connection sockets rave left in the project's private SSH directory (under the temp
+/// directory, named from a hash of the project's `.rave`).
 fn open_connections(project: &Project) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(project.path().join(".rave/ssh")) else { return Vec::new() };
+    use sha2::Digest as _;
+    let work_dir = project.path().join(".rave");
+    let hash = format!("{:x}", sha2::Sha256::digest(work_dir.as_os_str().as_encoded_bytes()));
+    let uid = rustix::process::getuid().as_raw();
+    let ssh_dir = std::env::temp_dir().join(format!("rave-ssh-{uid}-{}", &hash[..12]));
+    assert!(ssh_dir.join("known_hosts").is_dir(), "no SSH directory at `{}`", ssh_dir.display());
+    let Ok(entries) = std::fs::read_dir(ssh_dir) else { return Vec::new() };
     entries
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
         .filter(|name| name.starts_with("c-"))
@@ -70,6 +77,7 @@ fn a_wrong_pinned_host_key_is_refused() {
         (r"/tmp/rave-host-[A-Za-z0-9]+".to_owned(), "[HOST]"),
         (r"after [0-9.]+s".to_owned(), "after [ELAPSED]"),
         (r"/c-[0-9a-f]{16}".to_owned(), "/c-[HASH]"),
+        (r"/tmp/rave-ssh-[0-9]+-[0-9a-f]{12}".to_owned(), "[SSH]"),
     ];
     insta::with_settings!({ filters => filters.iter().map(|(from, to)| (from.as_str(), *to)).collect::<Vec<_>>() }, {
         insta::assert_snapshot!(out);

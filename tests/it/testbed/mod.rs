@@ -6,6 +6,7 @@
 //! is torn down by the PIDs started and the names created, never by a broad match.
 
 pub(crate) mod local_service;
+pub(crate) mod nixos_flake;
 pub(crate) mod ssh_host;
 
 use std::process::{Command, Output};

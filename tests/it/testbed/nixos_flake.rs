@@ -1,0 +1,65 @@
+//! [`SystemsFlake`]: a flake whose `nixosConfigurations.NAME.config.system.build.toplevel` are
+//! plain derivations standing in for NixOS systems (testbed.md §1, §4): each has a
+//! `bin/switch-to-configuration` that records the system as the host's active one in
+//! `/nix/var/rave-test-active` (inside the host's own `/nix`), and a `healthy` file unless it is
+//! meant to fail its check. Written into the test's project directory (not a git tree).
+
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Nix settings for rave and nix run by the tests: offline, no sandbox, flakes on.
+pub(crate) const NIX_CONFIG: &str = "experimental-features = nix-command flakes
+substituters =
+sandbox = false
+narinfo-cache-negative-ttl = 0";
+
+/// Where a test system records itself as active on its host.
+pub(crate) const ACTIVE_MARKER: &str = "/nix/var/rave-test-active";
+
+/// The health check that passes only when the active system has its `healthy` file.
+pub(crate) const HEALTH_CHECK: &str =
+    r#"{ command: [sh, -c, "test -e \"$(cat /nix/var/rave-test-active)/healthy\""], retries: 1 }"#;
+
+/// One stand-in system: host name, version, whether it passes its check.
+pub(crate) struct System<'a> {
+    /// The configuration's name (`nixosConfigurations.NAME`).
+    pub(crate) name: &'a str,
+    /// Part of the store path, so versions differ.
+    pub(crate) version: &'a str,
+    /// Whether the system has its `healthy` file.
+    pub(crate) is_healthy: bool,
+}
+
+/// Writes `flake.nix` with `systems` into `dir`.
+pub(crate) fn write_flake(dir: &Path, systems: &[System<'_>]) {
+    let mut configurations = String::new();
+    for system in systems {
+        let _ = writeln!(
+            configurations,
+            "    nixosConfigurations.{name}.config.system.build.toplevel = system \"{name}\" \"{version}\" {healthy};",
+            name = system.name,
+            version = system.version,
+            healthy = system.is_healthy,
+        );
+    }
+    let flake = format!(
+        r#"{{
+  outputs = {{ self }}: let
+    system = name: version: healthy: derivation {{
+      name = "nixos-system-${{name}}-${{version}}";
+      system = "x86_64-linux";
+      builder = "/bin/sh";
+      args = [ "-c" ''
+        /bin/mkdir -p $out/bin
+        ${{if healthy then "/bin/touch $out/healthy" else ""}}
+        printf '#!/bin/sh\necho %s > {ACTIVE_MARKER}\n' "$out" > $out/bin/switch-to-configuration
+        /bin/chmod +x $out/bin/switch-to-configuration
+      '' ];
+    }};
+  in {{
+{configurations}  }};
+}}
+"#
+    );
+    std::fs::write(dir.join("flake.nix"), flake).expect("write flake.nix");
+}
