@@ -12,6 +12,7 @@
 //! | order | [`graph`] | `ResourceGraph` (a DAG; cycles are diagnostics) |
 //! | recall | [`state`] | `State` behind a `StateBackend` with a lock |
 //! | observe | [`refresh`] | what drivers found, per recorded resource |
+//! | evaluate | [`nix`] | every Nix-built resource's derivation, from one `nix eval` |
 //! | decide | [`plan::diff`] | `Plan`, pure data |
 //! | show | [`render`] | text, JSON or Markdown |
 //! | act | [`apply`] | events, an outcome, state saved per node |
@@ -31,6 +32,7 @@ mod error;
 mod exit_status;
 mod graph;
 mod model;
+mod nix;
 mod plan;
 mod project;
 mod refresh;

@@ -63,6 +63,7 @@ impl Project {
             secret_digests: &digests,
             rules: &rules,
             options: &options,
+            derivations: None,
         };
         let mut plan = diff(&input).unwrap();
         plan.lineage = Some(state.lineage.clone());

@@ -148,7 +148,7 @@ fn failed(error: DriverError, update: Option<StateUpdate>) -> StepOutput {
 /// What is recorded for a resource the driver brought to `desired`.
 fn applied(desired: &Desired, outputs: Outputs) -> ResourceState {
     ResourceState {
-        attributes: desired.spec.attributes(),
+        attributes: desired.attributes(),
         secret_digests: desired.secret_digests.clone(),
         outputs,
         dependencies: desired.dependencies.clone(),

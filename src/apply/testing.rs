@@ -237,8 +237,12 @@ pub(crate) fn change_between(address: &str, action: Action, before: Option<&[&st
         Ok(spec) => spec,
         Err(error) => panic!("test spec: {error}"),
     };
-    let after =
-        after.map(|dependencies| Desired { spec, dependencies: ids(dependencies), secret_digests: BTreeMap::new() });
+    let after = after.map(|dependencies| Desired {
+        spec,
+        dependencies: ids(dependencies),
+        secret_digests: BTreeMap::new(),
+        derivation: None,
+    });
     let before = before.map(|dependencies| ResourceState {
         attributes: BTreeMap::new(),
         secret_digests: BTreeMap::new(),

@@ -55,6 +55,17 @@ pub(super) fn driver_context<'a>(
     })
 }
 
+/// Closes the SSH connections this command shared among its steps (`ssh -O exit`) to the hosts
+/// of `project`, so none outlives rave.
+pub(super) fn close_connections(project: &Project) {
+    let context =
+        driver_context(project, project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec)));
+    // Without a runtime there is nothing to close with; the connections then end on their own.
+    if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        runtime.block_on(crate::drivers::ssh::shared::close_all(&context));
+    }
+}
+
 /// The state to plan against: the recorded one, or an empty one with a new lineage.
 pub(super) fn state_or_new(state: Option<State>) -> State {
     state.unwrap_or_else(State::new_lineage)
@@ -85,6 +96,9 @@ pub(super) fn make_plan(
         BTreeMap::new()
     };
     let secret_digests = if request.options.is_destroy { BTreeMap::new() } else { secret_digests(project, state)? };
+    // Evaluating is observing: `--refresh=false` skips it, and the recorded store paths stand.
+    let derivations =
+        if request.refresh && !request.options.is_destroy { Some(derivations(runtime, project)?) } else { None };
     let rules = |kind| ReplaceRules::of(drivers.driver(kind));
     let recorded = if state.resources.is_empty() && state.serial == 0 { None } else { Some(state) };
     let input = DiffInput {
@@ -94,11 +108,25 @@ pub(super) fn make_plan(
         secret_digests: &secret_digests,
         rules: &rules,
         options: &request.options,
+        derivations: derivations.as_ref(),
     };
     let mut plan = crate::plan::diff::diff(&input).map_err(|error| CommandError::new(error.to_string()))?;
     plan.lineage = Some(state.lineage.clone());
     plan.serial = state.serial;
     Ok(plan)
+}
+
+/// The derivations of every Nix-built resource in the file, from one `nix eval` (none, and no
+/// process, when the file has no Nix-built resource).
+fn derivations(
+    runtime: &tokio::runtime::Runtime,
+    project: &Project,
+) -> anyhow::Result<BTreeMap<ResourceId, crate::nix::Derivation>> {
+    use crate::nix::evaluation::{evaluate, targets};
+    let resources = project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec));
+    let targets = targets(resources, &project.spec, &project.base_dir).map_err(CommandError::from)?;
+    let derivations = runtime.block_on(evaluate(&targets)).map_err(CommandError::from)?;
+    Ok(derivations)
 }
 
 /// Salted digests of every secret the file references, so a plan can say a secret changed

@@ -71,8 +71,12 @@ mod tests {
         let (events, _receiver) = sink("vm.gitlab");
         let address = "vm.gitlab".parse().unwrap();
         let spec = serde_json::from_value(serde_json::json!({ "host": "shoshin" })).unwrap();
-        let desired =
-            Desired { spec: ResourceSpec::Vm(spec), dependencies: Vec::new(), secret_digests: BTreeMap::new() };
+        let desired = Desired {
+            spec: ResourceSpec::Vm(spec),
+            dependencies: Vec::new(),
+            secret_digests: BTreeMap::new(),
+            derivation: None,
+        };
         let recorded = recorded();
         let driver = registry.driver(ResourceKind::Vm);
         let created = driver.create(&context, &events, &address, &desired).await.unwrap_err();

@@ -13,11 +13,13 @@ use rayon::prelude::*;
 use super::address_graph::AddressGraph;
 use super::attribute_diff::{SecretDigests, Side, all_attributes, changed_attributes};
 use super::plan_error::nearest;
+use super::with_derivation;
 use super::{
     Action, AttributeChange, Change, Desired, Drift, Observed, PLAN_FORMAT_VERSION, Plan, PlanError, PlanOption, Reason,
 };
 use crate::drivers::Driver;
-use crate::model::{Resource, ResourceId, ResourceKind, Spec};
+use crate::model::{Attributes, Resource, ResourceId, ResourceKind, Spec};
+use crate::nix::Derivation;
 use crate::state::{ResourceState, State};
 
 /// The fields that place a resource on another: replacing what it sits on replaces it too.
@@ -68,6 +70,10 @@ pub(crate) struct DiffInput<'a> {
     pub(crate) rules: &'a (dyn Fn(ResourceKind) -> ReplaceRules + Sync),
     /// What the command line asks.
     pub(crate) options: &'a PlanOptions,
+    /// What Nix evaluated the Nix-built resources to (builds, host systems, VM runners), by
+    /// address: evaluated before diffing, so the diff stays pure. `None` when nothing was
+    /// evaluated (`--refresh=false`): recorded store paths are then taken as still right.
+    pub(crate) derivations: Option<&'a BTreeMap<ResourceId, Derivation>>,
 }
 
 /// Computes the plan: one [`Change`] per desired or recorded resource, in address order, and the
@@ -161,6 +167,7 @@ impl Planner<'_, '_> {
             spec: resource.spec.clone(),
             dependencies: resource.dependencies.clone(),
             secret_digests: secrets.clone(),
+            derivation: self.input.derivations.and_then(|derivations| derivations.get(id)).cloned(),
         };
         let decision = match before {
             _ if !self.in_scope[index] => None,
@@ -170,7 +177,7 @@ impl Planner<'_, '_> {
             None => Some(Decision {
                 action: Action::Create,
                 reasons: vec![Reason::NotYetCreated],
-                attributes: all_attributes(Side::After, resource.spec.attributes(), secrets),
+                attributes: all_attributes(Side::After, self.desired_attributes(resource, None), secrets),
             }),
         };
         let Some(decision) = decision else {
@@ -217,7 +224,7 @@ impl Planner<'_, '_> {
     /// A resource both wanted and recorded, on its own: gone, replaced, updated or left as it is.
     fn existing(&self, resource: &Resource, state: &ResourceState) -> Decision {
         let id = &resource.id;
-        let desired_attributes = resource.spec.attributes();
+        let desired_attributes = self.desired_attributes(resource, Some(state));
         let secrets = self.desired_secrets(id);
         let observed = self.input.observed.get(id);
         if observed == Some(&Observed::Missing) {
@@ -295,6 +302,20 @@ impl Planner<'_, '_> {
                 change.action = Action::Update;
             }
         }
+    }
+
+    /// The resource's attributes as they will be recorded: its spec's, and its store path. Without
+    /// an evaluation, the store path `recorded` has stands.
+    fn desired_attributes(&self, resource: &Resource, recorded: Option<&ResourceState>) -> Attributes {
+        let Some(derivations) = self.input.derivations else {
+            let mut attributes = resource.spec.attributes();
+            let recorded_path = recorded.and_then(|state| state.attributes.get(Derivation::ATTRIBUTE));
+            if let Some(path) = recorded_path {
+                attributes.insert(Derivation::ATTRIBUTE.to_owned(), path.clone());
+            }
+            return attributes;
+        };
+        with_derivation(resource.spec.attributes(), derivations.get(&resource.id))
     }
 
     fn desired_secrets(&self, id: &ResourceId) -> &SecretDigests {
@@ -789,5 +810,43 @@ mod tests {
             set(&mut world.options);
             assert_eq!(world.plan().as_ref().err(), Some(expected), "{name}");
         }
+    }
+
+    fn derivation(name: &str) -> Derivation {
+        Derivation { drv_path: format!("/nix/store/{name}.drv"), out_path: format!("/nix/store/{name}") }
+    }
+
+    #[test]
+    fn the_same_derivation_again_is_no_change_and_a_new_one_an_update() {
+        let mut world = World::applied();
+        world.derivations = Some(BTreeMap::from([(id("build.codex"), derivation("aaa-codex-1.0"))]));
+        world.record("build.codex");
+        assert_eq!(lines(&world), Vec::<String>::new());
+        let plan = world.plan().unwrap();
+        let after = plan.change(&id("build.codex")).unwrap().after.as_ref().unwrap();
+        assert_eq!(after.derivation, Some(derivation("aaa-codex-1.0")));
+
+        world.derivations = Some(BTreeMap::from([(id("build.codex"), derivation("bbb-codex-1.1"))]));
+        assert_eq!(lines(&world), ["build.codex ~ changed(store_path)"]);
+        let plan = world.plan().unwrap();
+        let change = plan.change(&id("build.codex")).unwrap();
+        assert_eq!(change.attributes[0].before, Some(json!("/nix/store/aaa-codex-1.0")));
+        assert_eq!(change.attributes[0].after, Some(json!("/nix/store/bbb-codex-1.1")));
+        assert_eq!(change.after.as_ref().unwrap().attributes()["store_path"], json!("/nix/store/bbb-codex-1.1"));
+
+        // Not evaluated (`--refresh=false`): the recorded store path stands.
+        world.derivations = None;
+        assert_eq!(lines(&world), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_new_build_shows_the_store_path_it_will_make() {
+        let mut world = World::applied();
+        world.state = None;
+        world.derivations = Some(BTreeMap::from([(id("build.codex"), derivation("aaa-codex-1.0"))]));
+        let plan = world.plan().unwrap();
+        let change = plan.change(&id("build.codex")).unwrap();
+        let store_path = change.attributes.iter().find(|attribute| attribute.name == "store_path").unwrap();
+        assert_eq!(store_path.after, Some(json!("/nix/store/aaa-codex-1.0")));
     }
 }

@@ -68,6 +68,29 @@ pub(crate) struct Desired {
     pub(crate) dependencies: Vec<ResourceId>,
     /// Salted digests of its secrets at plan time, by attribute path.
     pub(crate) secret_digests: std::collections::BTreeMap<String, String>,
+    /// What Nix evaluated it to at plan time, for builds, host systems and VM runners.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) derivation: Option<crate::nix::Derivation>,
+}
+
+impl Desired {
+    /// The attributes recorded for it and compared by the next plan: the spec's, and the store
+    /// path its derivation gives (as [`crate::nix::Derivation::ATTRIBUTE`]).
+    pub(crate) fn attributes(&self) -> crate::model::Attributes {
+        with_derivation(self.spec.attributes(), self.derivation.as_ref())
+    }
+}
+
+/// `attributes` with the store path of `derivation` added, when there is one.
+pub(crate) fn with_derivation(
+    mut attributes: crate::model::Attributes,
+    derivation: Option<&crate::nix::Derivation>,
+) -> crate::model::Attributes {
+    if let Some(derivation) = derivation {
+        attributes
+            .insert(crate::nix::Derivation::ATTRIBUTE.to_owned(), serde_json::Value::from(derivation.out_path.clone()));
+    }
+    attributes
 }
 
 /// Why a resource has a change.

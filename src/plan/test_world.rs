@@ -49,6 +49,8 @@ pub(crate) struct World {
     pub(crate) observed: BTreeMap<ResourceId, Observed>,
     /// The command line.
     pub(crate) options: PlanOptions,
+    /// What Nix evaluated the Nix-built resources to; `None`: not evaluated.
+    pub(crate) derivations: Option<BTreeMap<ResourceId, crate::nix::Derivation>>,
 }
 
 /// A spec of `kind` from its fields as the file writes them.
@@ -89,8 +91,14 @@ impl World {
         .into_iter()
         .collect();
         let state = State { version: 1, serial: 7, lineage: "lineage-1".to_owned(), resources: BTreeMap::new() };
-        let mut world =
-            Self { desired, digests, state: Some(state), observed: BTreeMap::new(), options: PlanOptions::default() };
+        let mut world = Self {
+            desired,
+            digests,
+            state: Some(state),
+            observed: BTreeMap::new(),
+            options: PlanOptions::default(),
+            derivations: None,
+        };
         let addresses: Vec<String> = world.desired.keys().map(ToString::to_string).collect();
         for address in &addresses {
             world.record(address);
@@ -123,7 +131,10 @@ impl World {
     pub(crate) fn record(&mut self, address: &str) {
         let spec = &self.desired[&id(address)];
         let recorded = ResourceState {
-            attributes: spec.attributes(),
+            attributes: super::with_derivation(
+                spec.attributes(),
+                self.derivations.as_ref().and_then(|derivations| derivations.get(&id(address))),
+            ),
             secret_digests: self.digests.get(&id(address)).cloned().unwrap_or_default(),
             outputs: BTreeMap::new(),
             dependencies: dependencies(spec),
@@ -166,6 +177,7 @@ impl World {
             secret_digests: &self.digests,
             rules: &rules,
             options: &self.options,
+            derivations: self.derivations.as_ref(),
         })
     }
 }

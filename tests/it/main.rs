@@ -6,5 +6,8 @@ mod examples;
 mod interrupt;
 mod lock;
 mod plan;
+mod services;
+mod ssh_hosts;
 mod support;
+mod testbed;
 mod validate;

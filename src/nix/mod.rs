@@ -1,0 +1,20 @@
+//! Nix: evaluating, building, copying and signing store paths, through the `nix` command line.
+//!
+//! Every command line is built by a pure function here and run through [`runner::run`] (which
+//! uses `drivers::process`, the only code that starts programs), with a time limit; failures quote
+//! nix's own message ([`NixError`]). Works with the Nix in Debian (2.8) and newer.
+//!
+//! - [`derivation`]: [`Derivation`], what an evaluation says a resource is.
+//! - [`reference`]: `.#attr` references resolved to a flake and attribute paths.
+//! - [`evaluation`]: the derivations of every Nix-built resource from one `nix eval`.
+//! - [`runner`]: the base command line and the runner.
+//! - `nix_error`: [`NixError`], why a command gave no answer.
+
+pub(crate) mod derivation;
+pub(crate) mod evaluation;
+mod nix_error;
+pub(crate) mod reference;
+pub(crate) mod runner;
+
+pub(crate) use derivation::Derivation;
+pub(crate) use nix_error::NixError;
