@@ -4,6 +4,7 @@
 //! structs with every error placed at `file:line:col`. Finding the file is the command line's
 //! business (`settings`); references between resources are checked by `model::lower`.
 
+mod cut;
 mod decode;
 mod decode_error;
 mod document;
@@ -20,6 +21,8 @@ mod schema;
 mod source_file;
 /// "Did you mean" suggestions, shared with `model::lower` and `plan`.
 pub(crate) mod suggest;
+mod toml_cut;
+mod yaml_cut;
 mod yaml_scalar;
 
 use std::path::Path;
