@@ -127,3 +127,33 @@ fn a_system_changed_by_hand_is_reported_as_drift() {
     rave(&project, &["apply", "--auto-approve"]).assert_code(0);
     assert_eq!(systems_on(&host), (deployed.clone(), deployed));
 }
+
+#[test]
+fn changing_a_service_plans_an_update_of_its_host() {
+    let host = SshHost::start("h1");
+    let project = project_for(&[("h1", &host)]);
+    let with_service = |port: u16| {
+        let file = project.read("rave.yaml");
+        let file = file.split("services:").next().unwrap_or_default().to_owned();
+        project.write(
+            "rave.yaml",
+            format!(
+                "{file}services:\n  nats: {{ type: nats, runs_on: host.h1, port: {port}, health: {{ command: [\"true\"] }} }}\n"
+            ),
+        );
+    };
+    with_service(4222);
+    write_flake(project.path(), &[System { name: "h1", version: "1", is_healthy: true }]);
+    rave(&project, &["apply", "--auto-approve"]).assert_code(0);
+
+    with_service(4223);
+    let plan = rave(&project, &["plan", "--detailed-exitcode"]);
+    plan.assert_code(2);
+    let because = "  # host.h1 will be updated in place\n  # (because service.nats, which runs on it, will be updated in place)\n";
+    assert!(plan.stdout.contains(because), "no `{because}` in\n{}", plan.transcript());
+    assert!(plan.stdout.contains("Plan: 0 to add, 2 to change, 0 to destroy."), "{}", plan.transcript());
+    let run = rave(&project, &["apply", "--auto-approve"]);
+    run.assert_code(0);
+    assert!(run.stderr.contains("is already active"), "{}", run.transcript());
+    rave(&project, &["plan", "--detailed-exitcode"]).assert_code(0);
+}
