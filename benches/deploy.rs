@@ -85,6 +85,7 @@ fn main() {
     let hosts: Vec<SshHost> = (0..HOSTS).map(|index| SshHost::start(&format!("h{index}"))).collect();
     let project = tempfile::Builder::new().prefix("rave-bench-").tempdir().expect("temp dir");
     let dir = project.path();
+    let _ssh_dir = testbed::SshRuntimeDir::of(dir);
     // The first deploy sets every host's profile up; it is not measured.
     write_project(dir, &hosts, "warm");
     rave(dir, &["apply", "--auto-approve"]);

@@ -6,11 +6,13 @@ use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::support::{Project, Run};
+use crate::testbed::SshRuntimeDir;
 use crate::testbed::nixos_flake::{ACTIVE_MARKER, HEALTH_CHECK, NIX_CONFIG, System, write_flake};
 use crate::testbed::ssh_host::SshHost;
 
-/// A project deploying `hosts` (named `h1`, `h2`, …) from the flake in its own directory.
-fn project_for(hosts: &[(&str, &SshHost)]) -> Project {
+/// A project deploying `hosts` (named `h1`, `h2`, …) from the flake in its own directory, and
+/// rave's SSH directory for it, removed when dropped.
+fn project_for(hosts: &[(&str, &SshHost)]) -> (Project, SshRuntimeDir) {
     let project = Project::new();
     let mut text = "version: 1\nproject: p\nhosts:\n".to_owned();
     for (name, host) in hosts {
@@ -24,7 +26,8 @@ fn project_for(hosts: &[(&str, &SshHost)]) -> Project {
         );
     }
     project.write("rave.yaml", text);
-    project
+    let ssh_dir = SshRuntimeDir::of(project.path());
+    (project, ssh_dir)
 }
 
 /// Runs rave with the tests' nix settings, naming the file by its absolute path (flake references
@@ -59,7 +62,7 @@ fn store_path(host: &SshHost, name: &str, version: &str) -> String {
 #[test]
 fn two_hosts_are_deployed_in_parallel() {
     let (h1, h2) = (SshHost::start("h1"), SshHost::start("h2"));
-    let project = project_for(&[("h1", &h1), ("h2", &h2)]);
+    let (project, _ssh_dir) = project_for(&[("h1", &h1), ("h2", &h2)]);
     let healthy = |name| System { name, version: "1", is_healthy: true };
     write_flake(project.path(), &[healthy("h1"), healthy("h2")]);
     let run = rave(&project, &["apply", "--auto-approve", "--parallelism", "2"]);
@@ -82,7 +85,7 @@ fn two_hosts_are_deployed_in_parallel() {
 #[test]
 fn a_failing_health_check_rolls_back_to_the_previous_system() {
     let host = SshHost::start("h1");
-    let project = project_for(&[("h1", &host)]);
+    let (project, _ssh_dir) = project_for(&[("h1", &host)]);
     write_flake(project.path(), &[System { name: "h1", version: "1", is_healthy: true }]);
     rave(&project, &["apply", "--auto-approve"]).assert_code(0);
     let first = store_path(&host, "h1", "1");
@@ -102,7 +105,7 @@ fn a_failing_health_check_rolls_back_to_the_previous_system() {
 #[test]
 fn a_system_changed_by_hand_is_reported_as_drift() {
     let host = SshHost::start("h1");
-    let project = project_for(&[("h1", &host)]);
+    let (project, _ssh_dir) = project_for(&[("h1", &host)]);
     write_flake(project.path(), &[System { name: "h1", version: "1", is_healthy: true }]);
     rave(&project, &["apply", "--auto-approve"]).assert_code(0);
     let deployed = store_path(&host, "h1", "1");
@@ -131,7 +134,7 @@ fn a_system_changed_by_hand_is_reported_as_drift() {
 #[test]
 fn changing_a_service_plans_an_update_of_its_host() {
     let host = SshHost::start("h1");
-    let project = project_for(&[("h1", &host)]);
+    let (project, _ssh_dir) = project_for(&[("h1", &host)]);
     let with_service = |port: u16| {
         let file = project.read("rave.yaml");
         let file = file.split("services:").next().unwrap_or_default().to_owned();
