@@ -77,6 +77,8 @@ fn two_hosts_are_deployed_in_parallel() {
     for (name, host) in [("h1", &h1), ("h2", &h2)] {
         let path = store_path(host, name, "1");
         assert_eq!(systems_on(host), (path.clone(), path), "{name}");
+        // Every step, the closure's copy included, went over one shared connection.
+        assert_eq!(host.logins(), 1, "{name}");
     }
     let again = rave(&project, &["plan", "--detailed-exitcode"]);
     again.assert_code(0);

@@ -4,6 +4,7 @@
 //! Each is an argv for the host; `Placement` turns it into an `ssh` command line (or runs it as it
 //! is on the machine rave runs on).
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use crate::drivers::DriverError;
@@ -32,7 +33,8 @@ pub(crate) fn realise(drv_path: &str) -> CommandSpec {
 
 /// `nix copy --to ssh://USER@HOST --substitute-on-destination SYSTEM`, with `NIX_SSHOPTS` pinning
 /// the host's key (its known-hosts file must be written: `SshOptions::prepare`): the host fetches
-/// what it can from the caches it trusts, the rest comes from here.
+/// what it can from the caches it trusts, the rest comes from here. nix's ssh joins rave's shared
+/// connection to the host (`ControlPath`), so the copy costs no second handshake.
 /// Nix splits `NIX_SSHOPTS` on whitespace, so a key file whose path has some is refused.
 pub(crate) fn copy_to_host(connection: &SshConnection, system: &str) -> Result<CommandSpec, DriverError> {
     let (options, target) = (&connection.options, &connection.target);
@@ -45,9 +47,14 @@ pub(crate) fn copy_to_host(connection: &SshConnection, system: &str) -> Result<C
         ))
         .with_detail("nix splits `NIX_SSHOPTS` on spaces: move the key to a path without them"));
     }
+    let mut ssh_opts = nix_ssh_opts(options, Some(target));
+    let control_path = options.control_path(target).display().to_string();
+    if !control_path.contains(char::is_whitespace) {
+        let persist = options.control_persist.as_secs();
+        let _ = write!(ssh_opts, " -o ControlMaster=auto -o ControlPath={control_path} -o ControlPersist={persist}");
+    }
     let store = format!("ssh://{}", target.destination());
-    Ok(copy_command(&store, &[system.to_owned()], Some(&nix_ssh_opts(options, Some(target))))
-        .arg("--substitute-on-destination"))
+    Ok(copy_command(&store, &[system.to_owned()], Some(&ssh_opts)).arg("--substitute-on-destination"))
 }
 
 /// The store path the system profile points to; prints nothing when the host has none yet.
@@ -120,6 +127,6 @@ mod tests {
             copy_to_host(&spaced, system).unwrap_err().summary,
             "the `ssh_key` of `host.shoshin` is at a path with spaces, `/srv/my keys/deploy`, which nix cannot pass to ssh"
         );
-        insta::assert_snapshot!(ssh_opts.join("="), @"NIX_SSHOPTS=-o BatchMode=yes -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=10 -o UserKnownHostsFile=/tmp/rave-ssh-0-0123456789ab/known_hosts/rave.host.shoshin -o HostKeyAlias=rave.host.shoshin -o IdentitiesOnly=yes -i /srv/infra/keys/deploy -p 2222");
+        insta::assert_snapshot!(ssh_opts.join("="), @"NIX_SSHOPTS=-o BatchMode=yes -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=10 -o UserKnownHostsFile=/tmp/rave-ssh-0-0123456789ab/known_hosts/rave.host.shoshin -o HostKeyAlias=rave.host.shoshin -o IdentitiesOnly=yes -i /srv/infra/keys/deploy -p 2222 -o ControlMaster=auto -o ControlPath=/tmp/rave-ssh-0-0123456789ab/c-7822b25e448d86d0 -o ControlPersist=60");
     }
 }
