@@ -69,7 +69,8 @@ fn write_project(dir: &Path, hosts: &[SshHost], version: &str) {
         );
     }
     std::fs::write(dir.join("rave.yaml"), text).expect("write rave.yaml");
-    let systems: Vec<System<'_>> = names.iter().map(|name| System { name, version, is_healthy: true }).collect();
+    let systems: Vec<System<'_>> =
+        names.iter().map(|name| System { name, version, is_healthy: true, locks_out: false }).collect();
     write_flake(dir, &systems);
 }
 

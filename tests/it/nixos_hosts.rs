@@ -63,7 +63,7 @@ fn store_path(host: &SshHost, name: &str, version: &str) -> String {
 fn two_hosts_are_deployed_in_parallel() {
     let (h1, h2) = (SshHost::start("h1"), SshHost::start("h2"));
     let (project, _ssh_dir) = project_for(&[("h1", &h1), ("h2", &h2)]);
-    let healthy = |name| System { name, version: "1", is_healthy: true };
+    let healthy = |name| System { name, version: "1", is_healthy: true, locks_out: false };
     write_flake(project.path(), &[healthy("h1"), healthy("h2")]);
     let run = rave(&project, &["apply", "--auto-approve", "--parallelism", "2"]);
     run.assert_code(0);
@@ -77,8 +77,9 @@ fn two_hosts_are_deployed_in_parallel() {
     for (name, host) in [("h1", &h1), ("h2", &h2)] {
         let path = store_path(host, name, "1");
         assert_eq!(systems_on(host), (path.clone(), path), "{name}");
-        // Every step, the closure's copy included, went over one shared connection.
-        assert_eq!(host.logins(), 1, "{name}");
+        // Every step, the closure's copy included, went over one shared connection; one more
+        // login proved the new system still takes new connections.
+        assert_eq!(host.logins(), 2, "{name}");
     }
     let again = rave(&project, &["plan", "--detailed-exitcode"]);
     again.assert_code(0);
@@ -88,11 +89,11 @@ fn two_hosts_are_deployed_in_parallel() {
 fn a_failing_health_check_rolls_back_to_the_previous_system() {
     let host = SshHost::start("h1");
     let (project, _ssh_dir) = project_for(&[("h1", &host)]);
-    write_flake(project.path(), &[System { name: "h1", version: "1", is_healthy: true }]);
+    write_flake(project.path(), &[System { name: "h1", version: "1", is_healthy: true, locks_out: false }]);
     rave(&project, &["apply", "--auto-approve"]).assert_code(0);
     let first = store_path(&host, "h1", "1");
 
-    write_flake(project.path(), &[System { name: "h1", version: "2", is_healthy: false }]);
+    write_flake(project.path(), &[System { name: "h1", version: "2", is_healthy: false, locks_out: false }]);
     let run = rave(&project, &["apply", "--auto-approve"]);
     run.assert_code(1);
     assert!(run.stdout.contains("Plan: 0 to add, 1 to change, 0 to destroy."), "{}", run.transcript());
@@ -108,7 +109,7 @@ fn a_failing_health_check_rolls_back_to_the_previous_system() {
 fn a_system_changed_by_hand_is_reported_as_drift() {
     let host = SshHost::start("h1");
     let (project, _ssh_dir) = project_for(&[("h1", &host)]);
-    write_flake(project.path(), &[System { name: "h1", version: "1", is_healthy: true }]);
+    write_flake(project.path(), &[System { name: "h1", version: "1", is_healthy: true, locks_out: false }]);
     rave(&project, &["apply", "--auto-approve"]).assert_code(0);
     let deployed = store_path(&host, "h1", "1");
 
@@ -148,7 +149,7 @@ fn changing_a_service_plans_an_update_of_its_host() {
         );
     };
     with_service(4222);
-    write_flake(project.path(), &[System { name: "h1", version: "1", is_healthy: true }]);
+    write_flake(project.path(), &[System { name: "h1", version: "1", is_healthy: true, locks_out: false }]);
     rave(&project, &["apply", "--auto-approve"]).assert_code(0);
 
     with_service(4223);
@@ -161,4 +162,25 @@ fn changing_a_service_plans_an_update_of_its_host() {
     run.assert_code(0);
     assert!(run.stderr.contains("is already active"), "{}", run.transcript());
     rave(&project, &["plan", "--detailed-exitcode"]).assert_code(0);
+}
+
+#[test]
+fn a_system_that_locks_rave_out_is_rolled_back() {
+    let host = SshHost::start("h1");
+    let (project, _ssh_dir) = project_for(&[("h1", &host)]);
+    write_flake(project.path(), &[System { name: "h1", version: "1", is_healthy: true, locks_out: false }]);
+    rave(&project, &["apply", "--auto-approve"]).assert_code(0);
+    let first = store_path(&host, "h1", "1");
+
+    // Its checks would pass, but after activating it no new SSH login gets in.
+    write_flake(project.path(), &[System { name: "h1", version: "2", is_healthy: true, locks_out: true }]);
+    let run = rave(&project, &["apply", "--auto-approve"]);
+    run.assert_code(1);
+    let failure =
+        "host.h1: update in place failed: no new SSH connection after activating: cannot reach `host.h1` over SSH";
+    assert!(run.stdout.contains(failure), "no `{failure}` in\n{}", run.transcript());
+    assert!(run.stdout.contains("; rolled back to the previous system"), "{}", run.transcript());
+    // The rollback went over the connection rave already had, and gave the logins back.
+    assert_eq!(systems_on(&host), (first.clone(), first));
+    assert!(host.ssh("true").status.success(), "logins are back");
 }

@@ -1,5 +1,6 @@
 //! Deploying a host's NixOS system, with deploy-rs's "magic rollback": the new system becomes a
-//! new generation of the system profile, is activated, and must pass the host's health checks;
+//! new generation of the system profile, is activated, must still take a new SSH connection and
+//! must pass the host's health checks;
 //! when activation or a check fails, the profile steps back to the previous generation and that
 //! system is activated again, and the error says so.
 //!
@@ -75,7 +76,11 @@ pub(crate) async fn activate(
     placement.run(commands::set_profile(system), events).await?;
     let failure = match placement.run(commands::switch(system), events).await {
         Err(error) => Some(DriverError { summary: format!("activation failed: {}", error.summary), ..error }),
-        Ok(_) => health::check_all(checks, placement, events).await.err(),
+        // As deploy-rs does: the new system must still let rave in, not only pass its checks.
+        Ok(_) => match placement.confirm_reachable(events).await {
+            Err(error) => Some(error),
+            Ok(()) => health::check_all(checks, placement, events).await.err(),
+        },
     };
     match failure {
         None => Ok(Activated { system: system.to_owned(), previous }),

@@ -7,6 +7,8 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use super::ssh_host::AUTHORIZED_KEYS;
+
 /// Nix settings for rave and nix run by the tests: offline, no sandbox, flakes on.
 pub(crate) const NIX_CONFIG: &str = "experimental-features = nix-command flakes
 substituters =
@@ -20,7 +22,9 @@ pub(crate) const ACTIVE_MARKER: &str = "/nix/var/rave-test-active";
 pub(crate) const HEALTH_CHECK: &str =
     r#"{ command: [sh, -c, "test -e \"$(cat /nix/var/rave-test-active)/healthy\""], retries: 1 }"#;
 
-/// One stand-in system: host name, version, whether it passes its check.
+/// One stand-in system: host name, version, whether it passes its check, whether it takes new
+/// SSH logins away (its activation moves the host's authorized keys aside; any other system's
+/// activation puts them back).
 pub(crate) struct System<'a> {
     /// The configuration's name (`nixosConfigurations.NAME`).
     pub(crate) name: &'a str,
@@ -28,6 +32,8 @@ pub(crate) struct System<'a> {
     pub(crate) version: &'a str,
     /// Whether the system has its `healthy` file.
     pub(crate) is_healthy: bool,
+    /// Whether activating it locks new SSH logins out.
+    pub(crate) locks_out: bool,
 }
 
 /// Writes `flake.nix` with `systems` into `dir`.
@@ -36,16 +42,18 @@ pub(crate) fn write_flake(dir: &Path, systems: &[System<'_>]) {
     for system in systems {
         let _ = writeln!(
             configurations,
-            "    nixosConfigurations.{name}.config.system.build.toplevel = system \"{name}\" \"{version}\" {healthy};",
+            "    nixosConfigurations.{name}.config.system.build.toplevel = system \"{name}\" \"{version}\" {healthy} {locks_out};",
             name = system.name,
             version = system.version,
             healthy = system.is_healthy,
+            locks_out = system.locks_out,
         );
     }
+    let keys = AUTHORIZED_KEYS;
     let flake = format!(
         r#"{{
   outputs = {{ self }}: let
-    system = name: version: healthy: derivation {{
+    system = name: version: healthy: locksOut: derivation {{
       name = "nixos-system-${{name}}-${{version}}";
       system = "x86_64-linux";
       builder = "/bin/sh";
@@ -53,6 +61,7 @@ pub(crate) fn write_flake(dir: &Path, systems: &[System<'_>]) {
         /bin/mkdir -p $out/bin
         ${{if healthy then "/bin/touch $out/healthy" else ""}}
         printf '#!/bin/sh\necho %s > {ACTIVE_MARKER}\n' "$out" > $out/bin/switch-to-configuration
+        printf '${{if locksOut then "mv {keys} {keys}.off" else "[ ! -e {keys}.off ] || mv {keys}.off {keys}"}}\n' >> $out/bin/switch-to-configuration
         /bin/chmod +x $out/bin/switch-to-configuration
       '' ];
     }};
