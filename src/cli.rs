@@ -155,10 +155,42 @@ pub(crate) struct DestroyArgs {
 pub(crate) enum StateCommand {
     /// List the addresses rave manages
     List,
-    /// Show what is recorded for one resource
+    /// Show what is recorded for one resource, or the whole state
     Show {
-        /// The resource, like `vm.gitlab`
-        address: String,
+        /// The resource, like `vm.gitlab`; the whole state when left out
+        address: Option<String>,
+        /// Show it as it was at this serial (see `rave state history`)
+        #[arg(long, value_name = "N")]
+        serial: Option<u64>,
+    },
+    /// List the committed versions of the state the backend keeps, newest first
+    History,
+    /// Print the whole current state as JSON
+    Pull,
+    /// Replace the state with FILE (from `rave state pull`); refused when the state's lineage
+    /// differs or its serial moved past the file's
+    Push {
+        /// The state file
+        #[arg(value_name = "FILE")]
+        state_file: PathBuf,
+        /// How long to wait for the state lock
+        #[arg(long, default_value = "0s", value_name = "DURATION")]
+        lock_timeout: String,
+    },
+    /// Copy the state to another backend; then point `state:` in the file at it
+    Migrate {
+        /// The backend to copy to
+        #[arg(long, value_enum)]
+        to: MigrateTarget,
+        /// With `--to postgres`: the connection URL as a secret reference
+        #[arg(long, default_value = "env:RAVE_PG_URL", value_name = "REFERENCE")]
+        url: String,
+        /// With `--to local`: the state file, relative to the desired-state file
+        #[arg(long, default_value = ".rave/state.json", value_name = "PATH")]
+        path: PathBuf,
+        /// How long to wait for the state locks
+        #[arg(long, default_value = "0s", value_name = "DURATION")]
+        lock_timeout: String,
     },
     /// Forget resources without destroying them
     Rm {
@@ -174,6 +206,15 @@ pub(crate) enum StateCommand {
         /// The lock id, as printed by the command that found the lock held
         id: String,
     },
+}
+
+/// Where `rave state migrate` copies the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MigrateTarget {
+    /// A JSON file on this machine
+    Local,
+    /// A PostgreSQL database
+    Postgres,
 }
 
 #[cfg(test)]

@@ -52,7 +52,7 @@ fn execute(
     let project = context.load_project()?;
     let mut backend = project.state_backend()?;
     backend.lock(&LockInfo::current(operation), lock_timeout(planning)?)?;
-    let result = plan_and_apply(context, &project, &mut backend, source, auto_approve, parallelism);
+    let result = plan_and_apply(context, &project, backend.as_mut(), source, auto_approve, parallelism);
     let unlocked = backend.unlock();
     let status = result?;
     unlocked?;

@@ -7,6 +7,7 @@ mod graph;
 mod plan;
 mod planning;
 mod state;
+mod state_transfer;
 mod validate;
 
 use std::ffi::OsString;

@@ -13,7 +13,6 @@ use crate::drivers::Registry;
 use crate::exit_status::ExitStatus;
 use crate::plan::Plan;
 use crate::render::style::Styles;
-use crate::state::backend::StateBackend;
 use crate::state::lock::LockInfo;
 
 /// Runs `rave plan`.

@@ -6,5 +6,7 @@ mod examples;
 mod interrupt;
 mod lock;
 mod plan;
+mod postgres_state;
 mod support;
+mod testbed;
 mod validate;
