@@ -94,6 +94,10 @@ pub(crate) struct PlanArgs {
     /// Plan to destroy everything (or the targets)
     #[arg(long)]
     pub(crate) destroy: bool,
+    /// Only report what changed outside of rave (drift), planning nothing; with
+    /// `--detailed-exitcode`, exit 2 when something drifted
+    #[arg(long, conflicts_with_all = ["destroy", "replace", "out", "refresh"])]
+    pub(crate) refresh_only: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub(crate) format: PlanFormat,

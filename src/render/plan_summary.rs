@@ -95,6 +95,7 @@ mod tests {
             is_destroy: false,
             changes,
             drift: Vec::new(),
+            is_refresh_only: false,
         }
     }
 

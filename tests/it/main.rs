@@ -2,6 +2,7 @@
 
 mod apply;
 mod crash;
+mod drift;
 mod examples;
 mod interrupt;
 mod lock;
