@@ -205,6 +205,16 @@ pub(crate) enum StateCommand {
         #[arg(long, default_value = "0s", value_name = "DURATION")]
         lock_timeout: String,
     },
+    /// Record a resource under a new address, for a rename in the file; nothing is touched
+    Mv {
+        /// The address state records, like `vm.old`
+        from: String,
+        /// The new address, of the same kind, like `vm.new`
+        to: String,
+        /// How long to wait for the state lock
+        #[arg(long, default_value = "0s", value_name = "DURATION")]
+        lock_timeout: String,
+    },
     /// Release a lock whose holder is gone
     Unlock {
         /// The lock id, as printed by the command that found the lock held

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::context::Context;
-use super::planning::{PlanRequest, driver_context, lock_timeout, make_plan, state_or_new};
+use super::planning::{PlanRequest, commit_moves, driver_context, lock_timeout, make_plan, state_or_new};
 use crate::apply::{ApplyOutcome, ApplyRequest};
 use crate::cli::{ApplyArgs, DestroyArgs, PlanFormat, PlanningArgs};
 use crate::drivers::{DriverSet, Registry};
@@ -92,6 +92,7 @@ fn plan_and_apply(
     if !plan.has_changes() {
         return Ok(ExitStatus::Success);
     }
+    let state = commit_moves(backend, state, &plan.moves)?;
     let outcome = run_plan(context, backend, &runtime, drivers, &plan, state.clone(), parallelism);
     let committed = commit(backend, &state, &outcome);
     context.printer.data(&format!("\n{}\n", crate::ui::apply_summary(&outcome, context.printer.stdout_styles())))?;

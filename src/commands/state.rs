@@ -8,6 +8,7 @@ use super::state_transfer::{self, MigrateRequest};
 use crate::cli::StateCommand;
 use crate::error::CommandError;
 use crate::exit_status::ExitStatus;
+use crate::model::ResourceId;
 use crate::settings::{parse_addresses, parse_duration};
 use crate::state::State;
 use crate::state::backend::{HistoryEntry, StateBackend};
@@ -43,6 +44,16 @@ pub(super) fn run(context: &Context<'_>, command: &StateCommand) -> anyhow::Resu
             let result = remove(context, backend.as_mut(), &addresses);
             backend.unlock()?;
             result?;
+        }
+        StateCommand::Mv { from, to, lock_timeout } => {
+            let addresses = parse_addresses(&[from.clone(), to.clone()], "state mv")?;
+            backend.lock(&LockInfo::current("state mv"), parse_duration(lock_timeout, "--lock-timeout")?)?;
+            let result = move_resource(backend.as_mut(), &addresses[0], &addresses[1]);
+            backend.unlock()?;
+            result?;
+            context
+                .printer
+                .status(&format!("Moved `{}` to `{}` in the state; nothing was touched.", addresses[0], addresses[1]));
         }
         StateCommand::Unlock { id } => {
             backend.force_unlock(id)?;
@@ -105,11 +116,30 @@ fn history_table(entries: &[HistoryEntry]) -> String {
     out
 }
 
-fn remove(
-    context: &Context<'_>,
-    backend: &mut dyn StateBackend,
-    addresses: &[crate::model::ResourceId],
-) -> anyhow::Result<()> {
+/// Records `from` as `to` and commits the next serial.
+fn move_resource(backend: &mut dyn StateBackend, from: &ResourceId, to: &ResourceId) -> anyhow::Result<()> {
+    if from.kind != to.kind {
+        return Err(CommandError::new(format!("`{from}` and `{to}` are different kinds"))
+            .with_hint("a rename keeps the kind")
+            .into());
+    }
+    let mut state = backend.load()?.ok_or_else(|| CommandError::new("there is no state yet"))?;
+    if state.resources.contains_key(to) {
+        return Err(CommandError::new(format!("`{to}` is already in the state"))
+            .with_hint("`rave state rm` it first if that record is wrong")
+            .into());
+    }
+    if !state.move_resource(from, to) {
+        return Err(CommandError::new(format!("`{from}` is not in the state"))
+            .with_hint("`rave state list` shows what is recorded")
+            .into());
+    }
+    state.serial += 1;
+    backend.commit(&state)?;
+    Ok(())
+}
+
+fn remove(context: &Context<'_>, backend: &mut dyn StateBackend, addresses: &[ResourceId]) -> anyhow::Result<()> {
     let mut state = backend.load()?.ok_or_else(|| CommandError::new("there is no state yet"))?;
     if let Some(missing) = addresses.iter().find(|address| !state.resources.contains_key(address)) {
         return Err(CommandError::new(format!("`{missing}` is not in the state"))

@@ -44,6 +44,9 @@ pub(crate) fn render(plan: &Plan, styles: &Styles) -> String {
     }
     writer.legend(&mut out, plan);
     out.push_str("rave will perform the following actions:\n\n");
+    for rename in &plan.moves {
+        let _ = writeln!(out, "  # {} has moved to {}\n", styles.bold.apply_to(&rename.from), rename.to);
+    }
     for change in plan.changes.iter().filter(|change| change.action != Action::NoOp) {
         writer.change(&mut out, change, plan);
         out.push('\n');
@@ -134,6 +137,9 @@ impl<'a> ChangeWriter<'a> {
             plan.changes.iter().map(|change| change.action).filter(|action| *action != Action::NoOp).collect();
         actions.sort();
         actions.dedup();
+        if actions.is_empty() {
+            return;
+        }
         out.push_str("Resource actions are indicated with the following symbols:\n");
         for action in actions {
             let _ = writeln!(out, "{} {}", self.symbols.of(action), action_legend(action));

@@ -49,6 +49,7 @@ pub(crate) fn render(plan: &Plan, _styles: &Styles) -> String {
         let _ = writeln!(out, "| {} | {} | {} |", summary.add, summary.change, summary.destroy);
     }
     render_warnings(&mut out, plan);
+    render_moves(&mut out, plan);
     render_drift(&mut out, plan);
     if !summary.is_empty() {
         render_details(&mut out, plan);
@@ -74,6 +75,17 @@ fn render_warnings(out: &mut String, plan: &Plan) {
             let _ = write!(out, " because {}", reasons.join(", and "));
         }
         out.push('\n');
+    }
+}
+
+/// Renames, which destroy nothing.
+fn render_moves(out: &mut String, plan: &Plan) {
+    if plan.moves.is_empty() {
+        return;
+    }
+    out.push_str("\nMoved in state (nothing is destroyed or created for these):\n");
+    for rename in &plan.moves {
+        let _ = writeln!(out, "- `{}` has moved to `{}`", rename.from, rename.to);
     }
 }
 

@@ -79,6 +79,26 @@ impl State {
         Ok(text)
     }
 
+    /// Records the resource at `from` as `to` instead, and every dependency on it too; false (and
+    /// nothing changed) unless `from` is recorded and `to` is not.
+    pub(crate) fn move_resource(&mut self, from: &ResourceId, to: &ResourceId) -> bool {
+        if self.resources.contains_key(to) {
+            return false;
+        }
+        let Some(resource) = self.resources.remove(from) else {
+            return false;
+        };
+        self.resources.insert(to.clone(), resource);
+        for resource in self.resources.values_mut() {
+            for dependency in &mut resource.dependencies {
+                if dependency == from {
+                    dependency.clone_from(to);
+                }
+            }
+        }
+        true
+    }
+
     /// Applies one recorded update: a put replaces the resource, a remove forgets it.
     pub(crate) fn apply(&mut self, update: StateUpdate) {
         match update {

@@ -6,6 +6,7 @@ mod drift;
 mod examples;
 mod interrupt;
 mod lock;
+mod moved;
 mod plan;
 mod postgres_state;
 mod support;
