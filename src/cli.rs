@@ -63,6 +63,20 @@ pub(crate) enum Command {
     /// Inspect and repair recorded state
     #[command(subcommand)]
     State(StateCommand),
+    /// Start managing a VM, host or cache that exists already, as the file declares it
+    Import(ImportArgs),
+}
+
+/// `rave import`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The resource's address in the file, like `vm.gitlab`
+    pub(crate) address: String,
+    /// What identifies the existing resource: a VM's or host's name, a cache's URI
+    pub(crate) id: String,
+    /// How long to wait for the state lock
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    pub(crate) lock_timeout: String,
 }
 
 /// Options shared by every command that plans.

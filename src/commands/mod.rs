@@ -4,6 +4,7 @@
 mod apply;
 mod context;
 mod graph;
+mod import;
 mod plan;
 mod planning;
 mod state;
@@ -46,6 +47,7 @@ pub(crate) fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Destroy(args) => apply::run_destroy(&context, &args),
         Command::Graph => graph::run(&context),
         Command::State(command) => state::run(&context, &command),
+        Command::Import(args) => import::run(&context, &args),
     });
     match result {
         Ok(status) => status.into(),

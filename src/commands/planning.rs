@@ -138,7 +138,10 @@ pub(super) fn commit_moves(backend: &mut dyn StateBackend, mut state: State, mov
 
 /// Salted digests of every secret the file references, so a plan can say a secret changed
 /// without showing it. Every unreadable secret is reported at once.
-fn secret_digests(project: &Project, state: &State) -> anyhow::Result<BTreeMap<ResourceId, BTreeMap<String, String>>> {
+pub(super) fn secret_digests(
+    project: &Project,
+    state: &State,
+) -> anyhow::Result<BTreeMap<ResourceId, BTreeMap<String, String>>> {
     let mut digests = BTreeMap::new();
     let mut problems = Vec::new();
     for (address, resource) in &project.spec.resources {

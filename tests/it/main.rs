@@ -4,6 +4,7 @@ mod apply;
 mod crash;
 mod drift;
 mod examples;
+mod import;
 mod interrupt;
 mod lock;
 mod moved;
