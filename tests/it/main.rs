@@ -1,6 +1,7 @@
 //! Integration tests: the real `rave` binary, run in temporary directories.
 
 mod apply;
+mod ci_examples;
 mod crash;
 mod drift;
 mod examples;
