@@ -17,11 +17,16 @@ use std::sync::{Mutex, OnceLock};
 /// Where Debian's PostgreSQL 15 server programs are.
 const SERVER_BIN: &str = "/usr/lib/postgresql/15/bin";
 
+/// Whether the server syncs its writes to disk: `off` (the default, for speed) unless this variable
+/// says `on`, as the benchmark does to compare with the local backend's fsynced files.
+const FSYNC_VARIABLE: &str = "RAVE_TEST_POSTGRES_FSYNC";
+
 /// Starts the server, prints `started` once it accepts connections, then stops it and removes
-/// its directory when standard input closes. `$1` is the directory, `$2` the port.
+/// its directory when standard input closes. `$1` is the directory, `$2` the port, `$3` where the
+/// programs are, `$4` the `fsync` setting.
 const SCRIPT: &str = r#"
 set -eu
-dir="$1"; port="$2"; bin="$3"
+dir="$1"; port="$2"; bin="$3"; fsync="$4"
 as_postgres=""
 if [ "$(id -u)" = 0 ]; then
     as_postgres="runuser -u postgres --"
@@ -29,7 +34,7 @@ if [ "$(id -u)" = 0 ]; then
 fi
 $as_postgres "$bin/initdb" -D "$dir/data" -U postgres -A trust --no-sync -E UTF8 >"$dir/initdb.log" 2>&1
 $as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 120 \
-    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=$fsync -c max_connections=200" start >/dev/null
 echo started
 read -r _ || true
 $as_postgres "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
@@ -106,6 +111,7 @@ fn start() -> Result<Server, String> {
         .arg(&dir)
         .arg(port.to_string())
         .arg(SERVER_BIN)
+        .arg(if std::env::var(FSYNC_VARIABLE).is_ok_and(|value| value == "on") { "on" } else { "off" })
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
