@@ -27,7 +27,7 @@ mod yaml_scalar;
 
 use std::path::Path;
 
-pub(crate) use document::{Document, NixSettings, StateBackendKind, StateSettings};
+pub(crate) use document::{Document, Moved, NixSettings, StateBackendKind, StateSettings};
 pub(crate) use node::{Key, Node, NodeValue};
 pub(crate) use source_file::SourceFile;
 

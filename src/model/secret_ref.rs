@@ -35,6 +35,12 @@ impl SecretValue {
         hasher.update(self.0.as_bytes());
         format!("sha256:{:x}", hasher.finalize())
     }
+
+    /// The value itself, for the one consumer that must hand it on (a connection URL); never
+    /// print or store what this returns.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
 }
 
 impl fmt::Debug for SecretValue {
