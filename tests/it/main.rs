@@ -5,6 +5,8 @@ mod crash;
 mod examples;
 mod interrupt;
 mod lock;
+mod nix_builds;
 mod plan;
 mod support;
+mod testbed;
 mod validate;
