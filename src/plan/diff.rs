@@ -193,6 +193,7 @@ impl Planner<'_, '_> {
             attributes: decision.attributes,
             before: before.cloned(),
             after,
+            closure: Vec::new(),
         }
     }
 
@@ -211,6 +212,7 @@ impl Planner<'_, '_> {
             attributes: decision.attributes,
             before: Some(state.clone()),
             after: None,
+            closure: Vec::new(),
         }
     }
 
@@ -346,6 +348,7 @@ fn no_op(id: &ResourceId, before: Option<&ResourceState>, after: Option<Desired>
         attributes: Vec::new(),
         before: before.cloned(),
         after,
+        closure: Vec::new(),
     }
 }
 

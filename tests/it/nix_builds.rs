@@ -113,22 +113,37 @@ builds:
     assert!(substituted.status.success(), "{}", String::from_utf8_lossy(&substituted.stderr));
 }
 
+/// A flake whose `hello-1.0` is built with `libfoo-LIBRARY`.
+fn hello_with_library(library: &str, unique: &str) -> String {
+    format!(
+        r#"{{
+  outputs = {{ self }}: let
+    libfoo = derivation {{ name = "libfoo-{library}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo {unique} > $out" ]; }};
+  in {{
+    packages.x86_64-linux.hello = derivation {{ name = "hello-1.0"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo ${{libfoo}} > $out" ]; }};
+  }};
+}}
+"#
+    )
+}
+
 #[test]
-fn a_changed_build_shows_the_old_and_new_store_path() {
+fn a_changed_build_shows_the_old_and_new_store_path_and_what_changed_inside() {
     let nix = Nix::new();
     let project = Project::new();
     let unique = unique();
-    project.write("flake.nix", flake(&[("hello", "1.0", "hi")], &unique));
+    project.write("flake.nix", hello_with_library("1.0", &unique));
     project.write("rave.yaml", "version: 1\nproject: change\nbuilds:\n  hello: { attr: \".#hello\" }\n");
     let first = rave(&project, &nix, &["apply", "--auto-approve"]);
     first.assert_code(0);
     let old = store_path(&first);
-    project.write("flake.nix", flake(&[("hello", "1.1", "hi")], &unique));
+    project.write("flake.nix", hello_with_library("1.1", &unique));
     let plan = rave(&project, &nix, &["plan", "--detailed-exitcode"]);
     plan.assert_code(2);
     assert!(plan.stdout.contains("# build.hello will be updated in place"), "{}", plan.transcript());
     let line = plan.stdout.lines().find(|line| line.contains("store_path")).expect("store path line");
-    assert!(line.contains(&old) && line.contains("-hello-1.1"), "{}", plan.transcript());
+    assert!(line.contains(&old) && line.matches("-hello-1.0").count() == 2, "{}", plan.transcript());
+    assert!(plan.stdout.contains("# closure: libfoo: 1.0 → 1.1"), "{}", plan.transcript());
     // Without an evaluation the recorded store path stands.
     rave(&project, &nix, &["plan", "--refresh=false", "--detailed-exitcode"]).assert_code(0);
 }
