@@ -51,10 +51,14 @@ pub(super) fn driver_context<'a>(
     project: &Project,
     resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
 ) -> Arc<DriverContext> {
+    let resources: Vec<(&ResourceId, &ResourceSpec)> = resources.into_iter().collect();
     Arc::new(DriverContext {
-        hosts: DriverContext::hosts_of(resources),
+        hosts: DriverContext::hosts_of(resources.iter().copied()),
         base_dir: project.base_dir.clone(),
         work_dir: project.state_dir.clone(),
+        caches: DriverContext::caches_of(resources.iter().copied()),
+        builders: DriverContext::builders_of(resources.iter().copied()),
+        nix: project.spec.nix.clone(),
     })
 }
 
@@ -116,6 +120,9 @@ pub(super) fn make_plan(
         derivations: derivations.as_ref(),
     };
     let mut plan = crate::plan::diff::diff(&input).map_err(|error| CommandError::new(error.to_string()))?;
+    if derivations.is_some() {
+        runtime.block_on(add_closure_changes(&mut plan));
+    }
     plan.lineage = Some(state.lineage.clone());
     plan.serial = state.serial;
     plan.moves = moves;
@@ -168,6 +175,28 @@ pub(super) fn commit_moves(backend: &mut dyn StateBackend, mut state: State, mov
     state.serial += 1;
     backend.commit(&state)?;
     Ok(state)
+}
+
+/// For every change whose derivation moved from one the state recorded (`outputs.drv_path`) to
+/// a new one, both still in the local store: the packages whose versions changed in between.
+/// What cannot be read is left out: this tells more, it decides nothing.
+async fn add_closure_changes(plan: &mut Plan) {
+    for change in &mut plan.changes {
+        if change.action == crate::plan::Action::NoOp {
+            continue;
+        }
+        let old =
+            change.before.as_ref().and_then(|before| before.outputs.get("drv_path")).and_then(|path| path.as_str());
+        let new =
+            change.after.as_ref().and_then(|after| after.derivation.as_ref()).map(|derivation| &derivation.drv_path);
+        let (Some(old), Some(new)) = (old, new) else { continue };
+        if old == new || !std::path::Path::new(old).exists() || !std::path::Path::new(new).exists() {
+            continue;
+        }
+        if let Ok(closure) = crate::nix::closure_diff::closure_changes(old, new).await {
+            change.closure = closure;
+        }
+    }
 }
 
 /// Salted digests of every secret the file references, so a plan can say a secret changed

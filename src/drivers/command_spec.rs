@@ -51,7 +51,6 @@ impl CommandSpec {
     }
 
     /// Sets an environment variable for the program.
-    #[cfg(test)] // drivers that need it come with the Nix, SSH and VM issues
     #[must_use]
     pub(crate) fn env(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
         self.env.push((name.into(), value.into()));
@@ -59,7 +58,6 @@ impl CommandSpec {
     }
 
     /// Runs the program in `dir`.
-    #[cfg(test)] // drivers that need it come with the Nix, SSH and VM issues
     #[must_use]
     pub(crate) fn cwd(mut self, dir: impl Into<PathBuf>) -> Self {
         self.cwd = Some(dir.into());
@@ -67,7 +65,6 @@ impl CommandSpec {
     }
 
     /// Feeds `input` to the program's standard input.
-    #[cfg(test)] // drivers that need it come with the Nix, SSH and VM issues
     #[must_use]
     pub(crate) fn stdin(mut self, input: impl Into<Vec<u8>>) -> Self {
         self.stdin = Some(input.into());

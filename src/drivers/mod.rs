@@ -6,6 +6,9 @@
 //! idempotently (an apply may resume after a crash). Drivers never print: they report through
 //! [`crate::apply::EventSink`]. Only `process.rs` starts programs.
 
+mod build;
+mod builder;
+pub(crate) mod cache;
 pub(crate) mod command_spec;
 pub(crate) mod health;
 mod host;
@@ -29,7 +32,8 @@ use std::pin::Pin;
 pub(crate) use registry::Registry;
 
 use crate::apply::EventSink;
-use crate::model::{HostSpec, ResourceId, ResourceKind, ResourceSpec};
+use crate::config::NixSettings;
+use crate::model::{BuilderSpec, CacheSpec, HostSpec, ResourceId, ResourceKind, ResourceSpec};
 use crate::plan::{Desired, Observed};
 use crate::state::ResourceState;
 
@@ -49,6 +53,14 @@ pub(crate) struct DriverContext {
     pub(crate) base_dir: PathBuf,
     /// rave's own directory for the project (`.rave/`): generated files, SSH runtime files.
     pub(crate) work_dir: PathBuf,
+    /// Every cache the plan declares, by address: where builds, host systems and VM runners are
+    /// pushed (see `cache::push`). Fill it with [`DriverContext::caches_of`].
+    pub(crate) caches: BTreeMap<ResourceId, CacheSpec>,
+    /// Every remote builder the plan declares, by address: where builds that name them run.
+    /// Fill it with [`DriverContext::builders_of`].
+    pub(crate) builders: BTreeMap<ResourceId, BuilderSpec>,
+    /// The file's `nix:` settings: the flake that `.#attr` references point into.
+    pub(crate) nix: NixSettings,
 }
 
 impl DriverContext {
@@ -60,6 +72,32 @@ impl DriverContext {
             .into_iter()
             .filter_map(|(address, spec)| match spec {
                 ResourceSpec::Host(host) => Some((address.clone(), host.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The caches among `resources`, for [`Self::caches`].
+    pub(crate) fn caches_of<'a>(
+        resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
+    ) -> BTreeMap<ResourceId, CacheSpec> {
+        resources
+            .into_iter()
+            .filter_map(|(address, spec)| match spec {
+                ResourceSpec::Cache(cache) => Some((address.clone(), cache.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The builders among `resources`, for [`Self::builders`].
+    pub(crate) fn builders_of<'a>(
+        resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
+    ) -> BTreeMap<ResourceId, BuilderSpec> {
+        resources
+            .into_iter()
+            .filter_map(|(address, spec)| match spec {
+                ResourceSpec::Builder(builder) => Some((address.clone(), builder.clone())),
                 _ => None,
             })
             .collect()

@@ -124,6 +124,7 @@ mod tests {
             hosts: hosts.iter().map(|(name, local)| (address(name), host(*local))).collect::<BTreeMap<_, _>>(),
             base_dir: "/srv/infra".into(),
             work_dir: "/srv/infra/.rave".into(),
+            ..DriverContext::default()
         }
     }
 

@@ -3,6 +3,9 @@
 //! The apply engine and refresh ask it for the driver of a kind; the plan asks the same driver
 //! which attributes force a replacement (`registry.driver(kind).replace_attributes()`).
 
+use super::build::BuildDriver;
+use super::builder::BuilderDriver;
+use super::cache::CacheDriver;
 use super::host::HostDriver;
 use super::service::ServiceDriver;
 use super::unsupported::Unsupported;
@@ -10,10 +13,13 @@ use super::{Driver, DriverSet};
 use crate::model::ResourceKind;
 
 /// The real drivers, one per kind.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub(crate) struct Registry {
     host: HostDriver,
     service: ServiceDriver,
+    cache: CacheDriver,
+    builder: BuilderDriver,
+    build: BuildDriver,
 }
 
 impl Registry {
@@ -28,9 +34,9 @@ impl DriverSet for Registry {
         match kind {
             ResourceKind::Host => &self.host,
             ResourceKind::Service => &self.service,
-            ResourceKind::Cache => &Unsupported::CACHE,
-            ResourceKind::Builder => &Unsupported::BUILDER,
-            ResourceKind::Build => &Unsupported::BUILD,
+            ResourceKind::Cache => &self.cache,
+            ResourceKind::Builder => &self.builder,
+            ResourceKind::Build => &self.build,
             ResourceKind::Vm => &Unsupported::VM,
             ResourceKind::Container => &Unsupported::CONTAINER,
         }
@@ -97,19 +103,14 @@ mod tests {
         assert_eq!(driver.refresh(&context, &address, &recorded).await, Ok(Observed::AsRecorded));
 
         let mut messages = Vec::new();
-        for text in ["cache.lan", "builder.burst-1", "build.codex", "container.registry"] {
+        for text in ["container.registry"] {
             let address: ResourceId = text.parse().unwrap();
             let driver = registry.driver(address.kind);
             messages.push(driver.delete(&context, &events, &address, &recorded).await.unwrap_err().summary);
         }
         assert_eq!(
             messages,
-            [
-                "deleting `cache.lan` is not supported yet: this rave has no cache driver (planned)",
-                "deleting `builder.burst-1` is not supported yet: this rave has no remote builder driver (planned)",
-                "deleting `build.codex` is not supported yet: this rave has no Nix build driver (planned)",
-                "deleting `container.registry` is not supported yet: this rave has no NixOS container driver (planned)",
-            ]
+            ["deleting `container.registry` is not supported yet: this rave has no NixOS container driver (planned)"]
         );
     }
 }

@@ -1,5 +1,4 @@
-//! [`Unsupported`]: the driver for kinds whose real driver is still to come (caches, builders,
-//! builds, VMs, containers).
+//! [`Unsupported`]: the driver for kinds whose real driver is still to come (VMs, containers).
 //!
 //! Planning works for these kinds (the driver knows which attributes force a replacement); acting
 //! on one fails with an error that says what is missing and how to apply the rest of the file.
@@ -23,15 +22,6 @@ pub(crate) struct Unsupported {
 }
 
 impl Unsupported {
-    /// `caches:`: a cache's type, Cachix name or store URI make it another cache.
-    pub(crate) const CACHE: Self =
-        Self { kind: ResourceKind::Cache, feature: "cache driver", replace_attributes: &["type", "name", "uri"] };
-    /// `builders:`: another address is another machine.
-    pub(crate) const BUILDER: Self =
-        Self { kind: ResourceKind::Builder, feature: "remote builder driver", replace_attributes: &["ssh", "port"] };
-    /// `builds:`: a build is redone, never replaced.
-    pub(crate) const BUILD: Self =
-        Self { kind: ResourceKind::Build, feature: "Nix build driver", replace_attributes: &[] };
     /// `vms:`: a VM moves host or hypervisor only by being recreated.
     pub(crate) const VM: Self =
         Self { kind: ResourceKind::Vm, feature: "microVM driver", replace_attributes: &["host", "hypervisor"] };

@@ -25,6 +25,12 @@ pub(crate) enum SecretRef {
 pub(crate) struct SecretValue(String);
 
 impl SecretValue {
+    /// The value itself, for handing on to what needs it (a program's environment, a connection
+    /// URL); never on a command line, in a log or in state.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+
     /// A digest that changes when the secret changes, salted with the state lineage so equal
     /// secrets in different projects do not match.
     pub(crate) fn digest(&self, salt: &str) -> String {
@@ -34,12 +40,6 @@ impl SecretValue {
         hasher.update(b"\0");
         hasher.update(self.0.as_bytes());
         format!("sha256:{:x}", hasher.finalize())
-    }
-
-    /// The value itself, for the one consumer that must hand it on (a connection URL); never
-    /// print or store what this returns.
-    pub(crate) fn expose(&self) -> &str {
-        &self.0
     }
 }
 

@@ -7,14 +7,22 @@
 //! - [`derivation`]: [`Derivation`], what an evaluation says a resource is.
 //! - [`reference`]: `.#attr` references resolved to a flake and attribute paths.
 //! - [`evaluation`]: the derivations of every Nix-built resource from one `nix eval`.
+//! - [`build`]: `nix build --json --no-link` and the machines file for remote builders.
+//! - [`closure_diff`]: the packages whose versions changed between two closures.
+//! - [`store`]: `nix copy`, `nix path-info`, `nix store ping`, `nix store sign`, keys.
+//! - [`cachix`]: `cachix push`.
 //! - [`runner`]: the base command line and the runner.
 //! - `nix_error`: [`NixError`], why a command gave no answer.
 
+pub(crate) mod build;
+pub(crate) mod cachix;
+pub(crate) mod closure_diff;
 pub(crate) mod derivation;
 pub(crate) mod evaluation;
 mod nix_error;
 pub(crate) mod reference;
 pub(crate) mod runner;
+pub(crate) mod store;
 
 pub(crate) use derivation::Derivation;
 pub(crate) use nix_error::NixError;

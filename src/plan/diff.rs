@@ -194,6 +194,7 @@ impl Planner<'_, '_> {
             attributes: decision.attributes,
             before: before.cloned(),
             after,
+            closure: Vec::new(),
         }
     }
 
@@ -212,6 +213,7 @@ impl Planner<'_, '_> {
             attributes: decision.attributes,
             before: Some(state.clone()),
             after: None,
+            closure: Vec::new(),
         }
     }
 
@@ -349,6 +351,7 @@ fn no_op(id: &ResourceId, before: Option<&ResourceState>, after: Option<Desired>
         attributes: Vec::new(),
         before: before.cloned(),
         after,
+        closure: Vec::new(),
     }
 }
 

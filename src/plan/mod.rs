@@ -65,6 +65,11 @@ pub(crate) struct Change {
     pub(crate) before: Option<ResourceState>,
     /// What is wanted, when the resource stays or comes: everything the driver needs.
     pub(crate) after: Option<Desired>,
+    /// For a Nix-built resource whose derivation changed: the packages whose versions changed in
+    /// its closure, when the old one is still in the local store. Found before the plan is made
+    /// final (`commands::planning`), not by `diff`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) closure: Vec<crate::nix::closure_diff::VersionChange>,
 }
 
 /// The desired resource as the executor hands it to a driver.

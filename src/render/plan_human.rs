@@ -112,6 +112,9 @@ impl<'a> ChangeWriter<'a> {
         for attribute in &change.attributes {
             self.attribute(out, attribute, width, change.action);
         }
+        for version_change in &change.closure {
+            let _ = writeln!(out, "        {}", self.styles.dim.apply_to(format!("# closure: {version_change}")));
+        }
         let hidden = hidden_attributes(change);
         if hidden > 0 {
             let plural = if hidden == 1 { "" } else { "s" };

@@ -6,6 +6,8 @@
 //! secrets show only as `"sensitive": true`, never with a value or a digest.
 
 use schemars::JsonSchema;
+
+use crate::nix::closure_diff::VersionChange;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -81,6 +83,9 @@ struct ChangeView {
     reasons: Vec<ReasonView>,
     /// The attributes that differ; every attribute for a create or a destroy.
     attributes: Vec<AttributeView>,
+    /// For a Nix-built resource whose derivation changed: the packages whose versions changed in
+    /// its closure (empty when unknown or none).
+    closure: Vec<VersionChange>,
 }
 
 /// What will be done to a resource.
@@ -244,6 +249,7 @@ fn change_view(change: &Change, plan: &Plan) -> Option<ChangeView> {
         action,
         reasons: change.reasons.iter().map(|reason| reason_view(reason, change, plan)).collect(),
         attributes: change.attributes.iter().map(attribute_view).collect(),
+        closure: change.closure.clone(),
     })
 }
 

@@ -91,6 +91,7 @@ mod tests {
                 attributes: Vec::new(),
                 before: None,
                 after: None,
+                closure: Vec::new(),
             })
             .collect();
         Plan {

@@ -33,6 +33,36 @@ pub(crate) fn ssh_options(options: &SshOptions, target: &SshTarget) -> Vec<Strin
     args
 }
 
+/// `NIX_SSHOPTS` for nix's own ssh (remote builders, `ssh://` and `ssh-ng://` stores). Nix splits
+/// it on whitespace and puts it before its own options, so, ssh taking the first value of an
+/// option, these win. With a `target`, its key is pinned as for rave's own connections (one
+/// target per nix process); without, only what every connection shares (no prompts, no trust on
+/// first use), for a build whose several builders are pinned by the machines file instead.
+/// Connection sharing is left to nix, which runs its own master connection.
+pub(crate) fn nix_ssh_opts(options: &SshOptions, target: Option<&SshTarget>) -> String {
+    let mut words: Vec<String> = ["BatchMode=yes", "StrictHostKeyChecking=yes", "GlobalKnownHostsFile=/dev/null"]
+        .into_iter()
+        .flat_map(|option| ["-o".to_owned(), option.to_owned()])
+        .collect();
+    words.extend(["-o".to_owned(), format!("ConnectTimeout={}", options.connect_timeout.as_secs().max(1))]);
+    if let Some(target) = target {
+        words.extend([
+            "-o".to_owned(),
+            format!("UserKnownHostsFile={}", options.known_hosts_file(target).display()),
+            "-o".to_owned(),
+            format!("HostKeyAlias={}", target.host_key_alias()),
+        ]);
+        if let Some(identity) = &target.identity {
+            words.extend(["-o".to_owned(), "IdentitiesOnly=yes".to_owned(), "-i".to_owned()]);
+            words.push(identity.display().to_string());
+        }
+        if let Some(port) = target.port {
+            words.extend(["-p".to_owned(), port.to_string()]);
+        }
+    }
+    words.join(" ")
+}
+
 /// `ssh … -- user@host 'remote line'`: runs `remote` (argv) on `target`. ssh hands the remote
 /// side one string for its shell, so every word is quoted; `--` keeps a destination that starts
 /// with `-` from being read as an option.
@@ -84,6 +114,15 @@ mod tests {
     fn a_shared_connection_is_closed_by_its_socket() {
         let target = target(serde_json::json!({ "ssh": "root@192.0.2.2", "host_key": "ssh-ed25519 AAAAC3Nza" }));
         insta::assert_snapshot!(close_command(&options(), &target), @"ssh -O exit -o ControlPath=/srv/infra/.rave/ssh/c-f231e62b512342ce -- root@192.0.2.2");
+    }
+
+    #[test]
+    fn nix_gets_the_pinned_key_of_one_target_or_only_the_shared_options() {
+        let target = target(serde_json::json!({
+            "ssh": "root@192.0.2.3", "port": 2222, "ssh_key": "file:keys/deploy", "host_key": "ssh-ed25519 AAAAC3Nza",
+        }));
+        insta::assert_snapshot!(nix_ssh_opts(&options(), Some(&target)), @"-o BatchMode=yes -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=10 -o UserKnownHostsFile=/srv/infra/.rave/ssh/known_hosts/rave.host.shoshin -o HostKeyAlias=rave.host.shoshin -o IdentitiesOnly=yes -i /srv/infra/keys/deploy -p 2222");
+        insta::assert_snapshot!(nix_ssh_opts(&options(), None), @"-o BatchMode=yes -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=10");
     }
 
     #[test]

@@ -20,7 +20,7 @@ pub(crate) mod options;
 pub(crate) mod shared;
 pub(crate) mod target;
 
-pub(crate) use command::ssh_command;
+pub(crate) use command::{nix_ssh_opts, ssh_command};
 pub(crate) use failure::ssh_failure;
 pub(crate) use options::SshOptions;
 pub(crate) use target::SshTarget;

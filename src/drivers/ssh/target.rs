@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::drivers::DriverError;
-use crate::model::{HostSpec, ResourceId, SecretRef};
+use crate::model::{BuilderSpec, HostSpec, ResourceId, SecretRef};
 
 /// A machine reached over SSH.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -33,6 +33,11 @@ impl SshTarget {
             )));
         };
         Self::new(address, ssh, spec.port, host_key, spec.ssh_key.as_ref(), base_dir)
+    }
+
+    /// The target of a remote builder (`builders:`); `base_dir` resolves a relative `ssh_key`.
+    pub(crate) fn of_builder(address: &ResourceId, spec: &BuilderSpec, base_dir: &Path) -> Result<Self, DriverError> {
+        Self::new(address, &spec.ssh, spec.port, &spec.host_key, spec.ssh_key.as_ref(), base_dir)
     }
 
     fn new(

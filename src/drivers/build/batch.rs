@@ -1,0 +1,245 @@
+//! Building together: builds that start within [`BATCH_WINDOW`] of each other join one queue and
+//! are built by one `nix build` per set of builders. Around a build on builders: ephemeral
+//! builders are provisioned first and destroyed after, also when the build fails; every builder
+//! is probed first, so an unreachable one is named before nix's "unable to start any build".
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+
+use crate::apply::EventSink;
+use crate::drivers::ssh::nix_ssh_opts;
+use crate::drivers::{DriverContext, DriverError, builder, cache};
+use crate::model::{BuilderSpec, Name, ResourceId, ResourceKind};
+use crate::nix::build::{BuildRequest, build_command, machines_line, parse_build_output};
+use crate::nix::{Derivation, runner};
+
+/// How long the first build of a batch waits for others to join it: the executor starts builds
+/// that became ready together within microseconds of each other.
+const BATCH_WINDOW: Duration = Duration::from_millis(100);
+
+/// One build waiting to be built.
+#[derive(Debug)]
+pub(super) struct Job {
+    /// The build.
+    pub(super) address: ResourceId,
+    /// `FLAKE#ATTRIBUTE`.
+    pub(super) installable: String,
+    /// What the plan evaluated it to: its result is found by `drv_path`.
+    pub(super) derivation: Derivation,
+    /// Where it must be built (empty: here).
+    pub(super) builders: Vec<Name>,
+    /// The caches it is pushed to: their keys are trusted while building, to substitute.
+    pub(super) push: Vec<Name>,
+    /// Its progress sink.
+    pub(super) events: EventSink,
+}
+
+/// What building a job gave.
+#[derive(Debug, Clone)]
+pub(super) struct Built {
+    /// Its output path.
+    pub(super) out_path: String,
+    /// The builders it was built on.
+    pub(super) builders: Vec<String>,
+    /// What happened to the ephemeral builders it needed (`builder.burst-1: created, destroyed`).
+    pub(super) ephemeral: Vec<String>,
+}
+
+type Waiting = (Job, oneshot::Sender<Result<Built, DriverError>>);
+
+/// The builds waiting for the next batch.
+#[derive(Debug, Default)]
+pub(super) struct Queue {
+    pending: Mutex<Vec<Waiting>>,
+}
+
+impl Queue {
+    /// Builds `job` with whatever joins it within the batch window.
+    pub(super) async fn build(self: &Arc<Self>, context: &DriverContext, job: Job) -> Result<Built, DriverError> {
+        let (sender, receiver) = oneshot::channel();
+        let is_first = {
+            let mut pending = self.pending.lock().unwrap_or_else(PoisonError::into_inner);
+            pending.push((job, sender));
+            pending.len() == 1
+        };
+        if is_first {
+            let queue = Arc::clone(self);
+            let context = context.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(BATCH_WINDOW).await;
+                let jobs = std::mem::take(&mut *queue.pending.lock().unwrap_or_else(PoisonError::into_inner));
+                run_batch(&context, jobs).await;
+            });
+        }
+        receiver.await.unwrap_or_else(|_| Err(DriverError::new("the batch of builds stopped before it finished")))
+    }
+}
+
+/// Builds every job, one `nix build` per set of builders, and answers each.
+async fn run_batch(context: &DriverContext, jobs: Vec<Waiting>) {
+    let mut groups: BTreeMap<Vec<Name>, Vec<Waiting>> = BTreeMap::new();
+    for waiting in jobs {
+        let mut builders = waiting.0.builders.clone();
+        builders.sort();
+        builders.dedup();
+        groups.entry(builders).or_default().push(waiting);
+    }
+    for (builders, group) in groups {
+        let (jobs, senders): (Vec<Job>, Vec<_>) = group.into_iter().unzip();
+        let results = build_group(context, &builders, &jobs).await;
+        for (sender, result) in senders.into_iter().zip(results) {
+            // A build whose apply stopped waiting no longer needs its answer.
+            let _ = sender.send(result);
+        }
+    }
+}
+
+/// Builds `jobs` on `builders` (here when empty): provision, probe, build, destroy.
+async fn build_group(context: &DriverContext, builders: &[Name], jobs: &[Job]) -> Vec<Result<Built, DriverError>> {
+    let events = &jobs[0].events;
+    let specs = match builder_specs(context, builders) {
+        Ok(specs) => specs,
+        Err(error) => return vec![Err(error); jobs.len()],
+    };
+    let mut provisioned = Vec::new();
+    let mut outcome = Ok(BTreeMap::new());
+    for (address, spec) in specs.iter().filter(|(_, spec)| spec.ephemeral) {
+        let Some(provision) = &spec.provision else { continue };
+        // Recorded before it runs: a create that fails half way is destroyed too.
+        provisioned.push((address, provision));
+        if let Err(error) = builder::provision(context, events, address, &provision.create, "create").await {
+            outcome = Err(error);
+            break;
+        }
+    }
+    if outcome.is_ok() {
+        outcome = probe_and_build(context, &specs, jobs).await;
+    }
+    let mut ephemeral = Vec::new();
+    for (address, provision) in provisioned {
+        match builder::provision(context, events, address, &provision.destroy, "destroy").await {
+            Ok(()) => ephemeral.push(format!("{address}: created, destroyed")),
+            Err(error) => {
+                ephemeral.push(format!("{address}: created, destroy failed"));
+                let left = error.with_detail(format!("`{address}` may still be running: destroy it by hand"));
+                outcome = Err(match outcome {
+                    Ok(_) => left,
+                    Err(build_error) => build_error.with_detail(left.to_string()),
+                });
+            }
+        }
+    }
+    let built_on: Vec<String> = specs.iter().map(|(address, _)| address.to_string()).collect();
+    jobs.iter()
+        .map(|job| match &outcome {
+            Ok(paths) => match paths.get(&job.derivation.drv_path) {
+                Some(out_path) => {
+                    Ok(Built { out_path: out_path.clone(), builders: built_on.clone(), ephemeral: ephemeral.clone() })
+                }
+                None => Err(DriverError::new(format!("`{}`: nix built no `{}`", job.address, job.derivation.drv_path))),
+            },
+            Err(error) => Err(error.clone().with_detail(format!("ephemeral builders: {}", describe(&ephemeral)))),
+        })
+        .collect()
+}
+
+/// `builder.a: created, destroyed; …`, or `none`.
+fn describe(ephemeral: &[String]) -> String {
+    if ephemeral.is_empty() { "none".to_owned() } else { ephemeral.join("; ") }
+}
+
+/// The declared builders named `names`.
+fn builder_specs<'a>(
+    context: &'a DriverContext,
+    names: &[Name],
+) -> Result<Vec<(ResourceId, &'a BuilderSpec)>, DriverError> {
+    names
+        .iter()
+        .map(|name| {
+            let address = ResourceId::new(ResourceKind::Builder, name.clone());
+            match context.builders.get(&address) {
+                Some(spec) => Ok((address, spec)),
+                None => Err(DriverError::new(format!(
+                    "builder `{address}` is not in the plan: declare it under `builders:`"
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// Probes every builder, then runs one `nix build`; gives each derivation's `out` path.
+async fn probe_and_build(
+    context: &DriverContext,
+    specs: &[(ResourceId, &BuilderSpec)],
+    jobs: &[Job],
+) -> Result<BTreeMap<String, String>, DriverError> {
+    let events = &jobs[0].events;
+    let mut request = BuildRequest {
+        installables: jobs.iter().map(|job| job.installable.clone()).collect(),
+        ..BuildRequest::default()
+    };
+    request.installables.dedup();
+    if !specs.is_empty() {
+        let mut lines = String::new();
+        let mut targets = Vec::new();
+        for (address, spec) in specs {
+            builder::probe(context, address, spec).await?;
+            let (options, target) = builder::target(context, address, spec)?;
+            lines.push_str(&machines_line(&target, spec));
+            lines.push('\n');
+            targets.push((options, target));
+        }
+        request.machines = Some(write_machines(context, specs, &lines)?);
+        request.is_remote_only = true;
+        request.ssh_opts = Some(match targets.as_slice() {
+            [(options, target)] => nix_ssh_opts(options, Some(target)),
+            // Several builders share one NIX_SSHOPTS: each key is pinned by the machines file.
+            [(options, _), ..] => nix_ssh_opts(options, None),
+            [] => String::new(),
+        });
+    }
+    for name in jobs.iter().flat_map(|job| &job.push) {
+        let Ok((_, spec)) = cache::cache(context, name) else { continue };
+        if let Some(key) = &spec.public_key {
+            request.substituters.push(cache::substituter(spec));
+            request.trusted_public_keys.push(key.clone());
+        }
+    }
+    request.substituters.dedup();
+    request.trusted_public_keys.dedup();
+    let on = if specs.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = specs.iter().map(|(address, _)| format!("`{address}`")).collect();
+        format!(" on {}", names.join(", "))
+    };
+    let doing = match jobs {
+        [job] => format!("building `{}`{on}", job.address),
+        _ => format!("building {} outputs{on}", jobs.len()),
+    };
+    events.progress(format!("{doing}…"));
+    let output = runner::run(doing, &build_command(&request), Some(events)).await?;
+    let built = parse_build_output(&output.stdout)?;
+    Ok(built
+        .into_iter()
+        .filter_map(|(drv_path, built)| built.outputs.get("out").map(|out| (drv_path, out.clone())))
+        .collect())
+}
+
+/// Writes the machines file for `specs` under the work directory; returns its path.
+fn write_machines(
+    context: &DriverContext,
+    specs: &[(ResourceId, &BuilderSpec)],
+    lines: &str,
+) -> Result<std::path::PathBuf, DriverError> {
+    let dir = context.work_dir.join("nix");
+    let names: Vec<String> = specs.iter().map(|(address, _)| address.name.to_string()).collect();
+    let path = dir.join(format!("machines-{}", names.join("+")));
+    std::fs::create_dir_all(&dir)
+        .and_then(|()| std::fs::write(&path, lines))
+        .map_err(|error| DriverError::new(format!("cannot write the machines file `{}`: {error}", path.display())))?;
+    Ok(path)
+}

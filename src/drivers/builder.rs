@@ -1,0 +1,146 @@
+//! [`BuilderDriver`]: `builders:`, remote Nix builders, and the steps builds use on them:
+//! [`provision`] (run `provision.create`/`destroy` as argv), [`probe`] (`nix store ping` over SSH
+//! with the pinned host key: reachable, the right machine, Nix answering).
+//!
+//! A lasting builder is provisioned (when it has `provision`) and probed when applied, and
+//! destroyed when deleted. An `ephemeral: true` builder is not made here: the builds that need it
+//! create it, build, and destroy it again, also when the builds fail (`drivers::build`).
+
+use std::time::Duration;
+
+use super::command_spec::CommandSpec;
+use super::process;
+use super::ssh::{SshOptions, SshTarget, nix_ssh_opts};
+use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs};
+use crate::apply::EventSink;
+use crate::model::{BuilderSpec, ResourceId, ResourceSpec};
+use crate::nix::{runner, store};
+use crate::plan::Desired;
+use crate::state::ResourceState;
+
+/// How long `provision.create` or `provision.destroy` may run (Terraform takes minutes).
+const PROVISION_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// The driver for builders.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct BuilderDriver;
+
+impl BuilderDriver {
+    /// Create and update alike: provision a lasting builder, then probe it.
+    async fn converge(
+        context: &DriverContext,
+        events: &EventSink,
+        address: &ResourceId,
+        desired: &Desired,
+    ) -> Result<Outputs, DriverError> {
+        let ResourceSpec::Builder(spec) = &desired.spec else {
+            return Err(DriverError::wrong_kind(address, &desired.spec));
+        };
+        let mut outputs = Outputs::new();
+        if spec.ephemeral {
+            events.progress("ephemeral: created by the builds that need it and destroyed after them");
+            outputs.insert("ephemeral".to_owned(), serde_json::Value::Bool(true));
+            return Ok(outputs);
+        }
+        if let Some(provision) = &spec.provision {
+            self::provision(context, events, address, &provision.create, "create").await?;
+            outputs.insert("provisioned".to_owned(), serde_json::Value::Bool(true));
+        }
+        probe(context, address, spec).await?;
+        Ok(outputs)
+    }
+}
+
+impl Driver for BuilderDriver {
+    fn replace_attributes(&self) -> &'static [&'static str] {
+        // Another address is another machine.
+        &["ssh", "port"]
+    }
+
+    fn create<'a>(
+        &'a self,
+        context: &'a DriverContext,
+        events: &'a EventSink,
+        address: &'a ResourceId,
+        desired: &'a Desired,
+    ) -> BoxFuture<'a, Result<Outputs, DriverError>> {
+        Box::pin(Self::converge(context, events, address, desired))
+    }
+
+    fn delete<'a>(
+        &'a self,
+        context: &'a DriverContext,
+        events: &'a EventSink,
+        address: &'a ResourceId,
+        recorded: &'a ResourceState,
+    ) -> BoxFuture<'a, Result<(), DriverError>> {
+        Box::pin(async move {
+            let spec: Option<BuilderSpec> =
+                serde_json::to_value(&recorded.attributes).ok().and_then(|value| serde_json::from_value(value).ok());
+            match spec {
+                Some(BuilderSpec { provision: Some(provision), ephemeral: false, .. }) => {
+                    self::provision(context, events, address, &provision.destroy, "destroy").await
+                }
+                _ => Ok(()),
+            }
+        })
+    }
+}
+
+/// Runs `provision.STEP` (`argv`) of `address` in the file's directory, its output captured and
+/// shown when it fails.
+pub(crate) async fn provision(
+    context: &DriverContext,
+    events: &EventSink,
+    address: &ResourceId,
+    argv: &[String],
+    step: &str,
+) -> Result<(), DriverError> {
+    let Some((program, arguments)) = argv.split_first() else {
+        return Err(DriverError::new(format!("`{address}`: `provision.{step}` is an empty command")));
+    };
+    let command = CommandSpec::new(program.clone())
+        .args(arguments.iter().cloned())
+        .cwd(std::path::absolute(&context.base_dir).unwrap_or_else(|_| context.base_dir.clone()))
+        .timeout(PROVISION_TIMEOUT);
+    events.progress(format!("provision.{step}: {command}"));
+    process::run(&command, Some(events)).await.map_err(|error| {
+        let error = DriverError::from(error);
+        DriverError { summary: format!("`{address}`: `provision.{step}` failed: {}", error.summary), ..error }
+    })?;
+    Ok(())
+}
+
+/// The builder's SSH target, its pinned key written where ssh reads it.
+pub(crate) fn target(
+    context: &DriverContext,
+    address: &ResourceId,
+    spec: &BuilderSpec,
+) -> Result<(SshOptions, SshTarget), DriverError> {
+    let target = SshTarget::of_builder(address, spec, &context.base_dir)?;
+    let options = SshOptions::for_work_dir(&context.work_dir);
+    options.prepare(&target)?;
+    Ok((options, target))
+}
+
+/// `nix store ping --store ssh://user@host` with the pinned key: the builder is reachable, is the
+/// declared machine, and its Nix answers. Names the builder when it is not, before nix's own
+/// "unable to start any build" could.
+pub(crate) async fn probe(
+    context: &DriverContext,
+    address: &ResourceId,
+    spec: &BuilderSpec,
+) -> Result<(), DriverError> {
+    let (options, target) = target(context, address, spec)?;
+    let ssh_opts = nix_ssh_opts(&options, Some(&target));
+    let command = store::ping_command(&format!("ssh://{}", target.destination()), Some(&ssh_opts));
+    runner::run(format!("reaching builder `{address}` (`{}`)", target.destination()), &command, None).await.map_err(
+        |error| {
+            DriverError::from(error).with_detail(format!(
+                "check that `{}` is up, that its host key is `host_key`, and that it runs Nix",
+                target.destination()
+            ))
+        },
+    )?;
+    Ok(())
+}
