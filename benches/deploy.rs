@@ -20,7 +20,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use testbed::nixos_flake::{HEALTH_CHECK, NIX_CONFIG, System, write_flake};
+use testbed::nix::NIX_CONFIG;
+use testbed::nixos_flake::{HEALTH_CHECK, System, write_flake};
 use testbed::ssh_host::SshHost;
 
 /// Hosts deployed at once.

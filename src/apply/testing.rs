@@ -250,7 +250,15 @@ pub(crate) fn change_between(address: &str, action: Action, before: Option<&[&st
         dependencies: ids(dependencies),
         tainted: false,
     });
-    Change { address: id(address), action, reasons: Vec::new(), attributes: Vec::new(), before, after }
+    Change {
+        address: id(address),
+        action,
+        reasons: Vec::new(),
+        attributes: Vec::new(),
+        before,
+        after,
+        closure: Vec::new(),
+    }
 }
 
 /// A plan made of `changes`.
@@ -263,6 +271,8 @@ pub(crate) fn plan(changes: Vec<Change>) -> Plan {
         is_destroy: false,
         changes,
         drift: Vec::new(),
+        moves: Vec::new(),
+        is_refresh_only: false,
     }
 }
 

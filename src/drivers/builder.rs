@@ -101,7 +101,7 @@ pub(crate) async fn provision(
     };
     let command = CommandSpec::new(program.clone())
         .args(arguments.iter().cloned())
-        .cwd(context.base_dir.clone())
+        .cwd(std::path::absolute(&context.base_dir).unwrap_or_else(|_| context.base_dir.clone()))
         .timeout(PROVISION_TIMEOUT);
     events.progress(format!("provision.{step}: {command}"));
     process::run(&command, Some(events)).await.map_err(|error| {

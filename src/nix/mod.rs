@@ -8,6 +8,7 @@
 //! - [`reference`]: `.#attr` references resolved to a flake and attribute paths.
 //! - [`evaluation`]: the derivations of every Nix-built resource from one `nix eval`.
 //! - [`build`]: `nix build --json --no-link` and the machines file for remote builders.
+//! - [`closure_diff`]: the packages whose versions changed between two closures.
 //! - [`store`]: `nix copy`, `nix path-info`, `nix store ping`, `nix store sign`, keys.
 //! - [`cachix`]: `cachix push`.
 //! - [`runner`]: the base command line and the runner.
@@ -15,6 +16,7 @@
 
 pub(crate) mod build;
 pub(crate) mod cachix;
+pub(crate) mod closure_diff;
 pub(crate) mod derivation;
 pub(crate) mod evaluation;
 mod nix_error;

@@ -69,13 +69,25 @@ impl NixError {
 }
 
 /// The lines of nix's message: from its first `error:` line on, else the last lines it printed.
+/// What ssh said before it (a refused connection, a host key that is not the pinned one) follows,
+/// as nix's own words for those ("cannot connect to …") leave the reason out.
 fn nix_message(process: &ProcessError) -> Vec<String> {
     let (ProcessError::Failed { last_stderr: lines, .. } | ProcessError::TimedOut { last_stderr: lines, .. }) = process
     else {
         return Vec::new();
     };
+    let lines: Vec<&str> = lines.iter().map(|line| line.trim_end()).filter(|line| !line.trim().is_empty()).collect();
     let start = lines.iter().position(|line| line.trim_start().starts_with("error:")).unwrap_or(0);
-    lines[start..].iter().filter(|line| !line.trim().is_empty()).cloned().collect()
+    let from_ssh = lines[..start].iter().filter(|line| is_from_ssh(line));
+    lines[start..].iter().chain(from_ssh).map(|line| (*line).to_owned()).collect()
+}
+
+/// Whether ssh printed `line` (nix passes ssh's stderr through).
+fn is_from_ssh(line: &str) -> bool {
+    line.starts_with("ssh:")
+        || ["Host key verification failed", "Permission denied", "REMOTE HOST IDENTIFICATION HAS CHANGED"]
+            .iter()
+            .any(|needle| line.contains(needle))
 }
 
 impl fmt::Display for NixError {
@@ -180,6 +192,22 @@ mod tests {
         let driver_error = DriverError::from(error);
         assert_eq!(driver_error.summary, "evaluating 2 derivations failed: attribute 'codex' missing");
         assert_eq!(driver_error.details, ["       at «string»:1:2:", "command: nix eval --json"]);
+    }
+
+    #[test]
+    fn what_ssh_said_follows_nix_own_words() {
+        let error = NixError::from_process(
+            "reaching builder `builder.b`",
+            failed(&[
+                "Store URL: ssh://root@b",
+                "ssh: connect to host b port 22: Connection refused\r",
+                "error: cannot connect to 'root@b'",
+            ]),
+        );
+        assert_eq!(
+            error.to_string(),
+            "reaching builder `builder.b` failed: cannot connect to 'root@b'\n  ssh: connect to host b port 22: Connection refused"
+        );
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //! `.#nixosConfigurations.shoshin`, `github:owner/repo#hello`), resolved to a flake Nix can load
 //! and the attribute paths to look for in it, in Nix's own order.
 //!
-//! Pure: nothing here reads the filesystem.
+//! Nothing here reads the filesystem; a relative file directory is made absolute against the
+//! working directory, as Nix needs absolute paths.
 
 use std::fmt;
 use std::path::{Component, Path, PathBuf};
@@ -59,9 +60,10 @@ impl Reference {
         if path.is_empty() {
             return Err(error("names no attribute after `#`"));
         }
+        let base_dir = std::path::absolute(base_dir).unwrap_or_else(|_| base_dir.to_path_buf());
         let flake = match flake {
-            "" | "." => resolve_flake(&settings.flake, base_dir),
-            other => resolve_flake(other, base_dir),
+            "" | "." => resolve_flake(&settings.flake, &base_dir),
+            other => resolve_flake(other, &base_dir),
         };
         let prefixes: Vec<Vec<String>> = match kind {
             OutputKind::Package => ["packages", "legacyPackages"]

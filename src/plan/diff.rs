@@ -110,6 +110,8 @@ pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
         is_destroy: options.is_destroy,
         changes: changes.into_iter().flatten().collect(),
         drift,
+        moves: Vec::new(),
+        is_refresh_only: false,
     })
 }
 
@@ -193,6 +195,7 @@ impl Planner<'_, '_> {
             attributes: decision.attributes,
             before: before.cloned(),
             after,
+            closure: Vec::new(),
         }
     }
 
@@ -211,6 +214,7 @@ impl Planner<'_, '_> {
             attributes: decision.attributes,
             before: Some(state.clone()),
             after: None,
+            closure: Vec::new(),
         }
     }
 
@@ -386,6 +390,7 @@ fn no_op(id: &ResourceId, before: Option<&ResourceState>, after: Option<Desired>
         attributes: Vec::new(),
         before: before.cloned(),
         after,
+        closure: Vec::new(),
     }
 }
 

@@ -6,6 +6,8 @@
 //! secrets show only as `"sensitive": true`, never with a value or a digest.
 
 use schemars::JsonSchema;
+
+use crate::nix::closure_diff::VersionChange;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -38,6 +40,19 @@ struct PlanView {
     changes: Vec<ChangeView>,
     /// What refresh found changed outside of rave, reported apart from the changes.
     drift: Vec<DriftView>,
+    /// Resources moved to a new address in state (`moved:` in the file); left out when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    moves: Vec<MoveView>,
+}
+
+/// One rename in state.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename = "Move")]
+struct MoveView {
+    /// The address state recorded.
+    from: ResourceId,
+    /// The address it is recorded at from now on.
+    to: ResourceId,
 }
 
 /// Counts; a replacement is one added and one destroyed.
@@ -68,6 +83,9 @@ struct ChangeView {
     reasons: Vec<ReasonView>,
     /// The attributes that differ; every attribute for a create or a destroy.
     attributes: Vec<AttributeView>,
+    /// For a Nix-built resource whose derivation changed: the packages whose versions changed in
+    /// its closure (empty when unknown or none).
+    closure: Vec<VersionChange>,
 }
 
 /// What will be done to a resource.
@@ -213,6 +231,7 @@ fn view(plan: &Plan) -> PlanView {
         summary: SummaryView { add: summary.add, change: summary.change, destroy: summary.destroy },
         changes: plan.changes.iter().filter_map(|change| change_view(change, plan)).collect(),
         drift: drifted(plan).filter_map(|drift| drift_view(drift, plan)).collect(),
+        moves: plan.moves.iter().map(|rename| MoveView { from: rename.from.clone(), to: rename.to.clone() }).collect(),
     }
 }
 
@@ -232,6 +251,7 @@ fn change_view(change: &Change, plan: &Plan) -> Option<ChangeView> {
         action,
         reasons: change.reasons.iter().map(|reason| reason_view(reason, change, plan)).collect(),
         attributes: change.attributes.iter().map(attribute_view).collect(),
+        closure: change.closure.clone(),
     })
 }
 

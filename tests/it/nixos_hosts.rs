@@ -7,7 +7,8 @@ use std::path::Path;
 
 use crate::support::{Project, Run};
 use crate::testbed::SshRuntimeDir;
-use crate::testbed::nixos_flake::{ACTIVE_MARKER, HEALTH_CHECK, NIX_CONFIG, System, write_flake};
+use crate::testbed::nix::NIX_CONFIG;
+use crate::testbed::nixos_flake::{ACTIVE_MARKER, HEALTH_CHECK, System, write_flake};
 use crate::testbed::ssh_host::SshHost;
 
 /// A project deploying `hosts` (named `h1`, `h2`, …) from the flake in its own directory, and

@@ -9,12 +9,6 @@ use std::path::Path;
 
 use super::ssh_host::AUTHORIZED_KEYS;
 
-/// Nix settings for rave and nix run by the tests: offline, no sandbox, flakes on.
-pub(crate) const NIX_CONFIG: &str = "experimental-features = nix-command flakes
-substituters =
-sandbox = false
-narinfo-cache-negative-ttl = 0";
-
 /// Where a test system records itself as active on its host.
 pub(crate) const ACTIVE_MARKER: &str = "/nix/var/rave-test-active";
 

@@ -1,0 +1,215 @@
+//! Builds and caches end to end with the real `nix`: what a plan says will be built, a build,
+//! signed pushes to a file cache and an HTTP cache, substitution from them into a separate store
+//! that checks signatures, a second apply that does nothing, ephemeral builders.
+
+use crate::support::{Project, Run};
+use crate::testbed::binary_cache::HttpCache;
+use crate::testbed::nix::{Nix, flake, unique};
+
+/// Runs rave in `project` with `nix`'s settings.
+fn rave(project: &Project, nix: &Nix, args: &[&str]) -> Run {
+    let mut command = project.command(args);
+    nix.configure(&mut command);
+    project.run_from(&command.output().expect("run rave"))
+}
+
+/// The store path a run's plan shows for `store_path`.
+fn store_path(run: &Run) -> String {
+    let line = run.stdout.lines().find(|line| line.contains("store_path")).expect("a store path in the plan");
+    let start = line.find("/nix/store/").expect("a store path");
+    line[start..].trim_end_matches('"').to_owned()
+}
+
+#[test]
+fn a_build_is_planned_built_pushed_signed_and_then_left_alone() {
+    let nix = Nix::new();
+    let project = Project::new();
+    let unique = unique();
+    let (_, public_key) = nix.key_pair(&project.path().join("keys"), "lan-1");
+    let cache = project.path().join("cache");
+    let unsigned_cache = project.path().join("plain");
+    project.write("flake.nix", flake(&[("hello", "1.0", "hi")], &unique));
+    project.write(
+        "rave.yaml",
+        format!(
+            "version: 1
+project: builds
+nix: {{ flake: \".\", system: x86_64-linux }}
+caches:
+  lan: {{ type: nix-store, uri: \"file://{}\", public_key: \"{public_key}\", secret_key: file:keys/lan-1.sec }}
+  plain: {{ type: nix-store, uri: \"file://{}\" }}
+builds:
+  hello: {{ attr: \".#hello\", push: [lan, plain] }}
+",
+            cache.display(),
+            unsigned_cache.display()
+        ),
+    );
+
+    let plan = rave(&project, &nix, &["plan"]);
+    plan.assert_code(0);
+    assert!(plan.stdout.contains("# build.hello will be created"), "{}", plan.transcript());
+    let path = store_path(&plan);
+    assert!(path.ends_with("-hello-1.0"), "{path}");
+    assert!(!Path::new(&path).exists(), "planning builds nothing");
+
+    let apply = rave(&project, &nix, &["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    assert!(Path::new(&path).exists(), "{}", apply.transcript());
+    assert!(apply.stderr.contains("cache.lan: 1 path sent, signed"), "{}", apply.transcript());
+    assert!(apply.stderr.contains("cache.plain: 1 path sent"), "{}", apply.transcript());
+    let hash = path.trim_start_matches("/nix/store/").split('-').next().expect("hash");
+    let narinfo = std::fs::read_to_string(cache.join(format!("{hash}.narinfo"))).expect("narinfo in the cache");
+    assert!(narinfo.contains("Sig: lan-1:"), "{narinfo}");
+
+    let again = rave(&project, &nix, &["apply", "--auto-approve"]);
+    again.assert_code(0);
+    assert!(again.stdout.contains("No changes."), "{}", again.transcript());
+    assert!(!again.stderr.contains("building") && !again.stderr.contains("sent"), "{}", again.transcript());
+
+    // Another store that trusts the key substitutes the path; one that trusts another key, or a
+    // cache whose paths are unsigned, is refused.
+    let cache_uri = format!("file://{}", cache.display());
+    let substituted = nix.substitute(&cache_uri, &public_key, &path);
+    assert!(substituted.status.success(), "{}", String::from_utf8_lossy(&substituted.stderr));
+    let (_, other_key) = nix.key_pair(&project.path().join("other-keys"), "other-1");
+    let refusals = [
+        nix.substitute(&cache_uri, &other_key, &path),
+        nix.substitute(&format!("file://{}", unsigned_cache.display()), &public_key, &path),
+    ];
+    for refused in refusals {
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(!refused.status.success(), "{stderr}");
+        assert!(stderr.contains("is not signed by any of the keys in 'trusted-public-keys'"), "{stderr}");
+    }
+}
+
+#[test]
+fn a_signed_push_to_an_http_cache_substitutes_elsewhere() {
+    let nix = Nix::new();
+    let project = Project::new();
+    let unique = unique();
+    let (_, public_key) = nix.key_pair(&project.path().join("keys"), "web-1");
+    let server = HttpCache::start(&project.path().join("served"));
+    project.write("flake.nix", flake(&[("tool", "2.0", "tool")], &unique));
+    project.write(
+        "rave.yaml",
+        format!(
+            "version: 1
+project: http
+caches:
+  web: {{ type: nix-store, uri: \"{}\", public_key: \"{public_key}\", secret_key: file:keys/web-1.sec }}
+builds:
+  tool: {{ attr: \".#packages.x86_64-linux.tool\", push: [web] }}
+",
+            server.uri
+        ),
+    );
+    let apply = rave(&project, &nix, &["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    assert!(apply.stderr.contains("cache.web: 1 path sent, signed"), "{}", apply.transcript());
+    let path = store_path(&apply);
+    let substituted = nix.substitute(&server.uri, &public_key, &path);
+    assert!(substituted.status.success(), "{}", String::from_utf8_lossy(&substituted.stderr));
+}
+
+/// A flake whose `hello-1.0` is built with `libfoo-LIBRARY`.
+fn hello_with_library(library: &str, unique: &str) -> String {
+    format!(
+        r#"{{
+  outputs = {{ self }}: let
+    libfoo = derivation {{ name = "libfoo-{library}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo {unique} > $out" ]; }};
+  in {{
+    packages.x86_64-linux.hello = derivation {{ name = "hello-1.0"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo ${{libfoo}} > $out" ]; }};
+  }};
+}}
+"#
+    )
+}
+
+#[test]
+fn a_changed_build_shows_the_old_and_new_store_path_and_what_changed_inside() {
+    let nix = Nix::new();
+    let project = Project::new();
+    let unique = unique();
+    project.write("flake.nix", hello_with_library("1.0", &unique));
+    project.write("rave.yaml", "version: 1\nproject: change\nbuilds:\n  hello: { attr: \".#hello\" }\n");
+    let first = rave(&project, &nix, &["apply", "--auto-approve"]);
+    first.assert_code(0);
+    let old = store_path(&first);
+    project.write("flake.nix", hello_with_library("1.1", &unique));
+    let plan = rave(&project, &nix, &["plan", "--detailed-exitcode"]);
+    plan.assert_code(2);
+    assert!(plan.stdout.contains("# build.hello will be updated in place"), "{}", plan.transcript());
+    let line = plan.stdout.lines().find(|line| line.contains("store_path")).expect("store path line");
+    assert!(line.contains(&old) && line.matches("-hello-1.0").count() == 2, "{}", plan.transcript());
+    assert!(plan.stdout.contains("# closure: libfoo: 1.0 → 1.1"), "{}", plan.transcript());
+    // Without an evaluation the recorded store path stands.
+    rave(&project, &nix, &["plan", "--refresh=false", "--detailed-exitcode"]).assert_code(0);
+}
+
+#[test]
+fn an_ephemeral_builder_is_created_and_destroyed_even_when_its_build_fails() {
+    let nix = Nix::new();
+    let project = Project::new();
+    let unique = unique();
+    project.write("flake.nix", flake(&[("heavy", "1.0", "heavy")], &unique));
+    // Nothing listens on this port: the builder that "came up" cannot be reached.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("port").local_addr().expect("addr").port();
+    project.write(
+        "rave.yaml",
+        format!(
+            "version: 1
+project: burst
+builders:
+  burst-1:
+    ssh: root@127.0.0.1
+    port: {port}
+    host_key: \"ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\"
+    provision:
+      create: [sh, -c, \"echo created >> provision.log\"]
+      destroy: [sh, -c, \"echo destroyed >> provision.log\"]
+    ephemeral: true
+builds:
+  heavy: {{ attr: \".#heavy\", builders: [burst-1] }}
+"
+        ),
+    );
+    let apply = rave(&project, &nix, &["apply", "--auto-approve"]);
+    apply.assert_code(1);
+    assert_eq!(project.read("provision.log"), "created\ndestroyed\n", "{}", apply.transcript());
+    assert!(
+        apply.stdout.contains("reaching builder `builder.burst-1` (`root@127.0.0.1`) failed"),
+        "{}",
+        apply.transcript()
+    );
+    assert!(apply.stdout.contains("Connection refused"), "{}", apply.transcript());
+    assert!(apply.stdout.contains("ephemeral builders: builder.burst-1: created, destroyed"), "{}", apply.transcript());
+    let state: serde_json::Value = serde_json::from_str(&project.read(".rave/state.json")).expect("state");
+    assert_eq!(state["resources"]["builder.burst-1"]["outputs"]["ephemeral"], true);
+}
+
+#[test]
+fn a_file_without_nix_built_resources_never_runs_nix_and_a_missing_nix_is_explained() {
+    let project = Project::new();
+    project.write("rave.yaml", "version: 1\nproject: nonix\nhosts:\n  a: { local: true }\n");
+    let no_nix_path = project.path().join("empty-bin");
+    std::fs::create_dir_all(&no_nix_path).expect("dir");
+    let run_without_nix = |project: &Project| {
+        let mut command = project.command(&["plan"]);
+        command.env("PATH", &no_nix_path);
+        project.run_from(&command.output().expect("run rave"))
+    };
+    run_without_nix(&project).assert_code(0);
+    project.write("rave.yaml", "version: 1\nproject: nonix\nbuilds:\n  a: { attr: \".#a\" }\n");
+    let run = run_without_nix(&project);
+    run.assert_code(1);
+    assert!(run.stderr.contains("`nix` is not installed or not on PATH"), "{}", run.transcript());
+    assert!(
+        run.stderr.contains("hint: install Nix (`apt-get install nix-bin nix-setup-systemd`"),
+        "{}",
+        run.transcript()
+    );
+}
+
+use std::path::Path;
