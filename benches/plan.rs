@@ -4,7 +4,8 @@
 //! and the growth in time per 10× resources (the target is linear: within 12×).
 //!
 //! Run with `cargo bench --bench plan`; `RAVE_BENCH_BINARY=path` times another build of `rave`
-//! (an older one, to compare). Without `--bench` (`cargo test --benches`) it only checks that the
+//! (an older one, to compare); `RAVE_BENCH_WRITE=DIR` only writes the 10,000-resource files into
+//! `DIR/yaml` and `DIR/toml`, for profiling. Without `--bench` (`cargo test --benches`) it only checks that the
 //! smallest project plans. Figures go to `docs/performance.md`.
 
 #![allow(unsafe_code)] // wait4, to read each child's peak memory
@@ -273,6 +274,15 @@ fn binary() -> PathBuf {
 }
 
 fn main() {
+    if let Some(dir) = std::env::var_os("RAVE_BENCH_WRITE") {
+        // For profiling: write the 10,000-resource twins into DIR/yaml and DIR/toml, time nothing.
+        for format in [Format::Yaml, Format::Toml] {
+            let project = Path::new(&dir).join(format.file_name().trim_start_matches("rave."));
+            std::fs::create_dir_all(&project).expect("create project dir");
+            write_project(&project.join(format.file_name()), format, 10_000);
+        }
+        return;
+    }
     let is_bench = std::env::args().any(|argument| argument == "--bench");
     let binary = binary();
     let counts: &[usize] = if is_bench { &[1_000, 10_000, 100_000] } else { &[1_000] };

@@ -60,6 +60,8 @@ pub(crate) enum Command {
     Destroy(DestroyArgs),
     /// Print the resource graph in Graphviz DOT
     Graph,
+    /// Check every host's and service's health now, without planning
+    Status(StatusArgs),
     /// Inspect and repair recorded state
     #[command(subcommand)]
     State(StateCommand),
@@ -146,6 +148,14 @@ pub(crate) struct DestroyArgs {
     #[arg(long)]
     pub(crate) auto_approve: bool,
     /// How many resources to act on at once
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..), value_name = "N")]
+    pub(crate) parallelism: u16,
+}
+
+/// `rave status`.
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    /// How many resources to check at once
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..), value_name = "N")]
     pub(crate) parallelism: u16,
 }

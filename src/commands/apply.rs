@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use super::context::Context;
-use super::planning::{PlanRequest, driver_context, lock_timeout, make_plan, state_or_new};
+use super::planning::{PlanRequest, close_connections, driver_context, lock_timeout, make_plan, state_or_new};
 use crate::apply::{ApplyOutcome, ApplyRequest};
 use crate::cli::{ApplyArgs, DestroyArgs, PlanFormat, PlanningArgs};
 use crate::drivers::{DriverSet, Registry};
@@ -53,6 +53,7 @@ fn execute(
     let mut backend = project.state_backend()?;
     backend.lock(&LockInfo::current(operation), lock_timeout(planning)?)?;
     let result = plan_and_apply(context, &project, &mut backend, source, auto_approve, parallelism);
+    close_connections(&project);
     let unlocked = backend.unlock();
     let status = result?;
     unlocked?;

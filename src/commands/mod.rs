@@ -7,6 +7,7 @@ mod graph;
 mod plan;
 mod planning;
 mod state;
+mod status;
 mod validate;
 
 use std::ffi::OsString;
@@ -44,6 +45,7 @@ pub(crate) fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Apply(args) => apply::run(&context, &args),
         Command::Destroy(args) => apply::run_destroy(&context, &args),
         Command::Graph => graph::run(&context),
+        Command::Status(args) => status::run(&context, &args),
         Command::State(command) => state::run(&context, &command),
     });
     match result {

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 
 use super::context::Context;
-use super::planning::{PlanRequest, lock_timeout, make_plan, state_or_new};
+use super::planning::{PlanRequest, close_connections, lock_timeout, make_plan, state_or_new};
 use crate::cli::{PlanArgs, PlanFormat};
 use crate::drivers::Registry;
 use crate::exit_status::ExitStatus;
@@ -26,6 +26,7 @@ pub(super) fn run(context: &Context<'_>, args: &PlanArgs) -> anyhow::Result<Exit
     let runtime = Context::runtime()?;
     let drivers = Arc::new(Registry::new());
     let plan = make_plan(&runtime, &project, &state, &drivers, &request);
+    close_connections(&project);
     backend.unlock()?;
     let plan = plan?;
     if let Some(out) = &args.out {

@@ -59,6 +59,17 @@ pub(super) fn driver_context<'a>(
     })
 }
 
+/// Closes the SSH connections this command shared among its steps (`ssh -O exit`) to the hosts
+/// of `project`, so none outlives rave.
+pub(super) fn close_connections(project: &Project) {
+    let context =
+        driver_context(project, project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec)));
+    // Without a runtime there is nothing to close with; the connections then end on their own.
+    if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        runtime.block_on(crate::drivers::ssh::shared::close_all(&context));
+    }
+}
+
 /// The state to plan against: the recorded one, or an empty one with a new lineage.
 pub(super) fn state_or_new(state: Option<State>) -> State {
     state.unwrap_or_else(State::new_lineage)

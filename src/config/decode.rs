@@ -8,6 +8,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
+use rayon::prelude::*;
 use serde::de::DeserializeOwned;
 
 use super::decode_error::{DecodeError, DecodeErrorKind, Place};
@@ -73,7 +74,11 @@ fn decode_all(root: &Node, errors: &mut Vec<DecodeError>) -> Option<Document> {
 
 /// The resources of one section, each decoded on its own so that errors in one do not hide
 /// errors in another.
-fn section<T: DeserializeOwned>(root: &Node, kind: ResourceKind, errors: &mut Vec<DecodeError>) -> BTreeMap<Name, T> {
+fn section<T: DeserializeOwned + Send>(
+    root: &Node,
+    kind: ResourceKind,
+    errors: &mut Vec<DecodeError>,
+) -> BTreeMap<Name, T> {
     let mut resources = BTreeMap::new();
     let name = kind.section();
     let Some(node) = root.get(name) else {
@@ -98,9 +103,18 @@ fn section<T: DeserializeOwned>(root: &Node, kind: ResourceKind, errors: &mut Ve
             return resources;
         }
     };
-    for (key, value) in entries {
-        let path = FieldPath::Key(&section_path, &key.text);
-        let spec = decode_value::<T>(value, &path, HashSet::new(), errors);
+    // Entries on every core, each with its own errors, gathered in file order.
+    let decoded: Vec<(Option<T>, Vec<DecodeError>)> = entries
+        .par_iter()
+        .map(|(key, value)| {
+            let mut entry_errors = Vec::new();
+            let path = FieldPath::Key(&section_path, &key.text);
+            let spec = decode_value::<T>(value, &path, HashSet::new(), &mut entry_errors);
+            (spec, entry_errors)
+        })
+        .collect();
+    for ((key, _), (spec, entry_errors)) in entries.iter().zip(decoded) {
+        errors.extend(entry_errors);
         match Name::new(&key.text) {
             Ok(name) => {
                 if let Some(spec) = spec {

@@ -136,39 +136,69 @@ impl YamlErrorKind {
     }
 }
 
-/// Parses `text` as one YAML document into a tree.
+/// Parses `text` as one YAML document into a tree. A large file is read in two pieces at once
+/// when it cuts cleanly (`yaml_cut`); the tree is the same either way.
 pub(crate) fn parse(text: &str) -> Result<Node, YamlError> {
+    if let Some(node) = super::yaml_cut::parse_in_parts(text) {
+        return Ok(node);
+    }
     parse_with_limit(text, MAX_VALUES)
 }
 
 /// [`parse`] with another cap on the number of values, so tests need not build millions.
 fn parse_with_limit(text: &str, max_values: usize) -> Result<Node, YamlError> {
+    parse_piece_with_limit(text, 1, max_values).map(|piece| piece.node)
+}
+
+/// A piece of a file read on its own, and what it counted against the file's caps.
+#[derive(Debug)]
+pub(super) struct Piece {
+    /// Its tree.
+    pub(super) node: Node,
+    /// Values in it.
+    pub(super) values: usize,
+    /// Values its anchors and aliases copied.
+    pub(super) alias_values: usize,
+}
+
+/// Parses `text`, a piece of a file that starts on line `first_line` of it, as one document.
+pub(super) fn parse_piece(text: &str, first_line: u32) -> Result<Piece, YamlError> {
+    parse_piece_with_limit(text, first_line, MAX_VALUES)
+}
+
+fn parse_piece_with_limit(text: &str, first_line: u32, max_values: usize) -> Result<Piece, YamlError> {
+    let lines_before = first_line.saturating_sub(1);
     let mut builder = Builder { max_values, ..Builder::default() };
     let mut parser = Parser::new_from_str(text);
     while let Some(event) = parser.next_event() {
-        let (event, span) = event.map_err(|error| scan_error(&error))?;
-        let position = position(span.start);
+        let (event, span) = event.map_err(|error| scan_error(&error, lines_before))?;
+        let position = position(span.start, lines_before);
         builder.event(event, position).map_err(|kind| YamlError { position, kind })?;
     }
-    builder.root.ok_or(YamlError { position: Position { line: 1, column: 1 }, kind: YamlErrorKind::Empty })
+    let Some(node) = builder.root else {
+        let position = Position { line: first_line, column: 1 };
+        return Err(YamlError { position, kind: YamlErrorKind::Empty });
+    };
+    Ok(Piece { node, values: builder.values, alias_values: builder.alias_values })
 }
 
-/// A saphyr marker (1-based line, 0-based column) as a position (both 1-based).
-fn position(marker: Marker) -> Position {
+/// A saphyr marker (1-based line, 0-based column) as a position (both 1-based), `lines_before`
+/// lines further down.
+fn position(marker: Marker, lines_before: u32) -> Position {
     Position {
-        line: u32::try_from(marker.line()).unwrap_or(u32::MAX),
+        line: u32::try_from(marker.line()).unwrap_or(u32::MAX).saturating_add(lines_before),
         column: u32::try_from(marker.col() + 1).unwrap_or(u32::MAX),
     }
 }
 
-fn scan_error(error: &ScanError) -> YamlError {
+fn scan_error(error: &ScanError, lines_before: u32) -> YamlError {
     let kind = if error.info() == "recursion limit exceeded" {
         // saphyr's own flow-nesting limit, reached while scanning ahead of ours.
         YamlErrorKind::TooDeep
     } else {
         YamlErrorKind::Syntax { message: error.info().to_owned() }
     };
-    YamlError { position: position(*error.marker()), kind }
+    YamlError { position: position(*error.marker(), lines_before), kind }
 }
 
 /// A finished value with what aliases need to know to copy it within bounds.

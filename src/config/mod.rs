@@ -20,6 +20,7 @@ mod schema;
 mod source_file;
 /// "Did you mean" suggestions, shared with `model::lower` and `plan`.
 pub(crate) mod suggest;
+mod yaml_cut;
 mod yaml_scalar;
 
 use std::path::Path;

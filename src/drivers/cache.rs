@@ -136,7 +136,7 @@ async fn push_to_store(
         return Err(DriverError::new(format!("`{address}` has no `uri` to push to")));
     };
     let ssh_opts = store::is_ssh_store(uri).then(|| ssh_opts_for(context, uri));
-    let query = store::path_info_command(uri, paths, ssh_opts.as_deref());
+    let query = store::path_info_command(Some(uri), paths, ssh_opts.as_deref());
     let present = runner::run(format!("asking `{address}` which paths it has"), &query, None).await?;
     let present = store::parse_valid_paths(&present.stdout)?;
     let missing: Vec<String> = paths.iter().filter(|path| !present.contains(*path)).cloned().collect();

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use super::command_spec::CommandSpec;
 use super::placement::Placement;
-use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, health, process};
+use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, health};
 use crate::apply::EventSink;
 use crate::model::{HostSpec, ResourceId, ResourceSpec};
 use crate::plan::Desired;
@@ -50,8 +50,7 @@ impl HostDriver {
 
 /// The machine's architecture, as `uname -m` prints it.
 async fn machine(placement: &Placement, events: &EventSink) -> Result<String, DriverError> {
-    let spec = placement.command(CommandSpec::new("uname").arg("-m").timeout(UNAME_TIMEOUT))?;
-    let output = process::run(&spec, Some(events)).await?;
+    let output = placement.run(CommandSpec::new("uname").arg("-m").timeout(UNAME_TIMEOUT), events).await?;
     let machine = output.stdout.trim();
     if machine.is_empty() {
         return Err(DriverError::new("`uname -m` printed nothing: the machine's architecture is unknown"));

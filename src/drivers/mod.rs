@@ -12,10 +12,12 @@ pub(crate) mod cache;
 pub(crate) mod command_spec;
 pub(crate) mod health;
 mod host;
+pub(crate) mod live_health;
 pub(crate) mod placement;
 pub(crate) mod process;
 mod registry;
 mod service;
+mod service_type;
 pub(crate) mod ssh;
 #[cfg(test)]
 mod test_support;

@@ -6,9 +6,12 @@
 //! what is missing. Running anything is not this module's job.
 
 use super::command_spec::CommandSpec;
-use super::ssh::{SshConnection, SshOptions, SshTarget};
+use super::process::{self, ProcessError, ProcessOutput};
+use super::ssh::failure::SshFailure;
+use super::ssh::{SshConnection, SshOptions, SshTarget, ssh_failure};
 use super::unsupported::Unsupported;
 use super::{DriverContext, DriverError};
+use crate::apply::EventSink;
 use crate::model::{HostSpec, ResourceId, ResourceKind};
 
 /// Where commands run.
@@ -66,6 +69,32 @@ impl Placement {
         match self {
             Self::Local => Ok(command),
             Self::Ssh(connection) => connection.command(&command),
+        }
+    }
+
+    /// The address probes from rave's machine reach this placement at: the loopback address for
+    /// the machine rave runs on, the SSH host name or address otherwise.
+    pub(crate) fn address(&self) -> &str {
+        match self {
+            Self::Local => "127.0.0.1",
+            Self::Ssh(connection) => &connection.target.host,
+        }
+    }
+
+    /// Runs `command` here; a failure of ssh itself names the machine and quotes ssh.
+    pub(crate) async fn run(&self, command: CommandSpec, events: &EventSink) -> Result<ProcessOutput, DriverError> {
+        let spec = self.command(command)?;
+        process::run(&spec, Some(events))
+            .await
+            .map_err(|error| self.ssh_failure(&error).map_or_else(|| error.into(), |failure| failure.error))
+    }
+
+    /// The error to report when `error` is ssh failing to reach this placement, rather than the
+    /// command failing there.
+    pub(crate) fn ssh_failure(&self, error: &ProcessError) -> Option<SshFailure> {
+        match self {
+            Self::Local => None,
+            Self::Ssh(connection) => ssh_failure(&connection.target, error),
         }
     }
 }

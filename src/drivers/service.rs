@@ -1,11 +1,12 @@
-//! [`ServiceDriver`]: `services:`. For now a service on a `local: true` host is checked, not run.
+//! [`ServiceDriver`]: `services:`, checked where they run.
 //!
-//! rave does not install or start a service on a host without `nixos:`: the host's own
-//! configuration does. Applying the service runs its health checks where it runs; deleting it
-//! removes nothing. Services on SSH hosts, VMs and containers wait for those transports. The
-//! default probe per service type (when no `health:` is declared) is still to come.
+//! rave does not install or start a service itself: the configuration of the machine it runs on
+//! does. Applying the service runs its health checks (its own `health:`, else its type's default
+//! probe, `drivers::service_type`) against its placement; deleting it removes nothing. Services on
+//! VMs and containers wait for those drivers.
 
 use super::placement::Placement;
+use super::service_type::checks_of;
 use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, health};
 use crate::apply::EventSink;
 use crate::model::{ResourceId, ResourceSpec};
@@ -28,13 +29,14 @@ impl ServiceDriver {
             return Err(DriverError::wrong_kind(address, &desired.spec));
         };
         let placement = Placement::of_target(address, &spec.runs_on, context)?;
-        if spec.health.is_empty() {
-            events.progress(format!(
-                "nothing was checked: `{address}` declares no `health`, and a default probe for type `{}` is planned",
+        match checks_of(spec, placement.address())
+            .map_err(|problem| DriverError::new(format!("`{address}`: {problem}")))?
+        {
+            Some(checks) => drop(health::check_all(&checks, &placement, events).await?),
+            None => events.progress(format!(
+                "nothing was checked: `{address}` declares no `health`, and type `{}` has no default probe",
                 spec.service_type
-            ));
-        } else {
-            health::check_all(&spec.health, &placement, events).await?;
+            )),
         }
         Ok(Outputs::new())
     }
@@ -139,14 +141,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_service_without_checks_says_nothing_was_checked() {
-        let (result, messages) = create(json!({ "type": "redis", "runs_on": "host.workstation" })).await;
+    async fn a_service_of_an_unknown_type_without_checks_says_nothing_was_checked() {
+        let (result, messages) = create(json!({ "type": "outline", "runs_on": "host.workstation" })).await;
         assert_eq!(result, Ok(Outputs::new()));
         assert_eq!(
             messages,
-            [
-                "nothing was checked: `service.web` declares no `health`, and a default probe for type `redis` is planned"
-            ]
+            ["nothing was checked: `service.web` declares no `health`, and type `outline` has no default probe"]
         );
     }
 

@@ -9,6 +9,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use rayon::prelude::*;
+
 use crate::config::{Key, LoadedFile, Node, NodeValue, StateBackendKind, suggest};
 use crate::diagnostic::{self, Diagnostic, Location, Position};
 use crate::model::{Name, Resource, ResourceId, ResourceKind, ResourceSpec, Spec};
@@ -111,18 +113,29 @@ impl<'a> Lowering<'a> {
     /// Every declared resource with its address, dependencies and position.
     fn resources(&self) -> BTreeMap<ResourceId, Resource> {
         let document = &self.loaded.document;
-        let specs = document
-            .caches
-            .iter()
-            .map(|(name, spec)| (name, ResourceSpec::Cache(spec.clone())))
-            .chain(document.builders.iter().map(|(name, spec)| (name, ResourceSpec::Builder(spec.clone()))))
-            .chain(document.builds.iter().map(|(name, spec)| (name, ResourceSpec::Build(spec.clone()))))
-            .chain(document.hosts.iter().map(|(name, spec)| (name, ResourceSpec::Host(spec.clone()))))
-            .chain(document.vms.iter().map(|(name, spec)| (name, ResourceSpec::Vm(spec.clone()))))
-            .chain(document.containers.iter().map(|(name, spec)| (name, ResourceSpec::Container(spec.clone()))))
-            .chain(document.services.iter().map(|(name, spec)| (name, ResourceSpec::Service(spec.clone()))));
+        let sections = [
+            self.section(&document.caches, ResourceSpec::Cache),
+            self.section(&document.builders, ResourceSpec::Builder),
+            self.section(&document.builds, ResourceSpec::Build),
+            self.section(&document.hosts, ResourceSpec::Host),
+            self.section(&document.vms, ResourceSpec::Vm),
+            self.section(&document.containers, ResourceSpec::Container),
+            self.section(&document.services, ResourceSpec::Service),
+        ];
+        sections.into_iter().flatten().collect()
+    }
+
+    /// The resources of one section, made on every core.
+    fn section<T: Clone + Sync>(
+        &self,
+        specs: &BTreeMap<Name, T>,
+        wrap: fn(T) -> ResourceSpec,
+    ) -> Vec<(ResourceId, Resource)> {
+        let specs: Vec<(&Name, &T)> = specs.iter().collect();
         specs
+            .into_par_iter()
             .map(|(name, spec)| {
+                let spec = wrap(spec.clone());
                 let id = ResourceId::new(spec.kind(), name.clone());
                 let mut dependencies: Vec<ResourceId> =
                     spec.references().into_iter().map(|(_, reference)| reference).collect();

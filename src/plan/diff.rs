@@ -8,6 +8,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use super::address_graph::AddressGraph;
 use super::attribute_diff::{SecretDigests, Side, all_attributes, changed_attributes};
 use super::plan_error::nearest;
@@ -65,7 +67,7 @@ pub(crate) struct DiffInput<'a> {
     /// one left out reads as removed.
     pub(crate) secret_digests: &'a BTreeMap<ResourceId, SecretDigests>,
     /// Each kind's replacement rules, from its driver.
-    pub(crate) rules: &'a dyn Fn(ResourceKind) -> ReplaceRules,
+    pub(crate) rules: &'a (dyn Fn(ResourceKind) -> ReplaceRules + Sync),
     /// What the command line asks.
     pub(crate) options: &'a PlanOptions,
     /// What Nix evaluated the Nix-built resources to (builds, host systems, VM runners), by
@@ -84,9 +86,12 @@ pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
     check_addresses(&graph, options)?;
     let in_scope = graph.scope(&options.targets, &options.excludes, options.is_destroy);
     let planner = Planner { input, graph: &graph, in_scope };
-    let mut changes: Vec<Option<Change>> = (0..graph.nodes.len()).map(|_| None).collect();
+    // Each resource on its own, on every core; then what replacements do to their dependents,
+    // dependencies first.
+    let mut changes: Vec<Option<Change>> =
+        (0..graph.nodes.len()).into_par_iter().map(|index| planner.change(index)).collect();
     for index in graph.dependency_order() {
-        changes[index] = planner.change(index, &changes);
+        planner.propagate(index, &mut changes);
     }
     let drift = input
         .observed
@@ -144,24 +149,18 @@ struct Planner<'a, 'b> {
 }
 
 impl Planner<'_, '_> {
-    /// The change for the resource numbered `index`; its dependencies' are already in `decided`.
-    fn change(&self, index: usize, decided: &[Option<Change>]) -> Option<Change> {
+    /// The change for the resource numbered `index` on its own, before [`Self::propagate`].
+    fn change(&self, index: usize) -> Option<Change> {
         let node = self.graph.nodes[index];
         match (node.desired, node.recorded) {
-            (Some(resource), before) => Some(self.desired_change(index, resource, before, decided)),
+            (Some(resource), before) => Some(self.desired_change(index, resource, before)),
             (None, Some(state)) => Some(self.recorded_only_change(index, state)),
             (None, None) => None,
         }
     }
 
     /// The change for a resource in the file.
-    fn desired_change(
-        &self,
-        index: usize,
-        resource: &Resource,
-        before: Option<&ResourceState>,
-        decided: &[Option<Change>],
-    ) -> Change {
+    fn desired_change(&self, index: usize, resource: &Resource, before: Option<&ResourceState>) -> Change {
         let id = &resource.id;
         let secrets = self.desired_secrets(id);
         let desired = || Desired {
@@ -174,7 +173,7 @@ impl Planner<'_, '_> {
             _ if !self.in_scope[index] => None,
             Some(state) if self.input.options.is_destroy => Some(Self::delete(state, Reason::DestroyRequested)),
             None if self.input.options.is_destroy => None,
-            Some(state) => Some(self.propagate(index, resource, self.existing(resource, state), decided)),
+            Some(state) => Some(self.existing(resource, state)),
             None => Some(Decision {
                 action: Action::Create,
                 reasons: vec![Reason::NotYetCreated],
@@ -271,38 +270,40 @@ impl Planner<'_, '_> {
         Decision { action, reasons, attributes }
     }
 
-    /// Adds what the resource's dependencies' replacements do to it: what is placed on a replaced
-    /// resource is replaced too; anything else depending on one is at least updated.
-    fn propagate(
-        &self,
-        index: usize,
-        resource: &Resource,
-        mut decision: Decision,
-        decided: &[Option<Change>],
-    ) -> Decision {
-        if decision.action == Action::Create {
-            return decision;
+    /// Adds what the dependencies' replacements do to the change of the resource numbered
+    /// `index`, wanted and recorded: what is placed on a replaced resource is replaced too;
+    /// anything else depending on one is at least updated. Its dependencies' changes are final.
+    fn propagate(&self, index: usize, changes: &mut [Option<Change>]) {
+        let node = self.graph.nodes[index];
+        let (Some(resource), Some(_)) = (node.desired, node.recorded) else {
+            return;
+        };
+        if !self.in_scope[index] || self.input.options.is_destroy {
+            return;
         }
-        let recreated = self
+        let recreated: Vec<&ResourceId> = self
             .graph
             .dependencies(index)
             .iter()
-            .filter(|dependency| decided[**dependency].as_ref().is_some_and(is_recreated));
-        for &dependency in recreated {
-            let address = self.graph.nodes[dependency].id;
+            .filter(|dependency| changes[**dependency].as_ref().is_some_and(is_recreated))
+            .map(|dependency| self.graph.nodes[*dependency].id)
+            .collect();
+        let Some(change) = changes[index].as_mut().filter(|change| change.action != Action::Create) else {
+            return;
+        };
+        for address in recreated {
             let is_placement = resource
                 .spec
                 .references()
                 .iter()
                 .any(|(field, target)| target == address && PLACEMENT_FIELDS.contains(field));
-            decision.reasons.push(Reason::DependencyChanged { address: address.clone() });
-            if is_placement && !decision.action.is_replace() {
-                decision.action = replace_action((self.input.rules)(resource.id.kind));
-            } else if decision.action == Action::NoOp {
-                decision.action = Action::Update;
+            change.reasons.push(Reason::DependencyChanged { address: address.clone() });
+            if is_placement && !change.action.is_replace() {
+                change.action = replace_action((self.input.rules)(resource.id.kind));
+            } else if change.action == Action::NoOp {
+                change.action = Action::Update;
             }
         }
-        decision
     }
 
     /// The resource's attributes as they will be recorded: its spec's, and its store path. Without

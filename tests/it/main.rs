@@ -7,6 +7,8 @@ mod interrupt;
 mod lock;
 mod nix_builds;
 mod plan;
+mod services;
+mod ssh_hosts;
 mod support;
 mod testbed;
 mod validate;

@@ -213,3 +213,113 @@ fn a_file_without_nix_built_resources_never_runs_nix_and_a_missing_nix_is_explai
 }
 
 use std::path::Path;
+
+#[test]
+fn a_build_runs_on_a_remote_builder_and_is_pushed_signed_to_an_ssh_store() {
+    let nix = Nix::new();
+    let builder = crate::testbed::ssh_host::SshHost::start("b1");
+    let store = crate::testbed::ssh_host::SshHost::start("c1");
+    let project = Project::new();
+    let unique = unique();
+    let (_, public_key) = nix.key_pair(&project.path().join("keys"), "ssh-1");
+    // Not in the project's own directory: `.rave/` gets SSH sockets, which a path flake cannot copy.
+    project.write("flake/flake.nix", flake(&[("remote", "1.0", "remote")], &unique));
+    project.write(
+        "rave.yaml",
+        format!(
+            "version: 1
+project: remote
+nix: {{ flake: ./flake }}
+builders:
+  b1: {{ ssh: \"root@{builder_address}\", ssh_key: \"file:{builder_key}\", host_key: \"{builder_host_key}\", max_jobs: 2 }}
+hosts:
+  c1: {{ ssh: \"root@{store_address}\", ssh_key: \"file:{store_key}\", host_key: \"{store_host_key}\" }}
+caches:
+  c1-store: {{ type: nix-store, uri: \"ssh://root@{store_address}\", public_key: \"{public_key}\", secret_key: file:keys/ssh-1.sec }}
+builds:
+  remote: {{ attr: \".#remote\", builders: [b1], push: [c1-store] }}
+",
+            builder_address = builder.address(),
+            builder_key = builder.client_key().display(),
+            builder_host_key = builder.host_key(),
+            store_address = store.address(),
+            store_key = store.client_key().display(),
+            store_host_key = store.host_key(),
+        ),
+    );
+    let apply = rave(&project, &nix, &["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    assert!(apply.stderr.contains("building `build.remote` on `builder.b1`"), "{}", apply.transcript());
+    assert!(apply.stderr.contains("cache.c1-store: 1 path sent, signed"), "{}", apply.transcript());
+    let path = store_path(&apply);
+    let base = path.trim_start_matches("/nix/store/");
+    assert!(builder.nix_dir().join("store").join(base).exists(), "built on the builder, in its own store");
+    assert!(Path::new(&path).exists(), "and copied back here");
+    assert!(store.nix_dir().join("store").join(base).exists(), "pushed to the SSH store");
+    let state: serde_json::Value = serde_json::from_str(&project.read(".rave/state.json")).expect("state");
+    assert_eq!(state["resources"]["build.remote"]["outputs"]["built_on"], serde_json::json!(["builder.b1"]));
+    let info = store.ssh(&format!("nix --extra-experimental-features nix-command path-info --json {path}"));
+    let info = String::from_utf8_lossy(&info.stdout);
+    assert!(info.contains("ssh-1:"), "the pushed copy carries the signature: {info}");
+    let again = rave(&project, &nix, &["apply", "--auto-approve"]);
+    assert!(again.stdout.contains("No changes."), "{}", again.transcript());
+}
+
+#[test]
+fn an_ephemeral_builder_serves_one_batch_and_is_destroyed_after_a_failed_build() {
+    let nix = Nix::new();
+    let builder = crate::testbed::ssh_host::SshHost::start("e1");
+    let project = Project::new();
+    let unique = unique();
+    project.write(
+        "flake/flake.nix",
+        format!(
+            r#"{{
+  outputs = {{ self }}: {{
+    packages.x86_64-linux.good = derivation {{ name = "good-1.0"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo {unique} > $out" ]; }};
+    packages.x86_64-linux.bad = derivation {{ name = "bad-1.0"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo {unique}; echo broken on purpose >&2; exit 3" ]; }};
+  }};
+}}
+"#
+        ),
+    );
+    project.write(
+        "rave.yaml",
+        format!(
+            "version: 1
+project: burst
+nix: {{ flake: ./flake }}
+builders:
+  burst-1:
+    ssh: \"root@{address}\"
+    ssh_key: \"file:{key}\"
+    host_key: \"{host_key}\"
+    provision:
+      create: [sh, -c, \"echo created >> provision.log\"]
+      destroy: [sh, -c, \"echo destroyed >> provision.log\"]
+    ephemeral: true
+builds:
+  good: {{ attr: \".#good\", builders: [burst-1] }}
+  bad: {{ attr: \".#bad\", builders: [burst-1] }}
+",
+            address = builder.address(),
+            key = builder.client_key().display(),
+            host_key = builder.host_key(),
+        ),
+    );
+    let apply = rave(&project, &nix, &["apply", "--auto-approve"]);
+    apply.assert_code(1);
+    // One batch: created once, destroyed once, after the failure.
+    assert_eq!(project.read("provision.log"), "created\ndestroyed\n", "{}", apply.transcript());
+    assert!(apply.stderr.contains("building 2 outputs on `builder.burst-1`"), "{}", apply.transcript());
+    assert!(
+        apply.stdout.contains("build.bad: create failed: building 2 outputs on `builder.burst-1` failed"),
+        "{}",
+        apply.transcript()
+    );
+    assert!(apply.stdout.contains("ephemeral builders: builder.burst-1: created, destroyed"), "{}", apply.transcript());
+    let state: serde_json::Value = serde_json::from_str(&project.read(".rave/state.json")).expect("state");
+    let good = &state["resources"]["build.good"]["outputs"];
+    assert_eq!(good["ephemeral_builders"], serde_json::json!(["builder.burst-1: created, destroyed"]), "{state:#}");
+    assert!(state["resources"].get("build.bad").is_none(), "{state:#}");
+}

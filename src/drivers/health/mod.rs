@@ -35,20 +35,26 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(500);
 /// The longest pause between attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
 
-/// Runs `checks` in order; the first that fails is the error.
+/// Runs `checks` in order; the first that fails is the error. Says how each passed check passed.
 pub(crate) async fn check_all(
     checks: &HealthChecks,
     placement: &Placement,
     events: &EventSink,
-) -> Result<(), DriverError> {
+) -> Result<Vec<String>, DriverError> {
+    let mut passed = Vec::with_capacity(checks.0.len());
     for health_check in &checks.0 {
-        check(health_check, placement, events).await?;
+        passed.push(check(health_check, placement, events).await?);
     }
-    Ok(())
+    Ok(passed)
 }
 
-/// Runs one check from `placement` until it passes, its attempts run out or its time is up.
-pub(crate) async fn check(check: &HealthCheck, placement: &Placement, events: &EventSink) -> Result<(), DriverError> {
+/// Runs one check from `placement` until it passes, its attempts run out or its time is up; says
+/// how it passed (`http://… answered 200`).
+pub(crate) async fn check(
+    check: &HealthCheck,
+    placement: &Placement,
+    events: &EventSink,
+) -> Result<String, DriverError> {
     let probe = Probe::of(check)?;
     let limit = check.timeout.map_or(DEFAULT_TIMEOUT, crate::model::Duration::as_std);
     let attempts = check.retries.unwrap_or(DEFAULT_ATTEMPTS).max(1);
@@ -61,7 +67,7 @@ pub(crate) async fn check(check: &HealthCheck, placement: &Placement, events: &E
         let failure = match probe.attempt(check, placement, budget, events).await {
             Ok(outcome) => {
                 events.progress(format!("health check {attempt}/{attempts}: {probe} {outcome}"));
-                return Ok(());
+                return Ok(format!("{probe} {outcome}"));
             }
             Err(failure) => failure,
         };
@@ -172,7 +178,15 @@ impl<'a> Probe<'a> {
                 })?;
                 match process::run(&spec, Some(events)).await {
                     Ok(_) => Ok("succeeded".to_owned()),
-                    Err(error) => Err(judge_command_error(error)),
+                    Err(error) => Err(match placement.ssh_failure(&error) {
+                        // The machine was not reached: say so; retry only what may pass later.
+                        Some(failure) => Failure {
+                            outcome: format!("could not be run: {}", failure.error.summary),
+                            details: failure.error.details,
+                            is_final: !failure.is_transient,
+                        },
+                        None => judge_command_error(error),
+                    }),
                 }
             }
         }

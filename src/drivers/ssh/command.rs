@@ -17,7 +17,7 @@ pub(crate) fn ssh_options(options: &SshOptions, target: &SshTarget) -> Vec<Strin
         "ServerAliveInterval=5".to_owned(),
         "ServerAliveCountMax=3".to_owned(),
         "ControlMaster=auto".to_owned(),
-        format!("ControlPath={}", options.control_path().display()),
+        format!("ControlPath={}", options.control_path(target).display()),
         format!("ControlPersist={}", options.control_persist.as_secs()),
     ]
     .into_iter()
@@ -74,6 +74,15 @@ pub(crate) fn ssh_command(options: &SshOptions, target: &SshTarget, remote: &[St
         .arg(shell_line(remote))
 }
 
+/// `ssh -O exit`: closes `target`'s shared connection (the master process ends).
+pub(crate) fn close_command(options: &SshOptions, target: &SshTarget) -> CommandSpec {
+    CommandSpec::new("ssh")
+        .args(["-O", "exit", "-o"])
+        .arg(format!("ControlPath={}", options.control_path(target).display()))
+        .arg("--")
+        .arg(target.destination())
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -98,7 +107,13 @@ mod tests {
     fn a_remote_command_runs_with_the_pinned_key_and_a_shared_connection() {
         let target = target(serde_json::json!({ "ssh": "root@192.0.2.2", "host_key": "ssh-ed25519 AAAAC3Nza" }));
         let remote = ["/nix/store/abc-system/bin/switch-to-configuration", "switch"].map(String::from);
-        insta::assert_snapshot!(ssh_command(&options(), &target, &remote), @"ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/srv/infra/.rave/ssh/known_hosts/rave.host.shoshin -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=rave.host.shoshin -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -o ControlMaster=auto -o ControlPath=/srv/infra/.rave/ssh/%C -o ControlPersist=60 -- root@192.0.2.2 '/nix/store/abc-system/bin/switch-to-configuration switch'");
+        insta::assert_snapshot!(ssh_command(&options(), &target, &remote), @"ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/srv/infra/.rave/ssh/known_hosts/rave.host.shoshin -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=rave.host.shoshin -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -o ControlMaster=auto -o ControlPath=/srv/infra/.rave/ssh/c-f231e62b512342ce -o ControlPersist=60 -- root@192.0.2.2 '/nix/store/abc-system/bin/switch-to-configuration switch'");
+    }
+
+    #[test]
+    fn a_shared_connection_is_closed_by_its_socket() {
+        let target = target(serde_json::json!({ "ssh": "root@192.0.2.2", "host_key": "ssh-ed25519 AAAAC3Nza" }));
+        insta::assert_snapshot!(close_command(&options(), &target), @"ssh -O exit -o ControlPath=/srv/infra/.rave/ssh/c-f231e62b512342ce -- root@192.0.2.2");
     }
 
     #[test]

@@ -10,13 +10,18 @@
 //! - [`target`]: who to reach (`user@host`, port, pinned key, identity file).
 //! - [`options`]: the client options every connection uses, and where its files live.
 //! - [`command`]: pure builders of `ssh` argv and remote command lines.
+//! - [`shared`]: closing the shared connections when a command ends.
+//! - [`failure`]: ssh's own failures, said with the resource's name and ssh's words.
 //! - [`SshConnection`]: a target with its options, turning a command into one run there.
 
 pub(crate) mod command;
+pub(crate) mod failure;
 pub(crate) mod options;
+pub(crate) mod shared;
 pub(crate) mod target;
 
 pub(crate) use command::{nix_ssh_opts, ssh_command};
+pub(crate) use failure::ssh_failure;
 pub(crate) use options::SshOptions;
 pub(crate) use target::SshTarget;
 

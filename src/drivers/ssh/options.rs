@@ -15,8 +15,9 @@ use sha2::{Digest, Sha256};
 use super::SshTarget;
 use crate::drivers::DriverError;
 
-/// The longest runtime directory kept under the work directory: `ControlPath=DIR/%C` adds 41
-/// bytes (`/` and a 40-character hash), and a socket path must fit in 104.
+/// The longest runtime directory kept under the work directory: the control socket adds 19 bytes
+/// (`/c-` and 16 hex digits), ssh adds a temporary suffix of about 20 while it binds the socket,
+/// and a socket path must fit in 104.
 const MAX_RUNTIME_DIR_LEN: usize = 60;
 
 /// How long a shared connection stays open after its last use.
@@ -36,8 +37,10 @@ pub(crate) struct SshOptions {
 impl SshOptions {
     /// The options of the project whose work directory (`.rave/`) is `work_dir`.
     pub(crate) fn for_work_dir(work_dir: &Path) -> Self {
+        // `.rave` is relative when the file is in the working directory; ssh wants it whole.
+        let work_dir = std::path::absolute(work_dir).unwrap_or_else(|_| work_dir.to_path_buf());
         Self {
-            runtime_dir: runtime_dir(work_dir, &std::env::temp_dir()),
+            runtime_dir: runtime_dir(&work_dir, &std::env::temp_dir()),
             connect_timeout: Duration::from_secs(10),
             control_persist: CONTROL_PERSIST,
         }
@@ -48,9 +51,13 @@ impl SshOptions {
         self.runtime_dir.join("known_hosts").join(target.host_key_alias())
     }
 
-    /// `ControlPath`: one socket per user, host and port (`%C`).
-    pub(crate) fn control_path(&self) -> PathBuf {
-        self.runtime_dir.join("%C")
+    /// `ControlPath`: the socket of `target`'s shared connection, named from a hash of its
+    /// address, user, host and port (so a changed address never reuses an old connection). Known
+    /// to rave, unlike ssh's `%C`, so rave can tell whether a connection is open and close it.
+    pub(crate) fn control_path(&self, target: &SshTarget) -> PathBuf {
+        let key = format!("{} {}:{}", target.host_key_alias(), target.destination(), target.port.unwrap_or(22));
+        let hash = format!("{:x}", Sha256::digest(key.as_bytes()));
+        self.runtime_dir.join(format!("c-{}", &hash[..16]))
     }
 
     /// Makes the runtime directory (private) and writes `target`'s known-hosts file, so a
@@ -131,7 +138,7 @@ mod tests {
         for dir in [&first, &second] {
             let name = dir.file_name().unwrap().to_string_lossy().into_owned();
             assert!(dir.starts_with("/tmp") && name.starts_with("rave-ssh-"), "{}", dir.display());
-            assert!(dir.join("%C").to_string_lossy().len() < 100);
+            assert!(dir.join("c-0123456789abcdef.XXXXXXXXXXXXXXXXXXXXX").to_string_lossy().len() < 104);
         }
         assert_ne!(first, second, "two projects never share sockets");
     }
