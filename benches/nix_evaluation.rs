@@ -138,4 +138,3 @@ fn main() {
     println!("{:<44} {:>10} {:>14}", format!("{count} separate nix eval calls"), millis(separate), separate_starts);
     println!("separate / batched: ×{:.1}", separate.as_secs_f64() / plan.as_secs_f64());
 }
-

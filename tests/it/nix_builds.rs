@@ -323,3 +323,22 @@ builds:
     assert_eq!(good["ephemeral_builders"], serde_json::json!(["builder.burst-1: created, destroyed"]), "{state:#}");
     assert!(state["resources"].get("build.bad").is_none(), "{state:#}");
 }
+
+#[test]
+fn the_pipeline_example_plans_with_a_real_evaluation() {
+    let nix = Nix::new();
+    let project = Project::new();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pipeline");
+    for name in ["rave.yaml", "flake.nix"] {
+        std::fs::copy(example.join(name), project.path().join(name)).expect("copy example");
+    }
+    project.write("keys/lan-1.sec", "placeholder\n").write("keys/builder", "placeholder\n");
+    let mut command = project.command(&["plan"]);
+    nix.configure(&mut command).env("CACHIX_AUTH_TOKEN", "placeholder");
+    let plan = project.run_from(&command.output().expect("run rave"));
+    plan.assert_code(0);
+    assert!(plan.stdout.contains("Plan: 7 to add, 0 to change, 0 to destroy."), "{}", plan.transcript());
+    for package in ["codex-0.1.2", "onnxruntime-1.17.0", "mcp-servers-2025.12", "home-manager-generation-1"] {
+        assert!(plan.stdout.contains(&format!("-{package}\"")), "{package}: {}", plan.transcript());
+    }
+}
