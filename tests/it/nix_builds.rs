@@ -342,3 +342,50 @@ fn the_pipeline_example_plans_with_a_real_evaluation() {
         assert!(plan.stdout.contains(&format!("-{package}\"")), "{package}: {}", plan.transcript());
     }
 }
+
+#[test]
+fn a_lasting_builder_is_provisioned_probed_and_destroyed_with_the_file() {
+    let nix = Nix::new();
+    let builder = crate::testbed::ssh_host::SshHost::start("l1");
+    let project = Project::new();
+    let file = format!(
+        "version: 1
+project: lasting
+builders:
+  l1:
+    ssh: \"root@{address}\"
+    ssh_key: \"file:{key}\"
+    host_key: \"{host_key}\"
+    provision:
+      create: [sh, -c, \"echo created >> provision.log\"]
+      destroy: [sh, -c, \"echo destroyed >> provision.log\"]
+",
+        address = builder.address(),
+        key = builder.client_key().display(),
+        host_key = builder.host_key(),
+    );
+    project.write("rave.yaml", &file);
+    rave(&project, &nix, &["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(project.read("provision.log"), "created\n");
+    let state: serde_json::Value = serde_json::from_str(&project.read(".rave/state.json")).expect("state");
+    assert_eq!(state["resources"]["builder.l1"]["outputs"]["provisioned"], true);
+    rave(&project, &nix, &["apply", "--auto-approve"]).assert_code(0);
+    assert_eq!(project.read("provision.log"), "created\n", "nothing changed, nothing provisioned");
+    rave(&project, &nix, &["destroy", "--auto-approve"]).assert_code(0);
+    assert_eq!(project.read("provision.log"), "created\ndestroyed\n");
+}
+
+#[test]
+fn an_output_the_flake_lacks_is_named_with_where_it_was_looked_for() {
+    let nix = Nix::new();
+    let project = Project::new();
+    project.write("flake.nix", flake(&[("hello", "1.0", "hi")], &unique()));
+    project.write("rave.yaml", "version: 1\nproject: missing\nbuilds:\n  nope: { attr: \".#nope\" }\n");
+    let plan = rave(&project, &nix, &["plan"]);
+    plan.assert_code(1);
+    assert!(
+        plan.stderr.contains("evaluating `build.nope` failed: `build.nope`: flake `[TEMP]` has no derivation at `packages.x86_64-linux.nope` or `legacyPackages.x86_64-linux.nope` or `nope`"),
+        "{}",
+        plan.transcript()
+    );
+}

@@ -215,17 +215,8 @@ async fn probe_and_build(
             [] => String::new(),
         });
     }
-    for name in jobs.iter().flat_map(|job| &job.push) {
-        let Ok((_, spec)) = cache::cache(context, name) else { continue };
-        let substituter = cache::substituter(spec);
-        // An SSH store would be reached with the builders' `NIX_SSHOPTS`, pinned to another key.
-        if let Some(key) = spec.public_key.as_ref().filter(|_| !crate::nix::store::is_ssh_store(&substituter)) {
-            request.substituters.push(substituter);
-            request.trusted_public_keys.push(key.clone());
-        }
-    }
-    request.substituters.dedup();
-    request.trusted_public_keys.dedup();
+    let caches: Vec<Name> = jobs.iter().flat_map(|job| job.push.iter().cloned()).collect();
+    (request.substituters, request.trusted_public_keys) = cache::trusted_substituters(context, &caches);
     let on = if specs.is_empty() {
         String::new()
     } else {
