@@ -257,7 +257,10 @@ mod tests {
         let caches = [
             ("cache.lan", cache(serde_json::json!({"type": "nix-store", "uri": "file:///c", "public_key": "lan-1:a"}))),
             ("cache.team", cache(serde_json::json!({"type": "cachix", "name": "team", "public_key": "team-1:b"}))),
-            ("cache.box", cache(serde_json::json!({"type": "nix-store", "uri": "ssh://root@b", "public_key": "box-1:c"}))),
+            (
+                "cache.box",
+                cache(serde_json::json!({"type": "nix-store", "uri": "ssh://root@b", "public_key": "box-1:c"})),
+            ),
             ("cache.open", cache(serde_json::json!({"type": "nix-store", "uri": "https://open"}))),
         ];
         DriverContext {
@@ -268,7 +271,8 @@ mod tests {
 
     #[test]
     fn substituters_are_the_caches_with_keys_not_reached_over_ssh() {
-        let names: Vec<Name> = ["lan", "team", "box", "open", "lan", "missing"].map(|name| Name::new(name).unwrap()).into();
+        let names: Vec<Name> =
+            ["lan", "team", "box", "open", "lan", "missing"].map(|name| Name::new(name).unwrap()).into();
         let (substituters, keys) = trusted_substituters(&context(), &names);
         assert_eq!(substituters, ["file:///c", "https://team.cachix.org"]);
         assert_eq!(keys, ["lan-1:a", "team-1:b"]);
