@@ -389,3 +389,90 @@ fn an_output_the_flake_lacks_is_named_with_where_it_was_looked_for() {
         plan.transcript()
     );
 }
+
+#[test]
+fn the_pipeline_example_applies_with_a_real_builder_and_a_signed_file_cache() {
+    let nix = Nix::new();
+    let builder = crate::testbed::ssh_host::SshHost::start("p1");
+    let project = Project::new();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/pipeline");
+    std::fs::create_dir_all(project.path().join("flake")).expect("flake dir");
+    std::fs::copy(example.join("flake.nix"), project.path().join("flake/flake.nix")).expect("copy flake");
+    let (_, public_key) = nix.key_pair(&project.path().join("keys"), "lan-1");
+    let cache = project.path().join("cache");
+    // The example as README.md says to adapt it: this builder, this cache, a key pair of its own,
+    // provision commands that leave a trace instead of Terraform.
+    let text = std::fs::read_to_string(example.join("rave.yaml")).expect("example");
+    let replacements = [
+        ("nix: { flake: \".\",", "nix: { flake: ./flake,".to_owned()),
+        ("file:///var/cache/rave-pipeline", format!("file://{}", cache.display())),
+        ("lan-1:QKcSWJWp+xqFuUGCv1Koc7ln8HidCcgaQQORUUmA+zo=", public_key.clone()),
+        ("root@192.0.2.10", format!("root@{}", builder.address())),
+        ("file:keys/builder", format!("file:{}", builder.client_key().display())),
+        ("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl", builder.host_key()),
+        ("[terraform, -chdir=infra/builders, apply, -auto-approve]", "[sh, -c, \"echo up >> burst.log\"]".to_owned()),
+        (
+            "[terraform, -chdir=infra/builders, destroy, -auto-approve]",
+            "[sh, -c, \"echo down >> burst.log\"]".to_owned(),
+        ),
+    ];
+    let mut file = text.clone();
+    for (from, to) in &replacements {
+        assert!(file.contains(from), "the example no longer has `{from}`");
+        file = file.replace(from, to);
+    }
+    project.write("rave.yaml", file);
+    let mut command = project.command(&["apply", "--auto-approve"]);
+    nix.configure(&mut command).env("CACHIX_AUTH_TOKEN", "unused");
+    let apply = project.run_from(&command.output().expect("run rave"));
+    apply.assert_code(0);
+    assert_eq!(project.read("burst.log"), "up\ndown\n", "one batch on the burst builder: {}", apply.transcript());
+    let narinfos = std::fs::read_dir(&cache).expect("cache").filter_map(Result::ok);
+    let signed = narinfos
+        .filter(|entry| entry.file_name().to_string_lossy().ends_with(".narinfo"))
+        .filter(|entry| std::fs::read_to_string(entry.path()).is_ok_and(|text| text.contains("Sig: lan-1:")))
+        .count();
+    assert_eq!(signed, 4, "four builds pushed, signed: {}", apply.transcript());
+    let mut again = project.command(&["apply", "--auto-approve"]);
+    nix.configure(&mut again).env("CACHIX_AUTH_TOKEN", "unused");
+    let again = project.run_from(&again.output().expect("run rave"));
+    assert!(again.stdout.contains("No changes."), "{}", again.transcript());
+    assert_eq!(project.read("burst.log"), "up\ndown\n");
+}
+
+#[test]
+fn a_push_to_cachix_without_its_cli_says_what_is_missing() {
+    let nix = Nix::new();
+    let project = Project::new();
+    // Only `nix` on PATH: whatever this machine has, there is no cachix.
+    let bin = project.path().join("bin");
+    std::fs::create_dir_all(&bin).expect("bin");
+    let real_nix = std::env::split_paths(&std::env::var_os("PATH").expect("PATH"))
+        .map(|dir| dir.join("nix"))
+        .find(|path| path.is_file())
+        .expect("nix");
+    std::os::unix::fs::symlink(real_nix, bin.join("nix")).expect("link nix");
+    project.write("flake.nix", flake(&[("hello", "1.0", "hi")], &unique()));
+    project.write(
+        "rave.yaml",
+        "version: 1
+project: cachix
+caches:
+  workspace: { type: cachix, name: my-modular-workspace, auth_token: env:CACHIX_AUTH_TOKEN }
+builds:
+  hello: { attr: \".#hello\", push: [workspace] }
+",
+    );
+    let mut command = project.command(&["apply", "--auto-approve"]);
+    nix.configure(&mut command).env("PATH", &bin).env("CACHIX_AUTH_TOKEN", "s3cr3t-token");
+    let apply = project.run_from(&command.output().expect("run rave"));
+    apply.assert_code(1);
+    let out = format!("{}{}", apply.stdout, apply.stderr);
+    assert!(
+        out.contains("cannot push to `cache.workspace`: the `cachix` CLI is not installed or not on PATH"),
+        "{}",
+        apply.transcript()
+    );
+    assert!(out.contains("install the cachix CLI"), "{}", apply.transcript());
+    assert!(!out.contains("s3cr3t-token"), "the token never shows");
+}
