@@ -195,6 +195,7 @@ async fn probe_and_build(
         installables: jobs.iter().map(|job| job.installable.clone()).collect(),
         ..BuildRequest::default()
     };
+    request.installables.sort();
     request.installables.dedup();
     if !specs.is_empty() {
         let mut lines = String::new();
