@@ -113,14 +113,16 @@ builds:
     assert!(substituted.status.success(), "{}", String::from_utf8_lossy(&substituted.stderr));
 }
 
-/// A flake whose `hello-1.0` is built with `libfoo-LIBRARY`.
-fn hello_with_library(library: &str, unique: &str) -> String {
+/// A flake whose `hello-1.0` refers to `libfoo-VERSION` (in its run-time closure) and is built
+/// with `tool-VERSION` (only in its build-time closure).
+fn hello_with_library(version: &str, unique: &str) -> String {
     format!(
         r#"{{
   outputs = {{ self }}: let
-    libfoo = derivation {{ name = "libfoo-{library}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo {unique} > $out" ]; }};
+    libfoo = derivation {{ name = "libfoo-{version}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo {unique} > $out" ]; }};
+    tool = derivation {{ name = "tool-{version}"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo {unique} > $out" ]; }};
   in {{
-    packages.x86_64-linux.hello = derivation {{ name = "hello-1.0"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo ${{libfoo}} > $out" ]; }};
+    packages.x86_64-linux.hello = derivation {{ name = "hello-1.0"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "test -e ${{tool}} && echo ${{libfoo}} > $out" ]; }};
   }};
 }}
 "#
@@ -143,7 +145,15 @@ fn a_changed_build_shows_the_old_and_new_store_path_and_what_changed_inside() {
     assert!(plan.stdout.contains("# build.hello will be updated in place"), "{}", plan.transcript());
     let line = plan.stdout.lines().find(|line| line.contains("store_path")).expect("store path line");
     assert!(line.contains(&old) && line.matches("-hello-1.0").count() == 2, "{}", plan.transcript());
-    assert!(plan.stdout.contains("# closure: libfoo: 1.0 → 1.1"), "{}", plan.transcript());
+    // Not built yet: the derivation closures, build-time tools included.
+    assert!(plan.stdout.contains("# closure: libfoo: 1.0 → 1.1\n"), "{}", plan.transcript());
+    assert!(plan.stdout.contains("# closure: tool: 1.0 → 1.1\n"), "{}", plan.transcript());
+    // Built (here by hand): `nix store diff-closures`, the run-time closures only.
+    let built = nix.run(&["build", "--no-link", &format!("{}#hello", project.path().display())]);
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let plan = rave(&project, &nix, &["plan"]);
+    assert!(plan.stdout.contains("# closure: libfoo: 1.0 → 1.1\n"), "{}", plan.transcript());
+    assert!(!plan.stdout.contains("tool"), "{}", plan.transcript());
     // Without an evaluation the recorded store path stands.
     rave(&project, &nix, &["plan", "--refresh=false", "--detailed-exitcode"]).assert_code(0);
 }
