@@ -178,22 +178,26 @@ pub(super) fn commit_moves(backend: &mut dyn StateBackend, mut state: State, mov
 }
 
 /// For every change whose derivation moved from one the state recorded (`outputs.drv_path`) to
-/// a new one, both still in the local store: the packages whose versions changed in between.
+/// a new one, both still in the local store: the packages whose versions changed in between
+/// (`nix store diff-closures` when both outputs are there too).
 /// What cannot be read is left out: this tells more, it decides nothing.
 async fn add_closure_changes(plan: &mut Plan) {
     for change in &mut plan.changes {
         if change.action == crate::plan::Action::NoOp {
             continue;
         }
-        let old =
-            change.before.as_ref().and_then(|before| before.outputs.get("drv_path")).and_then(|path| path.as_str());
-        let new =
-            change.after.as_ref().and_then(|after| after.derivation.as_ref()).map(|derivation| &derivation.drv_path);
+        let before = change.before.as_ref();
+        let old = before.and_then(|before| before.outputs.get("drv_path")).and_then(|path| path.as_str());
+        let old_out = before
+            .and_then(|before| before.attributes.get(crate::nix::Derivation::ATTRIBUTE))
+            .and_then(|path| path.as_str());
+        let new = change.after.as_ref().and_then(|after| after.derivation.as_ref());
         let (Some(old), Some(new)) = (old, new) else { continue };
-        if old == new || !std::path::Path::new(old).exists() || !std::path::Path::new(new).exists() {
+        if old == new.drv_path || !std::path::Path::new(old).exists() || !std::path::Path::new(&new.drv_path).exists() {
             continue;
         }
-        if let Ok(closure) = crate::nix::closure_diff::closure_changes(old, new).await {
+        let changes = crate::nix::closure_diff::closure_changes((old, old_out), (&new.drv_path, &new.out_path)).await;
+        if let Ok(closure) = changes {
             change.closure = closure;
         }
     }

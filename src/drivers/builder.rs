@@ -96,19 +96,29 @@ pub(crate) async fn provision(
     argv: &[String],
     step: &str,
 ) -> Result<(), DriverError> {
-    let Some((program, arguments)) = argv.split_first() else {
-        return Err(DriverError::new(format!("`{address}`: `provision.{step}` is an empty command")));
-    };
-    let command = CommandSpec::new(program.clone())
-        .args(arguments.iter().cloned())
-        .cwd(std::path::absolute(&context.base_dir).unwrap_or_else(|_| context.base_dir.clone()))
-        .timeout(PROVISION_TIMEOUT);
+    let command = provision_command(&context.base_dir, address, argv, step)?;
     events.progress(format!("provision.{step}: {command}"));
     process::run(&command, Some(events)).await.map_err(|error| {
         let error = DriverError::from(error);
         DriverError { summary: format!("`{address}`: `provision.{step}` failed: {}", error.summary), ..error }
     })?;
     Ok(())
+}
+
+/// `provision.STEP` as a command: the argv as written, run in the file's directory `base_dir`.
+fn provision_command(
+    base_dir: &std::path::Path,
+    address: &ResourceId,
+    argv: &[String],
+    step: &str,
+) -> Result<CommandSpec, DriverError> {
+    let Some((program, arguments)) = argv.split_first() else {
+        return Err(DriverError::new(format!("`{address}`: `provision.{step}` is an empty command")));
+    };
+    Ok(CommandSpec::new(program.clone())
+        .args(arguments.iter().cloned())
+        .cwd(std::path::absolute(base_dir).unwrap_or_else(|_| base_dir.to_path_buf()))
+        .timeout(PROVISION_TIMEOUT))
 }
 
 /// The builder's SSH target, its pinned key written where ssh reads it.
@@ -143,4 +153,22 @@ pub(crate) async fn probe(
         },
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+
+    #[test]
+    fn provision_commands_run_as_written_in_the_file_directory() {
+        let address: ResourceId = "builder.burst-1".parse().unwrap();
+        let argv = ["terraform", "-chdir=infra/builders", "apply", "-auto-approve"].map(String::from);
+        let command = provision_command(Path::new("/srv/infra"), &address, &argv, "create").unwrap();
+        insta::assert_snapshot!(command, @"cd /srv/infra && terraform -chdir=infra/builders apply -auto-approve");
+        assert_eq!(command.timeout, Some(PROVISION_TIMEOUT));
+        let empty = provision_command(Path::new("/srv/infra"), &address, &[], "destroy").unwrap_err();
+        assert_eq!(empty.summary, "`builder.burst-1`: `provision.destroy` is an empty command");
+    }
 }

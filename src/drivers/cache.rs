@@ -94,6 +94,27 @@ pub(crate) fn substituter(spec: &CacheSpec) -> String {
     }
 }
 
+/// The substituters and the public keys to trust for `caches` (declared ones with a
+/// `public_key`), for a build or a deploy that substitutes from them: `extra-substituters` and
+/// `extra-trusted-public-keys`. SSH stores are left out: nix would reach them with the
+/// `NIX_SSHOPTS` of another machine.
+pub(crate) fn trusted_substituters(context: &DriverContext, caches: &[Name]) -> (Vec<String>, Vec<String>) {
+    let mut substituters = Vec::new();
+    let mut keys = Vec::new();
+    for name in caches {
+        let Ok((_, spec)) = cache(context, name) else { continue };
+        let uri = substituter(spec);
+        let Some(key) = spec.public_key.as_ref().filter(|_| !store::is_ssh_store(&uri)) else { continue };
+        if !substituters.contains(&uri) {
+            substituters.push(uri);
+        }
+        if !keys.contains(key) {
+            keys.push(key.clone());
+        }
+    }
+    (substituters, keys)
+}
+
 /// The declared cache named `name`.
 pub(crate) fn cache<'a>(context: &'a DriverContext, name: &Name) -> Result<(ResourceId, &'a CacheSpec), DriverError> {
     let address = ResourceId::new(ResourceKind::Cache, name.clone());
@@ -136,7 +157,7 @@ async fn push_to_store(
         return Err(DriverError::new(format!("`{address}` has no `uri` to push to")));
     };
     let ssh_opts = store::is_ssh_store(uri).then(|| ssh_opts_for(context, uri));
-    let query = store::path_info_command(uri, paths, ssh_opts.as_deref());
+    let query = store::path_info_command(Some(uri), paths, ssh_opts.as_deref());
     let present = runner::run(format!("asking `{address}` which paths it has"), &query, None).await?;
     let present = store::parse_valid_paths(&present.stdout)?;
     let missing: Vec<String> = paths.iter().filter(|path| !present.contains(*path)).cloned().collect();
@@ -225,4 +246,41 @@ fn ssh_opts_for(context: &DriverContext, uri: &str) -> String {
 /// `1 path`, `3 paths`.
 fn plural(count: usize) -> String {
     if count == 1 { "1 path".to_owned() } else { format!("{count} paths") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn context() -> DriverContext {
+        let cache = |json: serde_json::Value| serde_json::from_value::<CacheSpec>(json).unwrap();
+        let caches = [
+            ("cache.lan", cache(serde_json::json!({"type": "nix-store", "uri": "file:///c", "public_key": "lan-1:a"}))),
+            ("cache.team", cache(serde_json::json!({"type": "cachix", "name": "team", "public_key": "team-1:b"}))),
+            (
+                "cache.box",
+                cache(serde_json::json!({"type": "nix-store", "uri": "ssh://root@b", "public_key": "box-1:c"})),
+            ),
+            ("cache.open", cache(serde_json::json!({"type": "nix-store", "uri": "https://open"}))),
+        ];
+        DriverContext {
+            caches: caches.into_iter().map(|(address, spec)| (address.parse().unwrap(), spec)).collect(),
+            ..DriverContext::default()
+        }
+    }
+
+    #[test]
+    fn substituters_are_the_caches_with_keys_not_reached_over_ssh() {
+        let names: Vec<Name> =
+            ["lan", "team", "box", "open", "lan", "missing"].map(|name| Name::new(name).unwrap()).into();
+        let (substituters, keys) = trusted_substituters(&context(), &names);
+        assert_eq!(substituters, ["file:///c", "https://team.cachix.org"]);
+        assert_eq!(keys, ["lan-1:a", "team-1:b"]);
+    }
+
+    #[test]
+    fn an_undeclared_cache_is_named() {
+        let error = cache(&context(), &Name::new("nope").unwrap()).unwrap_err();
+        assert_eq!(error.summary, "cache `cache.nope` is not in the plan: declare it under `caches:`");
+    }
 }

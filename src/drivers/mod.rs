@@ -69,40 +69,33 @@ impl DriverContext {
     pub(crate) fn hosts_of<'a>(
         resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
     ) -> BTreeMap<ResourceId, HostSpec> {
-        resources
-            .into_iter()
-            .filter_map(|(address, spec)| match spec {
-                ResourceSpec::Host(host) => Some((address.clone(), host.clone())),
-                _ => None,
-            })
-            .collect()
+        specs_of(resources, |spec| if let ResourceSpec::Host(host) = spec { Some(host) } else { None })
     }
 
     /// The caches among `resources`, for [`Self::caches`].
     pub(crate) fn caches_of<'a>(
         resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
     ) -> BTreeMap<ResourceId, CacheSpec> {
-        resources
-            .into_iter()
-            .filter_map(|(address, spec)| match spec {
-                ResourceSpec::Cache(cache) => Some((address.clone(), cache.clone())),
-                _ => None,
-            })
-            .collect()
+        specs_of(resources, |spec| if let ResourceSpec::Cache(cache) = spec { Some(cache) } else { None })
     }
 
     /// The builders among `resources`, for [`Self::builders`].
     pub(crate) fn builders_of<'a>(
         resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
     ) -> BTreeMap<ResourceId, BuilderSpec> {
-        resources
-            .into_iter()
-            .filter_map(|(address, spec)| match spec {
-                ResourceSpec::Builder(builder) => Some((address.clone(), builder.clone())),
-                _ => None,
-            })
-            .collect()
+        specs_of(resources, |spec| if let ResourceSpec::Builder(builder) = spec { Some(builder) } else { None })
     }
+}
+
+/// The specs of one kind among `resources`, by address: what `pick` finds in each.
+fn specs_of<'a, T: Clone + 'a>(
+    resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
+    pick: impl Fn(&'a ResourceSpec) -> Option<&'a T>,
+) -> BTreeMap<ResourceId, T> {
+    resources
+        .into_iter()
+        .filter_map(|(address, spec)| pick(spec).map(|found| (address.clone(), found.clone())))
+        .collect()
 }
 
 /// A driver's failure: what went wrong, said for the user, with the evidence.

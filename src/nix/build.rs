@@ -37,9 +37,10 @@ pub(crate) struct BuildRequest {
     pub(crate) ssh_opts: Option<String>,
 }
 
-/// `nix build --json --no-link [--builders @FILE] [--max-jobs 0] INSTALLABLE…`.
+/// `nix build --json --no-link --keep-going [--builders @FILE] [--max-jobs 0] INSTALLABLE…`:
+/// one failed build does not stop the others of its batch.
 pub(crate) fn build_command(request: &BuildRequest) -> CommandSpec {
-    let mut command = nix_command(["build", "--json", "--no-link"], BUILD_TIMEOUT);
+    let mut command = nix_command(["build", "--json", "--no-link", "--keep-going"], BUILD_TIMEOUT);
     if let Some(machines) = &request.machines {
         command = command.args(["--builders".to_owned(), format!("@{}", machines.display())]);
         // Let builders fetch what they can from caches instead of receiving it all from here.
@@ -113,7 +114,7 @@ mod tests {
             installables: vec!["/srv/infra#codex".to_owned(), "/srv/infra#onnx".to_owned()],
             ..BuildRequest::default()
         };
-        insta::assert_snapshot!(build_command(&request), @"nix --extra-experimental-features 'nix-command flakes' build --json --no-link /srv/infra#codex /srv/infra#onnx");
+        insta::assert_snapshot!(build_command(&request), @"nix --extra-experimental-features 'nix-command flakes' build --json --no-link --keep-going /srv/infra#codex /srv/infra#onnx");
     }
 
     #[test]
@@ -126,7 +127,7 @@ mod tests {
             trusted_public_keys: vec!["lan-1:abc=".to_owned()],
             ssh_opts: Some("-o BatchMode=yes".to_owned()),
         };
-        insta::assert_snapshot!(build_command(&request), @"NIX_SSHOPTS=<hidden> nix --extra-experimental-features 'nix-command flakes' build --json --no-link --builders @/srv/infra/.rave/nix/machines-1 --option builders-use-substitutes true --max-jobs 0 --option extra-substituters file:///var/cache/rave --option extra-trusted-public-keys lan-1:abc= /srv/infra#codex");
+        insta::assert_snapshot!(build_command(&request), @"NIX_SSHOPTS=<hidden> nix --extra-experimental-features 'nix-command flakes' build --json --no-link --keep-going --builders @/srv/infra/.rave/nix/machines-1 --option builders-use-substitutes true --max-jobs 0 --option extra-substituters file:///var/cache/rave --option extra-trusted-public-keys lan-1:abc= /srv/infra#codex");
     }
 
     #[test]

@@ -1,17 +1,20 @@
 //! What changed inside: the packages whose versions differ between two closures, as
 //! `nix store diff-closures` reports them (`openssl: 3.0.1 → 3.0.2`, `hello: ∅ → 2.12`).
 //!
-//! A plan has not built the new closure yet, so it compares derivation closures (every `.drv`
-//! the build needs, from `nix-store --query --requisites`), which are in the store as soon as
-//! the file is evaluated. The old one is there while its `.drv` has not been collected. Reading
-//! names and comparing them is pure; [`closure_changes`] runs the two queries.
+//! When both outputs are in the local store (the new one built or substituted before), this is
+//! `nix store diff-closures OLD NEW` itself, on the run-time closures. A plan usually has not
+//! built the new output yet, so otherwise it compares derivation closures (every `.drv` the build
+//! needs, from `nix-store --query --requisites`), which are in the store as soon as the file is
+//! evaluated; the old one is there while its `.drv` has not been collected. Building the command
+//! lines, reading names and comparing them is pure; [`closure_changes`] runs the queries.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
 use super::NixError;
-use super::runner;
+use super::runner::{self, nix_command};
 use super::store::QUERY_TIMEOUT;
 use crate::drivers::command_spec::CommandSpec;
 
@@ -32,6 +35,36 @@ impl std::fmt::Display for VersionChange {
         let side = |versions: &[String]| if versions.is_empty() { "∅".to_owned() } else { versions.join(", ") };
         write!(f, "{}: {} → {}", self.package, side(&self.before), side(&self.after))
     }
+}
+
+/// `nix store diff-closures OLD NEW`: the version (and size) changes between two built closures.
+pub(crate) fn diff_closures_command(old: &str, new: &str) -> CommandSpec {
+    nix_command(["store", "diff-closures", old, new], QUERY_TIMEOUT)
+}
+
+/// The version changes `nix store diff-closures` printed: lines `NAME: BEFORE → AFTER[, SIZE]`,
+/// versions joined by `, `, `∅` for none; lines with a size change only are left out.
+pub(crate) fn parse_diff_closures(stdout: &str) -> Vec<VersionChange> {
+    let versions = |text: &str| -> Vec<String> {
+        text.split(", ")
+            .map(str::trim)
+            .filter(|word| !word.is_empty() && *word != "∅" && !is_size(word))
+            .map(str::to_owned)
+            .collect()
+    };
+    stdout
+        .lines()
+        .filter_map(|line| {
+            let (package, rest) = line.split_once(": ")?;
+            let (before, after) = rest.split_once(" → ")?;
+            Some(VersionChange { package: package.trim().to_owned(), before: versions(before), after: versions(after) })
+        })
+        .collect()
+}
+
+/// `+12.3 KiB`, `-1.0 MiB`: a size change, not a version.
+fn is_size(word: &str) -> bool {
+    word.starts_with(['+', '-']) && word.ends_with("iB")
 }
 
 /// `nix-store --query --requisites PATH`: every path in `path`'s closure.
@@ -83,8 +116,17 @@ pub(crate) fn version_changes(before: &[String], after: &[String]) -> Vec<Versio
         .collect()
 }
 
-/// The version changes between the closures of derivations `old_drv` and `new_drv`.
-pub(crate) async fn closure_changes(old_drv: &str, new_drv: &str) -> Result<Vec<VersionChange>, NixError> {
+/// The version changes between two builds of a resource: from `nix store diff-closures` when
+/// both outputs (`old_out`, `new_out`) are in the local store, else between the closures of the
+/// derivations `old_drv` and `new_drv`.
+pub(crate) async fn closure_changes(
+    (old_drv, old_out): (&str, Option<&str>),
+    (new_drv, new_out): (&str, &str),
+) -> Result<Vec<VersionChange>, NixError> {
+    if let Some(old_out) = old_out.filter(|old_out| Path::new(old_out).exists() && Path::new(new_out).exists()) {
+        let diff = runner::run("comparing closures", &diff_closures_command(old_out, new_out), None).await?;
+        return Ok(parse_diff_closures(&diff.stdout));
+    }
     let old = runner::run("reading the old closure", &requisites_command(old_drv), None).await?;
     let new = runner::run("reading the new closure", &requisites_command(new_drv), None).await?;
     let lines = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
@@ -111,6 +153,15 @@ mod tests {
         let after = paths(&["hello-2.12", "openssl-3.0.1", "zlib-1.3", "new-0.1", "source"]);
         let changes: Vec<String> = version_changes(&before, &after).iter().map(ToString::to_string).collect();
         assert_eq!(changes, ["gone: 1.0 → ∅", "hello: 2.10 → 2.12", "new: ∅ → 0.1"]);
+    }
+
+    #[test]
+    fn diff_closures_output_is_read_without_its_sizes() {
+        let stdout =
+            "libfoo: 1.0 → 1.1\nopenssl: 3.0.1, 3.0.2 → 3.0.2, +12.3 KiB\nzstd: ∅ → 1.5.5, +1.0 MiB\nglibc: -4.0 KiB\n";
+        let changes: Vec<String> = parse_diff_closures(stdout).iter().map(ToString::to_string).collect();
+        assert_eq!(changes, ["libfoo: 1.0 → 1.1", "openssl: 3.0.1, 3.0.2 → 3.0.2", "zstd: ∅ → 1.5.5"]);
+        insta::assert_snapshot!(diff_closures_command("/nix/store/a-x", "/nix/store/b-x"), @"nix --extra-experimental-features 'nix-command flakes' store diff-closures /nix/store/a-x /nix/store/b-x");
     }
 
     #[test]

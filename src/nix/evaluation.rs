@@ -131,10 +131,11 @@ fn nix_list(names: &[String]) -> String {
     list
 }
 
-/// `nix eval --json --impure --expr EXPRESSION`. `--impure` lets `getFlake` load a flake by path
-/// without a lock, as `nix build .#x` does.
-pub(crate) fn eval_command(targets: &[Target]) -> CommandSpec {
-    nix_command(["eval", "--json", "--impure", "--expr"], EVALUATION_TIMEOUT).arg(expression(targets))
+/// `nix eval --json --impure --file FILE`, `FILE` holding [`expression`]: a file, as one argument
+/// may not exceed 128 KiB and a file of a few hundred builds would. `--impure` lets `getFlake`
+/// load a flake by path without a lock, as `nix build .#x` does.
+pub(crate) fn eval_command(expression_file: &Path) -> CommandSpec {
+    nix_command(["eval", "--json", "--impure", "--file"], EVALUATION_TIMEOUT).arg(expression_file.display().to_string())
 }
 
 /// What `nix eval` printed, by address.
@@ -170,8 +171,19 @@ pub(crate) async fn evaluate(targets: &[Target]) -> Result<BTreeMap<ResourceId, 
         1 => format!("evaluating `{}`", targets[0].address),
         count => format!("evaluating {count} derivations"),
     };
-    let output = runner::run(doing, &eval_command(targets), None).await?;
+    let file = write_expression(targets)
+        .map_err(|error| NixError::Io { doing: format!("{doing}: writing the expression for `nix eval`"), error })?;
+    let output = runner::run(doing, &eval_command(file.path()), None).await?;
     parse_output(&output.stdout)
+}
+
+/// The expression, in a temporary file removed when dropped.
+fn write_expression(targets: &[Target]) -> std::io::Result<tempfile::NamedTempFile> {
+    use std::io::Write as _;
+    let mut file = tempfile::Builder::new().prefix("rave-evaluate-").suffix(".nix").tempfile()?;
+    file.write_all(expression(targets).as_bytes())?;
+    file.flush()?;
+    Ok(file)
 }
 
 #[cfg(test)]
@@ -230,6 +242,11 @@ mod tests {
             Derivation { drv_path: "/nix/store/a-codex.drv".to_owned(), out_path: "/nix/store/b-codex".to_owned() }
         );
         assert!(matches!(parse_output("[]"), Err(NixError::BadOutput { .. })));
+    }
+
+    #[test]
+    fn the_expression_goes_to_nix_in_a_file() {
+        insta::assert_snapshot!(eval_command(Path::new("/tmp/rave-evaluate-x.nix")), @"nix --extra-experimental-features 'nix-command flakes' eval --json --impure --file /tmp/rave-evaluate-x.nix");
     }
 
     #[tokio::test]

@@ -33,6 +33,13 @@ pub(crate) enum NixError {
         /// What is wrong with the reference.
         error: ReferenceError,
     },
+    /// rave could not prepare what nix needed (a file to hand it).
+    Io {
+        /// What rave was doing.
+        doing: String,
+        /// What the operating system said.
+        error: std::io::Error,
+    },
     /// It succeeded, but what it printed is not what rave expected.
     BadOutput {
         /// What rave was doing.
@@ -63,7 +70,7 @@ impl NixError {
                     .to_owned(),
             ),
             Self::InvalidReference { .. } => Some("write it as `FLAKE#ATTRIBUTE`, as in `.#packages.x86_64-linux.codex`".to_owned()),
-            Self::Failed { .. } | Self::BadOutput { .. } => None,
+            Self::Failed { .. } | Self::BadOutput { .. } | Self::Io { .. } => None,
         }
     }
 }
@@ -109,6 +116,7 @@ impl fmt::Display for NixError {
             }
             Self::InvalidReference { address, error } => write!(f, "`{address}`: {error}"),
             Self::BadOutput { doing, problem } => write!(f, "{doing}: nix printed something unexpected: {problem}"),
+            Self::Io { doing, error } => write!(f, "{doing}: {error}"),
         }
     }
 }

@@ -45,9 +45,14 @@ pub(crate) fn sign_command(secret_key: &Path, paths: &[String]) -> CommandSpec {
         .args(paths.iter().cloned())
 }
 
-/// `nix path-info --json --store URI PATH…`: which of the paths the store has.
-pub(crate) fn path_info_command(store: &str, paths: &[String], ssh_opts: Option<&str>) -> CommandSpec {
-    let mut command = nix_command(["path-info", "--json", "--store", store], QUERY_TIMEOUT).args(paths.iter().cloned());
+/// `nix path-info --json [--store URI] PATH…`: which of the paths the store (the local one
+/// when `None`) has.
+pub(crate) fn path_info_command(store: Option<&str>, paths: &[String], ssh_opts: Option<&str>) -> CommandSpec {
+    let mut command = nix_command(["path-info", "--json"], QUERY_TIMEOUT);
+    if let Some(store) = store {
+        command = command.args(["--store", store]);
+    }
+    command = command.args(paths.iter().cloned());
     if let Some(ssh_opts) = ssh_opts {
         command = command.env("NIX_SSHOPTS", ssh_opts);
     }
@@ -119,7 +124,7 @@ mod tests {
         let ssh_copy = copy_command("ssh://root@10.0.0.2", &paths(), Some("-o BatchMode=yes"));
         insta::assert_snapshot!(ssh_copy, @"NIX_SSHOPTS=<hidden> nix --extra-experimental-features 'nix-command flakes' copy --to ssh://root@10.0.0.2 /nix/store/aaa-codex-1.0");
         insta::assert_snapshot!(sign_command(Path::new("/k"), &paths()), @"nix --extra-experimental-features 'nix-command flakes' store sign --recursive --key-file /k /nix/store/aaa-codex-1.0");
-        insta::assert_snapshot!(path_info_command("http://127.0.0.1:8080", &paths(), None), @"nix --extra-experimental-features 'nix-command flakes' path-info --json --store http://127.0.0.1:8080 /nix/store/aaa-codex-1.0");
+        insta::assert_snapshot!(path_info_command(Some("http://127.0.0.1:8080"), &paths(), None), @"nix --extra-experimental-features 'nix-command flakes' path-info --json --store http://127.0.0.1:8080 /nix/store/aaa-codex-1.0");
         insta::assert_snapshot!(ping_command("ssh-ng://root@b", None), @"nix --extra-experimental-features 'nix-command flakes' store ping --store ssh-ng://root@b");
         let key = public_key_command(b"lan-1:secret");
         assert_eq!(key.stdin.as_deref(), Some(&b"lan-1:secret"[..]));

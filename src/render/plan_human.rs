@@ -363,6 +363,34 @@ mod tests {
     }
 
     #[test]
+    fn a_new_store_path_shows_with_the_versions_that_changed_inside() {
+        let mut plan = plan_fixture::empty_plan();
+        let index = plan.changes.iter().position(|change| change.address.to_string() == "build.codex").unwrap();
+        let change = &mut plan.changes[index];
+        change.action = Action::Update;
+        change.attributes = vec![AttributeChange {
+            name: "store_path".to_owned(),
+            before: Some(serde_json::json!("/nix/store/aaa-codex-0.1.1")),
+            after: Some(serde_json::json!("/nix/store/bbb-codex-0.1.2")),
+            is_sensitive: false,
+            forces_replacement: false,
+        }];
+        let version = |package: &str, before: &[&str], after: &[&str]| crate::nix::closure_diff::VersionChange {
+            package: package.to_owned(),
+            before: before.iter().map(|version| (*version).to_owned()).collect(),
+            after: after.iter().map(|version| (*version).to_owned()).collect(),
+        };
+        change.closure = vec![
+            version("codex", &["0.1.1"], &["0.1.2"]),
+            version("openssl", &["3.0.1"], &["3.0.2"]),
+            version("zstd", &[], &["1.5.5"]),
+        ];
+        let mut out = String::new();
+        ChangeWriter::new(&Styles::plain()).change(&mut out, &plan.changes[index], &plan);
+        insta::assert_snapshot!(out);
+    }
+
+    #[test]
     fn drift_outside_the_scope_changes_nothing() {
         let mut world = World::applied();
         world.observed.insert(id("vm.gitlab"), Observed::Missing);

@@ -14,6 +14,7 @@ use crate::drivers::ssh::nix_ssh_opts;
 use crate::drivers::{DriverContext, DriverError, builder, cache};
 use crate::model::{BuilderSpec, Name, ResourceId, ResourceKind};
 use crate::nix::build::{BuildRequest, build_command, machines_line, parse_build_output};
+use crate::nix::store::{parse_valid_paths, path_info_command};
 use crate::nix::{Derivation, runner};
 
 /// How long the first build of a batch waits for others to join it: the executor starts builds
@@ -105,7 +106,7 @@ async fn build_group(context: &DriverContext, builders: &[Name], jobs: &[Job]) -
         Err(error) => return vec![Err(error); jobs.len()],
     };
     let mut provisioned = Vec::new();
-    let mut outcome = Ok(BTreeMap::new());
+    let mut outcome = Ok(BatchResult::default());
     for (address, spec) in specs.iter().filter(|(_, spec)| spec.ephemeral) {
         let Some(provision) = &spec.provision else { continue };
         // Recorded before it runs: a create that fails half way is destroyed too.
@@ -133,15 +134,18 @@ async fn build_group(context: &DriverContext, builders: &[Name], jobs: &[Job]) -
         }
     }
     let built_on: Vec<String> = specs.iter().map(|(address, _)| address.to_string()).collect();
+    let with_builders = |error: DriverError| error.with_detail(format!("ephemeral builders: {}", describe(&ephemeral)));
     jobs.iter()
         .map(|job| match &outcome {
-            Ok(paths) => match paths.get(&job.derivation.drv_path) {
+            Ok(built) => match built.paths.get(&job.derivation.drv_path) {
                 Some(out_path) => {
                     Ok(Built { out_path: out_path.clone(), builders: built_on.clone(), ephemeral: ephemeral.clone() })
                 }
-                None => Err(DriverError::new(format!("`{}`: nix built no `{}`", job.address, job.derivation.drv_path))),
+                None => Err(with_builders(built.failure.clone().unwrap_or_else(|| {
+                    DriverError::new(format!("`{}`: nix built no `{}`", job.address, job.derivation.drv_path))
+                }))),
             },
-            Err(error) => Err(error.clone().with_detail(format!("ephemeral builders: {}", describe(&ephemeral)))),
+            Err(error) => Err(with_builders(error.clone())),
         })
         .collect()
 }
@@ -170,17 +174,28 @@ fn builder_specs<'a>(
         .collect()
 }
 
-/// Probes every builder, then runs one `nix build`; gives each derivation's `out` path.
+/// What one `nix build` of a batch gave.
+#[derive(Debug, Default)]
+struct BatchResult {
+    /// The `out` path of each derivation built, by `drvPath`.
+    paths: BTreeMap<String, String>,
+    /// Why the others were not built (`--keep-going` builds what it can).
+    failure: Option<DriverError>,
+}
+
+/// Probes every builder, then runs one `nix build`; gives each derivation's `out` path. When
+/// some builds fail, the others still count: what is in the store afterwards was built.
 async fn probe_and_build(
     context: &DriverContext,
     specs: &[(ResourceId, &BuilderSpec)],
     jobs: &[Job],
-) -> Result<BTreeMap<String, String>, DriverError> {
+) -> Result<BatchResult, DriverError> {
     let events = &jobs[0].events;
     let mut request = BuildRequest {
         installables: jobs.iter().map(|job| job.installable.clone()).collect(),
         ..BuildRequest::default()
     };
+    request.installables.sort();
     request.installables.dedup();
     if !specs.is_empty() {
         let mut lines = String::new();
@@ -201,15 +216,8 @@ async fn probe_and_build(
             [] => String::new(),
         });
     }
-    for name in jobs.iter().flat_map(|job| &job.push) {
-        let Ok((_, spec)) = cache::cache(context, name) else { continue };
-        if let Some(key) = &spec.public_key {
-            request.substituters.push(cache::substituter(spec));
-            request.trusted_public_keys.push(key.clone());
-        }
-    }
-    request.substituters.dedup();
-    request.trusted_public_keys.dedup();
+    let caches: Vec<Name> = jobs.iter().flat_map(|job| job.push.iter().cloned()).collect();
+    (request.substituters, request.trusted_public_keys) = cache::trusted_substituters(context, &caches);
     let on = if specs.is_empty() {
         String::new()
     } else {
@@ -221,12 +229,29 @@ async fn probe_and_build(
         _ => format!("building {} outputs{on}", jobs.len()),
     };
     events.progress(format!("{doing}…"));
-    let output = runner::run(doing, &build_command(&request), Some(events)).await?;
-    let built = parse_build_output(&output.stdout)?;
-    Ok(built
-        .into_iter()
-        .filter_map(|(drv_path, built)| built.outputs.get("out").map(|out| (drv_path, out.clone())))
-        .collect())
+    let failure = match runner::run(doing, &build_command(&request), Some(events)).await {
+        Ok(output) => {
+            let built = parse_build_output(&output.stdout)?;
+            let paths = built
+                .into_iter()
+                .filter_map(|(drv_path, built)| built.outputs.get("out").map(|out| (drv_path, out.clone())))
+                .collect();
+            return Ok(BatchResult { paths, failure: None });
+        }
+        Err(error) => DriverError::from(error),
+    };
+    let expected: Vec<String> = jobs.iter().map(|job| job.derivation.out_path.clone()).collect();
+    let query = path_info_command(None, &expected, None);
+    let valid = match runner::run("asking the local store what was built", &query, None).await {
+        Ok(output) => parse_valid_paths(&output.stdout)?,
+        Err(_) => return Err(failure),
+    };
+    let paths = jobs
+        .iter()
+        .filter(|job| valid.contains(&job.derivation.out_path))
+        .map(|job| (job.derivation.drv_path.clone(), job.derivation.out_path.clone()))
+        .collect();
+    Ok(BatchResult { paths, failure: Some(failure) })
 }
 
 /// Writes the machines file for `specs` under the work directory; returns its path.
@@ -235,7 +260,9 @@ fn write_machines(
     specs: &[(ResourceId, &BuilderSpec)],
     lines: &str,
 ) -> Result<std::path::PathBuf, DriverError> {
-    let dir = context.work_dir.join("nix");
+    // Absolute: nix's build hook does not read it from the directory rave runs in.
+    let work_dir = std::path::absolute(&context.work_dir).unwrap_or_else(|_| context.work_dir.clone());
+    let dir = work_dir.join("nix");
     let names: Vec<String> = specs.iter().map(|(address, _)| address.name.to_string()).collect();
     let path = dir.join(format!("machines-{}", names.join("+")));
     std::fs::create_dir_all(&dir)

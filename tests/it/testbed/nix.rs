@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicU32, Ordering};
 
 /// `NIX_CONFIG` for every nix (and rave) a test runs.
 pub(crate) const NIX_CONFIG: &str =
@@ -109,9 +108,8 @@ fn make_writable(dir: &Path) {
 /// A word no other test run shares: derivations named with it are new to the store, so they
 /// really build.
 pub(crate) fn unique() -> String {
-    static SERIAL: AtomicU32 = AtomicU32::new(0);
     let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |time| time.as_nanos());
-    format!("{}-{}-{nanos}", std::process::id(), SERIAL.fetch_add(1, Ordering::Relaxed))
+    format!("{}-{}-{nanos}", std::process::id(), super::next_serial())
 }
 
 /// A `flake.nix` with no inputs whose `outputs` are `packages.x86_64-linux.NAME` derivations
