@@ -65,6 +65,20 @@ pub(crate) enum Command {
     /// Inspect and repair recorded state
     #[command(subcommand)]
     State(StateCommand),
+    /// Start managing a VM, host or cache that exists already, as the file declares it
+    Import(ImportArgs),
+}
+
+/// `rave import`.
+#[derive(Debug, Args)]
+pub(crate) struct ImportArgs {
+    /// The resource's address in the file, like `vm.gitlab`
+    pub(crate) address: String,
+    /// What identifies the existing resource: a VM's or host's name, a cache's URI
+    pub(crate) id: String,
+    /// How long to wait for the state lock
+    #[arg(long, default_value = "0s", value_name = "DURATION")]
+    pub(crate) lock_timeout: String,
 }
 
 /// Options shared by every command that plans.
@@ -96,6 +110,10 @@ pub(crate) struct PlanArgs {
     /// Plan to destroy everything (or the targets)
     #[arg(long)]
     pub(crate) destroy: bool,
+    /// Only report what changed outside of rave (drift), planning nothing; with
+    /// `--detailed-exitcode`, exit 2 when something drifted
+    #[arg(long, conflicts_with_all = ["destroy", "replace", "out", "refresh"])]
+    pub(crate) refresh_only: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = PlanFormat::Human)]
     pub(crate) format: PlanFormat,
@@ -165,10 +183,42 @@ pub(crate) struct StatusArgs {
 pub(crate) enum StateCommand {
     /// List the addresses rave manages
     List,
-    /// Show what is recorded for one resource
+    /// Show what is recorded for one resource, or the whole state
     Show {
-        /// The resource, like `vm.gitlab`
-        address: String,
+        /// The resource, like `vm.gitlab`; the whole state when left out
+        address: Option<String>,
+        /// Show it as it was at this serial (see `rave state history`)
+        #[arg(long, value_name = "N")]
+        serial: Option<u64>,
+    },
+    /// List the committed versions of the state the backend keeps, newest first
+    History,
+    /// Print the whole current state as JSON
+    Pull,
+    /// Replace the state with FILE (from `rave state pull`); refused when the state's lineage
+    /// differs or its serial moved past the file's
+    Push {
+        /// The state file
+        #[arg(value_name = "FILE")]
+        state_file: PathBuf,
+        /// How long to wait for the state lock
+        #[arg(long, default_value = "0s", value_name = "DURATION")]
+        lock_timeout: String,
+    },
+    /// Copy the state to another backend; then point `state:` in the file at it
+    Migrate {
+        /// The backend to copy to
+        #[arg(long, value_enum)]
+        to: MigrateTarget,
+        /// With `--to postgres`: the connection URL as a secret reference
+        #[arg(long, default_value = "env:RAVE_PG_URL", value_name = "REFERENCE")]
+        url: String,
+        /// With `--to local`: the state file, relative to the desired-state file
+        #[arg(long, default_value = ".rave/state.json", value_name = "PATH")]
+        path: PathBuf,
+        /// How long to wait for the state locks
+        #[arg(long, default_value = "0s", value_name = "DURATION")]
+        lock_timeout: String,
     },
     /// Forget resources without destroying them
     Rm {
@@ -179,11 +229,30 @@ pub(crate) enum StateCommand {
         #[arg(long, default_value = "0s", value_name = "DURATION")]
         lock_timeout: String,
     },
+    /// Record a resource under a new address, for a rename in the file; nothing is touched
+    Mv {
+        /// The address state records, like `vm.old`
+        from: String,
+        /// The new address, of the same kind, like `vm.new`
+        to: String,
+        /// How long to wait for the state lock
+        #[arg(long, default_value = "0s", value_name = "DURATION")]
+        lock_timeout: String,
+    },
     /// Release a lock whose holder is gone
     Unlock {
         /// The lock id, as printed by the command that found the lock held
         id: String,
     },
+}
+
+/// Where `rave state migrate` copies the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum MigrateTarget {
+    /// A JSON file on this machine
+    Local,
+    /// A PostgreSQL database
+    Postgres,
 }
 
 #[cfg(test)]

@@ -7,8 +7,10 @@ use crate::config::{self, SourceFile, StateBackendKind};
 use crate::diagnostic::Diagnostic;
 use crate::error::CommandError;
 use crate::graph::ResourceGraph;
-use crate::model::{self, Spec};
+use crate::model::{self, SecretRef, Spec};
+use crate::state::backend::StateBackend;
 use crate::state::local_backend::LocalBackend;
+use crate::state::postgres::PostgresBackend;
 
 /// A loaded, valid project.
 #[derive(Debug)]
@@ -49,22 +51,35 @@ impl Project {
         Ok(Self { spec, graph, base_dir, state_dir })
     }
 
-    /// The state backend the file asks for.
-    pub(crate) fn state_backend(&self) -> Result<LocalBackend, CommandError> {
+    /// The state backend the file asks for; a database backend is connected (and its tables
+    /// migrated) here.
+    pub(crate) fn state_backend(&self) -> Result<Box<dyn StateBackend>, CommandError> {
         match self.spec.state.backend {
-            StateBackendKind::Local => {
-                let path = self
-                    .spec
-                    .state
-                    .path
-                    .as_ref()
-                    .map_or_else(|| self.state_dir.join("state.json"), |path| self.base_dir.join(path));
-                Ok(LocalBackend::new(path))
-            }
+            StateBackendKind::Local => Ok(Box::new(LocalBackend::new(self.local_state_path()))),
             StateBackendKind::Postgres => {
-                Err(CommandError::new("the `postgres` state backend is not available in this version of rave")
-                    .with_hint("use `state: { backend: local }` for now"))
+                let Some(reference) = &self.spec.state.url else {
+                    // `model::lower` refuses a postgres backend without a URL.
+                    return Err(CommandError::new("`state.url` is missing for the `postgres` backend"));
+                };
+                Ok(Box::new(self.postgres_backend(reference)?))
             }
         }
+    }
+
+    /// The PostgreSQL backend for this project at the URL `reference` names, connected.
+    pub(crate) fn postgres_backend(&self, reference: &SecretRef) -> Result<PostgresBackend, CommandError> {
+        let url = reference.resolve(&self.base_dir).map_err(|error| {
+            CommandError::new(format!("cannot read the state URL `{reference}`: {error}"))
+                .with_hint("set the variable or create the file the reference names")
+        })?;
+        PostgresBackend::connect(url.expose(), self.spec.project.as_str()).map_err(|error| {
+            CommandError::new(error.to_string())
+                .with_hint("check that the database is up and the URL is right (user, host, database)")
+        })
+    }
+
+    /// Where the local backend keeps state: `state.path`, or `.rave/state.json`.
+    pub(crate) fn local_state_path(&self) -> PathBuf {
+        self.spec.state.path.as_ref().map_or_else(|| self.state_dir.join("state.json"), |path| self.base_dir.join(path))
     }
 }

@@ -271,6 +271,8 @@ pub(crate) fn plan(changes: Vec<Change>) -> Plan {
         is_destroy: false,
         changes,
         drift: Vec::new(),
+        moves: Vec::new(),
+        is_refresh_only: false,
     }
 }
 

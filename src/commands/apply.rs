@@ -6,7 +6,9 @@
 use std::sync::Arc;
 
 use super::context::Context;
-use super::planning::{PlanRequest, close_connections, driver_context, lock_timeout, make_plan, state_or_new};
+use super::planning::{
+    PlanRequest, close_connections, commit_moves, driver_context, lock_timeout, make_plan, state_or_new,
+};
 use crate::apply::{ApplyOutcome, ApplyRequest};
 use crate::cli::{ApplyArgs, DestroyArgs, PlanFormat, PlanningArgs};
 use crate::drivers::{DriverSet, Registry};
@@ -52,7 +54,7 @@ fn execute(
     let project = context.load_project()?;
     let mut backend = project.state_backend()?;
     backend.lock(&LockInfo::current(operation), lock_timeout(planning)?)?;
-    let result = plan_and_apply(context, &project, &mut backend, source, auto_approve, parallelism);
+    let result = plan_and_apply(context, &project, backend.as_mut(), source, auto_approve, parallelism);
     close_connections(&project);
     let unlocked = backend.unlock();
     let status = result?;
@@ -93,6 +95,7 @@ fn plan_and_apply(
     if !plan.has_changes() {
         return Ok(ExitStatus::Success);
     }
+    let state = commit_moves(backend, state, &plan.moves)?;
     let outcome = run_plan(context, project, backend, &runtime, drivers, &plan, state.clone(), parallelism);
     let committed = commit(backend, &state, &outcome);
     context.printer.data(&format!("\n{}\n", crate::ui::apply_summary(&outcome, context.printer.stdout_styles())))?;

@@ -4,9 +4,11 @@
 mod apply;
 mod context;
 mod graph;
+mod import;
 mod plan;
 mod planning;
 mod state;
+mod state_transfer;
 mod status;
 mod validate;
 
@@ -47,6 +49,7 @@ pub(crate) fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
         Command::Graph => graph::run(&context),
         Command::Status(args) => status::run(&context, &args),
         Command::State(command) => state::run(&context, &command),
+        Command::Import(args) => import::run(&context, &args),
     });
     match result {
         Ok(status) => status.into(),

@@ -13,7 +13,6 @@ use crate::drivers::Registry;
 use crate::exit_status::ExitStatus;
 use crate::plan::Plan;
 use crate::render::style::Styles;
-use crate::state::backend::StateBackend;
 use crate::state::lock::LockInfo;
 
 /// Runs `rave plan`.
@@ -28,7 +27,7 @@ pub(super) fn run(context: &Context<'_>, args: &PlanArgs) -> anyhow::Result<Exit
     let plan = make_plan(&runtime, &project, &state, &drivers, &request);
     close_connections(&project);
     backend.unlock()?;
-    let plan = plan?;
+    let plan = if args.refresh_only { plan?.into_refresh_only() } else { plan? };
     if let Some(out) = &args.out {
         save_plan(&plan, out)?;
     }
@@ -40,7 +39,8 @@ pub(super) fn run(context: &Context<'_>, args: &PlanArgs) -> anyhow::Result<Exit
             out.display()
         ));
     }
-    let status = if args.detailed_exitcode && plan.has_changes() { ExitStatus::Changes } else { ExitStatus::Success };
+    let is_different = if args.refresh_only { plan.has_drift() } else { plan.has_changes() };
+    let status = if args.detailed_exitcode && is_different { ExitStatus::Changes } else { ExitStatus::Success };
     // The process ends when the command returns, and the OS takes its memory back at once.
     // Freeing the project, the state and the plan one allocation at a time first (hundreds of
     // thousands of them for 10,000 resources, some 3% of the whole run) would only delay the exit.

@@ -1,11 +1,13 @@
 //! Making a plan, shared by `plan`, `apply` and `destroy`: refresh, resolve secret digests, diff.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use anyhow::Context as _;
 
 use crate::cli::PlanningArgs;
+use crate::config::Moved;
 use crate::drivers::{DriverContext, DriverSet, Registry};
 use crate::error::CommandError;
 use crate::model::{ResourceId, ResourceSpec};
@@ -14,6 +16,7 @@ use crate::plan::diff::{DiffInput, PlanOptions, ReplaceRules};
 use crate::project::Project;
 use crate::settings::{parse_addresses, parse_duration};
 use crate::state::State;
+use crate::state::backend::StateBackend;
 
 /// What the user asked the plan to consider.
 pub(super) struct PlanRequest {
@@ -83,6 +86,8 @@ pub(super) fn make_plan(
     drivers: &Arc<Registry>,
     request: &PlanRequest,
 ) -> anyhow::Result<Plan> {
+    let (state, moves) = with_moves(&project.spec.moved, state);
+    let state = state.as_ref();
     let context =
         driver_context(project, project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec)));
     let observed = if request.refresh && !state.resources.is_empty() {
@@ -120,6 +125,7 @@ pub(super) fn make_plan(
     }
     plan.lineage = Some(state.lineage.clone());
     plan.serial = state.serial;
+    plan.moves = moves;
     Ok(plan)
 }
 
@@ -134,6 +140,41 @@ fn derivations(
     let targets = targets(resources, &project.spec, &project.base_dir).map_err(CommandError::from)?;
     let derivations = runtime.block_on(evaluate(&targets)).map_err(CommandError::from)?;
     Ok(derivations)
+}
+
+/// `state` with the renames of `moved` that apply to it (the old address recorded, the new one
+/// not), and those renames; the state is copied only when one applies.
+fn with_moves<'a>(renames: &[Moved], state: &'a State) -> (Cow<'a, State>, Vec<Moved>) {
+    let mut state = Cow::Borrowed(state);
+    let mut moves = Vec::new();
+    for rename in renames {
+        if state.resources.contains_key(&rename.from) && !state.resources.contains_key(&rename.to) {
+            state.to_mut().move_resource(&rename.from, &rename.to);
+            moves.push(rename.clone());
+        }
+    }
+    (state, moves)
+}
+
+/// Applies a plan's renames to `state` and commits them as the next serial, before anything
+/// acts, so that every record of the apply lands on the new addresses.
+pub(super) fn commit_moves(backend: &mut dyn StateBackend, mut state: State, moves: &[Moved]) -> anyhow::Result<State> {
+    if moves.is_empty() {
+        return Ok(state);
+    }
+    for rename in moves {
+        if !state.move_resource(&rename.from, &rename.to) {
+            return Err(CommandError::new(format!(
+                "cannot move `{}` to `{}`: the state no longer records the one, or already records the other",
+                rename.from, rename.to
+            ))
+            .with_hint("plan again")
+            .into());
+        }
+    }
+    state.serial += 1;
+    backend.commit(&state)?;
+    Ok(state)
 }
 
 /// For every change whose derivation moved from one the state recorded (`outputs.drv_path`) to
@@ -164,7 +205,10 @@ async fn add_closure_changes(plan: &mut Plan) {
 
 /// Salted digests of every secret the file references, so a plan can say a secret changed
 /// without showing it. Every unreadable secret is reported at once.
-fn secret_digests(project: &Project, state: &State) -> anyhow::Result<BTreeMap<ResourceId, BTreeMap<String, String>>> {
+pub(super) fn secret_digests(
+    project: &Project,
+    state: &State,
+) -> anyhow::Result<BTreeMap<ResourceId, BTreeMap<String, String>>> {
     let mut digests = BTreeMap::new();
     let mut problems = Vec::new();
     for (address, resource) in &project.spec.resources {

@@ -6,10 +6,8 @@ use crate::exit_status::ExitStatus;
 /// Runs `rave validate`.
 pub(super) fn run(context: &Context<'_>) -> anyhow::Result<ExitStatus> {
     let project = context.load_project()?;
-    context.printer.status(&format!(
-        "`{}` is valid: {} resources",
-        context.file.display(),
-        project.spec.resources.len()
-    ));
+    let count = project.spec.resources.len();
+    let noun = if count == 1 { "resource" } else { "resources" };
+    context.printer.status(&format!("`{}` is valid: {count} {noun}", context.file.display()));
     Ok(ExitStatus::Success)
 }

@@ -252,7 +252,7 @@ foo: 1
                 "21:23 unknown field `colour` in `services.t.health[0]` [known fields: `http`, `tcp`, `command`, `expect`, `body`, `timeout`, `retries`]",
                 "21:45 unknown field `exepct` in `services.t.health[1]` [did you mean `expect`?]",
                 "23:5 missing field `type` in `services.u`",
-                "24:1 unknown top-level field `foo` [known fields: `version`, `project`, `state`, `nix`, `caches`, `builders`, `builds`, `hosts`, `vms`, `containers`, `services`]",
+                "24:1 unknown top-level field `foo` [known fields: `version`, `project`, `state`, `nix`, `caches`, `builders`, `builds`, `hosts`, `vms`, `containers`, `services`, `moved`]",
             ]
         );
     }

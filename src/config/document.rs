@@ -6,7 +6,9 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{BuildSpec, BuilderSpec, CacheSpec, ContainerSpec, HostSpec, Name, SecretRef, ServiceSpec, VmSpec};
+use crate::model::{
+    BuildSpec, BuilderSpec, CacheSpec, ContainerSpec, HostSpec, Name, ResourceId, SecretRef, ServiceSpec, VmSpec,
+};
 
 /// A whole `rave.yaml` / `rave.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -45,6 +47,20 @@ pub(crate) struct Document {
     /// Services.
     #[serde(default)]
     pub(crate) services: BTreeMap<Name, ServiceSpec>,
+    /// Renames: what state records at `from` is the resource now declared as `to`, so a plan moves
+    /// it instead of destroying and creating it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) moved: Vec<Moved>,
+}
+
+/// One rename, `{ from: vm.old, to: vm.new }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Moved {
+    /// The address state records.
+    pub(crate) from: ResourceId,
+    /// The address the file declares now, of the same kind.
+    pub(crate) to: ResourceId,
 }
 
 /// Where state lives.

@@ -70,29 +70,56 @@ impl TomlErrorKind {
     }
 }
 
-/// Parses the TOML text of `source` into a tree.
+/// Parses the TOML text of `source` into a tree. A large file is read in two pieces at once
+/// when it cuts cleanly (`toml_cut`); the tree is the same either way.
 pub(crate) fn parse(source: &SourceFile) -> Result<Node, TomlError> {
-    let error_at = |offset: usize, kind| TomlError { position: source.position(offset), kind };
-    let table = DeTable::parse(&source.text).map_err(|error| {
+    if let Some(node) = super::toml_cut::parse_in_parts(source) {
+        return Ok(node);
+    }
+    parse_piece(source, &Piece { text: &source.text, start: 0, header_len: 0 })
+}
+
+/// Text read as TOML on its own: the whole file, or a piece of it that starts at byte `start`,
+/// after a header of `header_len` bytes that is not in the file (`[vms]\n`).
+pub(super) struct Piece<'a> {
+    /// The text, header included.
+    pub(super) text: &'a str,
+    /// Where the text after the header starts in the file.
+    pub(super) start: usize,
+    /// The length of the header that is not in the file.
+    pub(super) header_len: usize,
+}
+
+/// Parses `piece` of `source` into a tree, with positions in the file.
+pub(super) fn parse_piece(source: &SourceFile, piece: &Piece<'_>) -> Result<Node, TomlError> {
+    let converter = Converter { source, start: piece.start, header_len: piece.header_len };
+    let table = DeTable::parse(piece.text).map_err(|error| {
         let offset = error.span().map_or(0, |span| span.start);
         let message = error.message().trim_end().replace('\n', "; ");
-        error_at(offset, TomlErrorKind::Syntax { message })
+        converter.error(offset, TomlErrorKind::Syntax { message })
     })?;
     if table.get_ref().is_empty() {
-        return Err(error_at(0, TomlErrorKind::Empty));
+        return Err(converter.error(0, TomlErrorKind::Empty));
     }
-    let converter = Converter { source };
-    let position = source.position(table.span().start);
-    converter.table(table.get_ref(), position, 0)
+    converter.table(table.get_ref(), converter.position(table.span().start), 0)
 }
 
 struct Converter<'a> {
     source: &'a SourceFile,
+    /// Where the piece's text after its header starts in the file.
+    start: usize,
+    /// The length of the piece's header that is not in the file.
+    header_len: usize,
 }
 
 impl Converter<'_> {
+    /// The position in the file of byte `offset` of the piece.
+    fn position(&self, offset: usize) -> Position {
+        self.source.position((offset + self.start).saturating_sub(self.header_len))
+    }
+
     fn error(&self, offset: usize, kind: TomlErrorKind) -> TomlError {
-        TomlError { position: self.source.position(offset), kind }
+        TomlError { position: self.position(offset), kind }
     }
 
     fn table(&self, table: &DeTable<'_>, position: Position, depth: usize) -> Result<Node, TomlError> {
@@ -102,7 +129,7 @@ impl Converter<'_> {
         let entries = entries
             .into_iter()
             .map(|(key, value)| {
-                let key = Key { text: key.get_ref().to_string(), position: self.source.position(key.span().start) };
+                let key = Key { text: key.get_ref().to_string(), position: self.position(key.span().start) };
                 Ok((key, self.value(value, depth + 1)?))
             })
             .collect::<Result<_, _>>()?;
@@ -111,7 +138,7 @@ impl Converter<'_> {
 
     fn value(&self, value: &Spanned<DeValue<'_>>, depth: usize) -> Result<Node, TomlError> {
         let offset = value.span().start;
-        let position = self.source.position(offset);
+        let position = self.position(offset);
         if depth > MAX_DEPTH {
             return Err(self.error(offset, TomlErrorKind::TooDeep));
         }

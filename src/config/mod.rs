@@ -4,6 +4,7 @@
 //! structs with every error placed at `file:line:col`. Finding the file is the command line's
 //! business (`settings`); references between resources are checked by `model::lower`.
 
+mod cut;
 mod decode;
 mod decode_error;
 mod document;
@@ -20,12 +21,13 @@ mod schema;
 mod source_file;
 /// "Did you mean" suggestions, shared with `model::lower` and `plan`.
 pub(crate) mod suggest;
+mod toml_cut;
 mod yaml_cut;
 mod yaml_scalar;
 
 use std::path::Path;
 
-pub(crate) use document::{Document, NixSettings, StateBackendKind, StateSettings};
+pub(crate) use document::{Document, Moved, NixSettings, StateBackendKind, StateSettings};
 pub(crate) use node::{Key, Node, NodeValue};
 pub(crate) use source_file::SourceFile;
 
@@ -244,7 +246,9 @@ mod tests {
         let diagnostics = load_bytes(Path::new("rave.toml"), text.as_bytes()).unwrap_err();
         let source = SourceFile::new("rave.toml", text);
         let rendered: String = diagnostics.iter().map(|diagnostic| render(diagnostic, Some(&source))).collect();
-        assert!(started.elapsed() < Duration::from_secs(5), "took {:?}", started.elapsed());
+        // Linear work takes a second or two here; a quadratic one would take many minutes. The
+        // bound is loose so that a busy machine does not fail it.
+        assert!(started.elapsed() < Duration::from_secs(60), "took {:?}", started.elapsed());
         assert_eq!(diagnostics.len(), crate::diagnostic::MAX_REPORTED + 1);
         assert!(rendered.ends_with(
             "error: 99800 more problems are not shown\n ——▶ rave.toml\n  = hint: fix the ones above and run again\n"

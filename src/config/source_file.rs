@@ -7,6 +7,7 @@
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::diagnostic::{Diagnostic, Location, Position};
 
@@ -21,8 +22,9 @@ pub(crate) struct SourceFile {
     pub(crate) path: PathBuf,
     /// Its whole text.
     pub(crate) text: String,
-    /// Where lines start and how many characters come before each checkpoint.
-    index: LineIndex,
+    /// Where lines start and how many characters come before each checkpoint; made on first use,
+    /// since a YAML file read without problems never asks.
+    index: OnceLock<Box<LineIndex>>,
 }
 
 /// Why the file's bytes could not be taken as text.
@@ -74,9 +76,7 @@ impl ReadError {
 impl SourceFile {
     /// A source file from its path and text.
     pub(crate) fn new(path: impl Into<PathBuf>, text: impl Into<String>) -> Self {
-        let text = text.into();
-        let index = LineIndex::new(&text);
-        Self { path: path.into(), text, index }
+        Self { path: path.into(), text: text.into(), index: OnceLock::new() }
     }
 
     /// Reads the file at `path`, refusing it when too large or not UTF-8.
@@ -109,14 +109,19 @@ impl SourceFile {
     /// The line and column (in characters, both from 1) of `byte_offset`. An offset past the end,
     /// or inside a character, is moved back to the nearest character boundary.
     pub(crate) fn position(&self, byte_offset: usize) -> Position {
-        self.index.position(&self.text, byte_offset)
+        self.index().position(&self.text, byte_offset)
+    }
+
+    fn index(&self) -> &LineIndex {
+        self.index.get_or_init(|| Box::new(LineIndex::new(&self.text)))
     }
 
     /// Line `n` (from 1) without its line ending, if the file has that many lines.
     pub(crate) fn line(&self, n: u32) -> Option<&str> {
         let index = usize::try_from(n).ok()?.checked_sub(1)?;
-        let start = *self.index.line_starts.get(index)?;
-        let end = self.index.line_starts.get(index + 1).copied().unwrap_or(self.text.len());
+        let line_starts = &self.index().line_starts;
+        let start = *line_starts.get(index)?;
+        let end = line_starts.get(index + 1).copied().unwrap_or(self.text.len());
         let line = &self.text[start..end];
         let line = line.strip_suffix('\n').unwrap_or(line);
         Some(line.strip_suffix('\r').unwrap_or(line))

@@ -11,13 +11,9 @@
 //! (a key in two pieces, the caps the pieces share, `<<` merge keys), the caller reads the file
 //! whole instead, so every error and every tree is exactly that of a whole read.
 
-use std::collections::HashSet;
-
+use super::cut::{self, MIN_BYTES};
 use super::from_yaml::{MAX_ALIAS_VALUES, MAX_VALUES, Piece, parse_piece};
 use super::node::{Node, NodeValue};
-
-/// Files smaller than this are read whole: a second thread would not pay for itself.
-const MIN_BYTES: usize = 256 * 1024;
 
 /// A file cut in three: `head` + `rest` + `tail` is the whole text.
 #[derive(Debug, PartialEq, Eq)]
@@ -139,28 +135,15 @@ fn join(head: Piece, rest: Piece, tail: Option<Piece>) -> Option<Node> {
     if values > MAX_VALUES || alias_values > MAX_ALIAS_VALUES {
         return None;
     }
-    let mut root = head.node;
-    let NodeValue::Mapping(sections) = &mut root.value else { return None };
-    let (_, cut_section) = sections.last_mut()?;
-    let (NodeValue::Mapping(entries), NodeValue::Mapping(more)) = (&mut cut_section.value, rest.node.value) else {
-        return None;
+    let NodeValue::Mapping(entries) = rest.node.value else { return None };
+    let sections = match tail {
+        Some(tail) => match tail.node.value {
+            NodeValue::Mapping(sections) => sections,
+            _ => return None,
+        },
+        None => Vec::new(),
     };
-    extend_unique(entries, more)?;
-    if let Some(tail) = tail {
-        let NodeValue::Mapping(more_sections) = tail.node.value else { return None };
-        extend_unique(sections, more_sections)?;
-    }
-    Some(root)
-}
-
-/// Appends `more` to `entries`; `None` when a key is in both (the whole read reports it).
-fn extend_unique(entries: &mut Vec<(super::node::Key, Node)>, more: Vec<(super::node::Key, Node)>) -> Option<()> {
-    let known: HashSet<&str> = entries.iter().map(|(key, _)| key.text.as_str()).collect();
-    if more.iter().any(|(key, _)| known.contains(key.text.as_str())) {
-        return None;
-    }
-    entries.extend(more);
-    Some(())
+    cut::join(head.node, entries, sections)
 }
 
 #[cfg(test)]

@@ -77,6 +77,7 @@ pub(crate) mod tests {
             state: crate::config::StateSettings::default(),
             nix: crate::config::NixSettings::default(),
             resources,
+            moved: Vec::new(),
         }
     }
 

@@ -122,6 +122,7 @@ fn sections(names: &Names) -> impl Strategy<Value = Document> + use<> {
             vms,
             containers,
             services,
+            moved: Vec::new(),
         })
 }
 

@@ -48,7 +48,9 @@ pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
         state: document.state.clone(),
         nix: document.nix.clone(),
         resources,
+        moved: document.moved.clone(),
     };
+    lowering.check_moved(&spec);
     for resource in spec.resources.values() {
         lowering.check_resource(&spec, resource);
     }
@@ -213,6 +215,43 @@ impl<'a> Lowering<'a> {
                 );
             }
             _ => {}
+        }
+    }
+
+    /// Each rename in `moved:` goes from an address the file no longer declares to one it does,
+    /// of the same kind, and no address is moved away twice.
+    fn check_moved(&mut self, spec: &Spec) {
+        let entries = match self.loaded.tree.get("moved").map(|node| &node.value) {
+            Some(NodeValue::Sequence(entries)) => entries.iter().map(|node| node.position).collect(),
+            _ => Vec::new(),
+        };
+        let mut seen = std::collections::BTreeSet::new();
+        for (index, moved) in spec.moved.iter().enumerate() {
+            let position = entries.get(index).copied().unwrap_or_else(|| self.top_position("moved"));
+            let field = format!("`moved[{index}]`");
+            let problem = if moved.from.kind != moved.to.kind {
+                Some((
+                    format!("{field}: `{}` and `{}` are different kinds", moved.from, moved.to),
+                    "a rename keeps the kind; to change kinds, let the plan destroy and create".to_owned(),
+                ))
+            } else if spec.resources.contains_key(&moved.from) {
+                Some((
+                    format!("{field}: `{}` is still declared in the file", moved.from),
+                    format!("rename its declaration to `{}`, or remove this entry", moved.to.name),
+                ))
+            } else if !spec.resources.contains_key(&moved.to) {
+                Some((
+                    format!("{field}: `{}` is not declared in the file", moved.to),
+                    "a move must end at a resource the file declares".to_owned(),
+                ))
+            } else if !seen.insert(&moved.from) {
+                Some((format!("{field}: `{}` is moved more than once", moved.from), "keep one entry".to_owned()))
+            } else {
+                None
+            };
+            if let Some((message, hint)) = problem {
+                self.error(position, message, Some(hint));
+            }
         }
     }
 

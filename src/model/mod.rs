@@ -26,7 +26,7 @@ pub(crate) use resource_spec::{
 pub(crate) use secret_ref::SecretRef;
 pub(crate) use size::Size;
 
-use crate::config::{NixSettings, StateSettings};
+use crate::config::{Moved, NixSettings, StateSettings};
 use crate::diagnostic::Position;
 
 /// The whole desired state, validated.
@@ -42,6 +42,8 @@ pub(crate) struct Spec {
     pub(crate) nix: NixSettings,
     /// Every resource, by address.
     pub(crate) resources: BTreeMap<ResourceId, Resource>,
+    /// Renames from the `moved:` section, checked: each `to` is declared, each `from` is not.
+    pub(crate) moved: Vec<Moved>,
 }
 
 /// One desired resource.

@@ -25,8 +25,8 @@ pub(crate) enum SecretRef {
 pub(crate) struct SecretValue(String);
 
 impl SecretValue {
-    /// The value itself, for handing to the program that needs it (in its environment, never
-    /// on a command line, in a log or in state).
+    /// The value itself, for handing on to what needs it (a program's environment, a connection
+    /// URL); never on a command line, in a log or in state.
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }

@@ -198,6 +198,7 @@ mod tests {
             state: crate::config::StateSettings::default(),
             nix: crate::config::NixSettings::default(),
             resources: BTreeMap::new(),
+            moved: Vec::new(),
         };
         (spec, resources.iter().map(|(address, resource)| (address.parse().unwrap(), resource.clone())).collect())
     }

@@ -109,6 +109,8 @@ pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
         is_destroy: options.is_destroy,
         changes: changes.into_iter().flatten().collect(),
         drift,
+        moves: Vec::new(),
+        is_refresh_only: false,
     })
 }
 

@@ -17,6 +17,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) use action::Action;
 pub(crate) use plan_error::{PlanError, PlanOption};
 
+use crate::config::Moved;
 use crate::model::{ResourceId, ResourceSpec};
 use crate::state::ResourceState;
 
@@ -40,6 +41,13 @@ pub(crate) struct Plan {
     pub(crate) changes: Vec<Change>,
     /// Differences between what was recorded and what refresh observed, reported apart.
     pub(crate) drift: Vec<Drift>,
+    /// Renames from `moved:` that state still records under the old address, applied to state
+    /// before anything else.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) moves: Vec<Moved>,
+    /// `plan --refresh-only`: only the drift is reported, nothing is planned.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) is_refresh_only: bool,
 }
 
 /// What will happen to one resource.
@@ -177,7 +185,25 @@ pub(crate) enum Observed {
 impl Plan {
     /// Whether the plan does anything.
     pub(crate) fn has_changes(&self) -> bool {
-        self.changes.iter().any(|change| change.action != Action::NoOp)
+        !self.moves.is_empty() || self.changes.iter().any(|change| change.action != Action::NoOp)
+    }
+
+    /// Whether refresh found anything changed or gone outside of rave.
+    pub(crate) fn has_drift(&self) -> bool {
+        self.drift.iter().any(|drift| drift.observation != Observed::AsRecorded)
+    }
+
+    /// This plan reduced to its drift (`plan --refresh-only`): every change becomes a no-op.
+    #[must_use]
+    pub(crate) fn into_refresh_only(mut self) -> Self {
+        for change in &mut self.changes {
+            change.action = Action::NoOp;
+            change.reasons.clear();
+            change.attributes.clear();
+        }
+        self.moves.clear();
+        self.is_refresh_only = true;
+        self
     }
 
     /// The change for `address`, found by binary search: [`Plan::changes`] is in address order.

@@ -169,6 +169,7 @@ impl World {
             state: crate::config::StateSettings::default(),
             nix: crate::config::NixSettings::default(),
             resources,
+            moved: Vec::new(),
         };
         diff(&DiffInput {
             spec: &spec,

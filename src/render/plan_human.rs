@@ -25,6 +25,10 @@ pub(crate) fn render(plan: &Plan, styles: &Styles) -> String {
         writer.drift(&mut out, plan, &drift);
     }
     let summary = PlanSummary::of(plan);
+    if plan.is_refresh_only {
+        out.push_str(refresh_only_conclusion(plan));
+        return out;
+    }
     if summary.is_empty() {
         let _ = write!(out, "{}", styles.bold.apply_to("No changes."));
         out.push_str(if plan.is_destroy {
@@ -42,6 +46,9 @@ pub(crate) fn render(plan: &Plan, styles: &Styles) -> String {
     }
     writer.legend(&mut out, plan);
     out.push_str("rave will perform the following actions:\n\n");
+    for rename in &plan.moves {
+        let _ = writeln!(out, "  # {} has moved to {}\n", styles.bold.apply_to(&rename.from), rename.to);
+    }
     out.push_str(&changes(plan, styles));
     let _ = writeln!(out, "{}", styles.bold.apply_to(summary));
     out
@@ -67,6 +74,16 @@ fn changes(plan: &Plan, styles: &Styles) -> String {
         })
         .collect();
     chunks.concat()
+}
+
+/// How a refresh-only plan ends: whether anything drifted, and what to do about it.
+pub(crate) fn refresh_only_conclusion(plan: &Plan) -> &'static str {
+    if plan.has_drift() {
+        "This is a refresh-only plan: rave acts on none of these changes. Change the file to match them,\n\
+         or run `rave apply` to undo them.\n"
+    } else {
+        "No changes. No objects have changed outside of rave.\n"
+    }
 }
 
 /// Writes resources' blocks, with what every line needs prepared once: a plan of 10,000
@@ -144,6 +161,9 @@ impl<'a> ChangeWriter<'a> {
             plan.changes.iter().map(|change| change.action).filter(|action| *action != Action::NoOp).collect();
         actions.sort();
         actions.dedup();
+        if actions.is_empty() {
+            return;
+        }
         out.push_str("Resource actions are indicated with the following symbols:\n");
         for action in actions {
             let _ = writeln!(out, "{} {}", self.symbols.of(action), action_legend(action));
@@ -300,6 +320,16 @@ mod tests {
     #[test]
     fn empty_plan() {
         insta::assert_snapshot!(render(&plan_fixture::empty_plan(), &Styles::plain()));
+    }
+
+    #[test]
+    fn refresh_only_plans() {
+        let drifted = plan_fixture::rich_plan().into_refresh_only();
+        assert!(drifted.has_drift() && !drifted.has_changes());
+        insta::assert_snapshot!(render(&drifted, &Styles::plain()));
+        let calm = plan_fixture::empty_plan().into_refresh_only();
+        assert!(!calm.has_drift());
+        insta::assert_snapshot!("refresh_only_without_drift", render(&calm, &Styles::plain()));
     }
 
     #[test]

@@ -40,6 +40,19 @@ struct PlanView {
     changes: Vec<ChangeView>,
     /// What refresh found changed outside of rave, reported apart from the changes.
     drift: Vec<DriftView>,
+    /// Resources moved to a new address in state (`moved:` in the file); left out when none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    moves: Vec<MoveView>,
+}
+
+/// One rename in state.
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename = "Move")]
+struct MoveView {
+    /// The address state recorded.
+    from: ResourceId,
+    /// The address it is recorded at from now on.
+    to: ResourceId,
 }
 
 /// Counts; a replacement is one added and one destroyed.
@@ -216,6 +229,7 @@ fn view(plan: &Plan) -> PlanView {
         summary: SummaryView { add: summary.add, change: summary.change, destroy: summary.destroy },
         changes: plan.changes.iter().filter_map(|change| change_view(change, plan)).collect(),
         drift: drifted(plan).filter_map(|drift| drift_view(drift, plan)).collect(),
+        moves: plan.moves.iter().map(|rename| MoveView { from: rename.from.clone(), to: rename.to.clone() }).collect(),
     }
 }
 

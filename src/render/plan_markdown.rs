@@ -4,11 +4,12 @@
 //! reason, then drift, and the full plan folded away in a `diff` block. The block is the plain
 //! human rendering of each resource with every line's action symbol moved to the first column
 //! (`~` written `!`), the convention diff highlighters colour. Nothing varies between runs (no
-//! times, no paths), so a bot that edits its comment in place only changes it when the plan does.
+//! times, no paths), so a bot that edits its comment in place only changes it when the plan does;
+//! the first line is an HTML comment naming the project, which such a bot finds its comment by.
 
 use std::fmt::Write as _;
 
-use super::plan_human::ChangeWriter;
+use super::plan_human::{ChangeWriter, refresh_only_conclusion};
 use super::plan_summary::{PlanSummary, drifted};
 use super::plan_wording::{action_phrase, explained_reasons, reason_phrase};
 use super::style::Styles;
@@ -18,9 +19,25 @@ use crate::plan::{Action, Change, Observed, Plan};
 /// signature.
 pub(crate) fn render(plan: &Plan, _styles: &Styles) -> String {
     let mut out = String::new();
-    let verb = if plan.is_destroy { "destroy plan" } else { "plan" };
+    let verb = match (plan.is_refresh_only, plan.is_destroy) {
+        (true, _) => "drift check",
+        (false, true) => "destroy plan",
+        (false, false) => "plan",
+    };
+    // A marker a CI job finds its earlier comment by, to edit it instead of adding another.
+    let _ = writeln!(out, "<!-- rave {verb}: {} -->", plan.project);
     let _ = writeln!(out, "### rave {verb} for `{}`\n", plan.project);
     let summary = PlanSummary::of(plan);
+    if plan.is_refresh_only {
+        let mut drift = String::new();
+        render_drift(&mut drift, plan);
+        if !drift.is_empty() {
+            out.push_str(drift.trim_start_matches('\n'));
+            out.push('\n');
+        }
+        out.push_str(refresh_only_conclusion(plan));
+        return out;
+    }
     if summary.is_empty() {
         out.push_str(if plan.is_destroy {
             "**No changes.** No objects need to be destroyed.\n"
@@ -32,6 +49,7 @@ pub(crate) fn render(plan: &Plan, _styles: &Styles) -> String {
         let _ = writeln!(out, "| {} | {} | {} |", summary.add, summary.change, summary.destroy);
     }
     render_warnings(&mut out, plan);
+    render_moves(&mut out, plan);
     render_drift(&mut out, plan);
     if !summary.is_empty() {
         render_details(&mut out, plan);
@@ -57,6 +75,17 @@ fn render_warnings(out: &mut String, plan: &Plan) {
             let _ = write!(out, " because {}", reasons.join(", and "));
         }
         out.push('\n');
+    }
+}
+
+/// Renames, which destroy nothing.
+fn render_moves(out: &mut String, plan: &Plan) {
+    if plan.moves.is_empty() {
+        return;
+    }
+    out.push_str("\nMoved in state (nothing is destroyed or created for these):\n");
+    for rename in &plan.moves {
+        let _ = writeln!(out, "- `{}` has moved to `{}`", rename.from, rename.to);
     }
 }
 
@@ -135,6 +164,16 @@ mod tests {
     #[test]
     fn empty_plan() {
         insta::assert_snapshot!(render(&plan_fixture::empty_plan(), &Styles::plain()));
+    }
+
+    #[test]
+    fn refresh_only_plans() {
+        let drifted = plan_fixture::rich_plan().into_refresh_only();
+        assert!(drifted.has_drift() && !drifted.has_changes());
+        insta::assert_snapshot!(render(&drifted, &Styles::plain()));
+        let calm = plan_fixture::empty_plan().into_refresh_only();
+        assert!(!calm.has_drift());
+        insta::assert_snapshot!("refresh_only_without_drift", render(&calm, &Styles::plain()));
     }
 
     #[test]

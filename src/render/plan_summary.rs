@@ -19,12 +19,14 @@ pub(crate) struct PlanSummary {
     pub(crate) change: usize,
     /// Destroyed, including the old half of replacements.
     pub(crate) destroy: usize,
+    /// Moved to a new address in state (`moved:`), acted on by no driver.
+    pub(crate) moved: usize,
 }
 
 impl PlanSummary {
     /// Counts `plan`'s changes.
     pub(crate) fn of(plan: &Plan) -> Self {
-        let mut summary = Self::default();
+        let mut summary = Self { moved: plan.moves.len(), ..Self::default() };
         for change in &plan.changes {
             match change.action {
                 Action::NoOp => {}
@@ -49,7 +51,11 @@ impl PlanSummary {
 impl fmt::Display for PlanSummary {
     /// `Plan: 1 to add, 0 to change, 1 to destroy.`
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Plan: {} to add, {} to change, {} to destroy.", self.add, self.change, self.destroy)
+        write!(f, "Plan: {} to add, {} to change, {} to destroy", self.add, self.change, self.destroy)?;
+        if self.moved > 0 {
+            write!(f, ", {} to move", self.moved)?;
+        }
+        f.write_str(".")
     }
 }
 
@@ -96,6 +102,8 @@ mod tests {
             is_destroy: false,
             changes,
             drift: Vec::new(),
+            moves: Vec::new(),
+            is_refresh_only: false,
         }
     }
 
@@ -109,7 +117,7 @@ mod tests {
             Action::CreateThenDelete,
             Action::Delete,
         ]));
-        assert_eq!(summary, PlanSummary { add: 3, change: 1, destroy: 3 });
+        assert_eq!(summary, PlanSummary { add: 3, change: 1, destroy: 3, moved: 0 });
         assert_eq!(summary.to_string(), "Plan: 3 to add, 1 to change, 3 to destroy.");
         assert!(PlanSummary::of(&plan(&[Action::NoOp])).is_empty());
     }

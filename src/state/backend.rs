@@ -60,6 +60,13 @@ pub(crate) enum StateError {
     },
     /// The lock could not be taken or released.
     Lock(LockError),
+    /// The database holding the state failed or could not be reached.
+    Database {
+        /// What was being done: "connect to `postgresql://rave:***@db/rave`".
+        action: String,
+        /// What the database or the client said; never holds a password.
+        detail: String,
+    },
 }
 
 impl std::fmt::Display for StateError {
@@ -82,6 +89,7 @@ impl std::fmt::Display for StateError {
                 write!(f, "state lineage is `{found}`, expected `{expected}`: this is another project's state")
             }
             Self::Lock(error) => error.fmt(f),
+            Self::Database { action, detail } => write!(f, "failed to {action}: {detail}"),
         }
     }
 }
@@ -128,4 +136,61 @@ pub(crate) trait StateBackend: Send {
 
     /// Breaks a lock left by a holder that is gone, given its id.
     fn force_unlock(&mut self, lock_id: &str) -> Result<(), StateError>;
+
+    /// The committed states this backend keeps, newest first; by default only the latest.
+    fn history(&mut self) -> Result<Vec<HistoryEntry>, StateError> {
+        Ok(self.load()?.iter().map(HistoryEntry::unknown_origin).collect())
+    }
+
+    /// The committed state with `serial`, if this backend still keeps it; by default only the latest.
+    fn state_at(&mut self, serial: u64) -> Result<Option<State>, StateError> {
+        Ok(self.load()?.filter(|state| state.serial == serial))
+    }
+}
+
+/// One committed state in a backend's history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct HistoryEntry {
+    /// Its serial.
+    pub(crate) serial: u64,
+    /// Its lineage.
+    pub(crate) lineage: String,
+    /// How many resources it records.
+    pub(crate) resource_count: usize,
+    /// When it was committed, RFC 3339 in UTC (empty when the backend does not know).
+    pub(crate) written_at: String,
+    /// `who@host` that committed it (empty when the backend does not know).
+    pub(crate) written_by: String,
+}
+
+impl HistoryEntry {
+    /// The entry for `state` when nothing is known of when and by whom it was committed.
+    pub(crate) fn unknown_origin(state: &State) -> Self {
+        Self {
+            serial: state.serial,
+            lineage: state.lineage.clone(),
+            resource_count: state.resources.len(),
+            written_at: String::new(),
+            written_by: String::new(),
+        }
+    }
+}
+
+/// Runs `write` on `backend` under its lock: as is when `is_held`, otherwise taking the lock just
+/// for this write, so that a holder elsewhere makes it fail at once with that holder's name.
+pub(crate) fn write_under_lock<B: StateBackend, T>(
+    backend: &mut B,
+    is_held: bool,
+    operation: &str,
+    write: impl FnOnce(&mut B) -> Result<T, StateError>,
+) -> Result<T, StateError> {
+    if is_held {
+        return write(backend);
+    }
+    backend.lock(&LockInfo::current(operation), std::time::Duration::ZERO)?;
+    let written = write(backend);
+    let released = backend.unlock();
+    let value = written?;
+    released?;
+    Ok(value)
 }

@@ -1,6 +1,6 @@
-//! A door for `benches/state.rs`: a bench is another crate and sees only `pub` items, so this
-//! module drives the local backend over a generated state through plain types. It is not part of
-//! rave's interface.
+//! A door for `benches/state.rs` and `benches/postgres_state.rs`: a bench is another crate and
+//! sees only `pub` items, so this module drives a backend (local or PostgreSQL) over a generated
+//! state through plain types. It is not part of rave's interface.
 
 use std::path::Path;
 use std::time::Duration;
@@ -9,12 +9,12 @@ use crate::state::State;
 use crate::state::backend::{StateBackend, StateUpdate};
 use crate::state::local_backend::LocalBackend;
 use crate::state::lock::LockInfo;
+use crate::state::postgres::PostgresBackend;
 use crate::state::sample::{sample_address, sample_resource, sample_state};
 
-/// A locked local backend holding a committed state of generated resources.
-#[derive(Debug)]
+/// A locked backend holding a committed state of generated resources.
 pub struct StateBench {
-    backend: LocalBackend,
+    backend: Box<dyn StateBackend>,
     state: State,
     update: StateUpdate,
 }
@@ -22,7 +22,17 @@ pub struct StateBench {
 impl StateBench {
     /// Locks the state file at `state_path` and commits a state of `resource_count` resources.
     pub fn new(state_path: &Path, resource_count: usize) -> Result<Self, String> {
-        let mut backend = LocalBackend::new(state_path.to_owned());
+        Self::on(Box::new(LocalBackend::new(state_path.to_owned())), resource_count)
+    }
+
+    /// Locks the state of project `bench` in the PostgreSQL database at `url` and commits a state
+    /// of `resource_count` resources; the database must hold no state for that project yet.
+    pub fn on_postgres(url: &str, resource_count: usize) -> Result<Self, String> {
+        let backend = PostgresBackend::connect(url, "bench").map_err(|error| error.to_string())?;
+        Self::on(Box::new(backend), resource_count)
+    }
+
+    fn on(mut backend: Box<dyn StateBackend>, resource_count: usize) -> Result<Self, String> {
         backend.lock(&LockInfo::current("bench"), Duration::ZERO).map_err(|error| error.to_string())?;
         let state = sample_state(resource_count);
         backend.commit(&state).map_err(|error| error.to_string())?;

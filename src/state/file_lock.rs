@@ -49,7 +49,7 @@ impl FileLock {
             Err(std::fs::TryLockError::Error(error)) => Err(io_error("lock", &self.path)(error)),
         })?;
         if let WaitOutcome::TimedOut { waited } = outcome {
-            let holder = self.holder()?.unwrap_or_else(unknown_holder);
+            let holder = self.holder()?.unwrap_or_else(LockInfo::unknown);
             return Err(StateError::Lock(LockError::Held { holder: Box::new(holder), waited }));
         }
         // Dropping `file` on failure releases the lock again.
@@ -128,11 +128,4 @@ fn write_info(file: &File, path: &Path, info: Option<&LockInfo>) -> Result<(), S
         .and_then(|()| file.write_all_at(&bytes, 0))
         .and_then(|()| file.sync_data())
         .map_err(io_error("write the lock info to", path))
-}
-
-/// The holder named when the lock is held but its file has no readable info: a process that has
-/// only just taken it, or a program other than rave.
-fn unknown_holder() -> LockInfo {
-    let unknown = || "unknown".to_owned();
-    LockInfo { id: unknown(), who: unknown(), host: unknown(), pid: 0, operation: unknown(), since: unknown() }
 }

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use crate::state::State;
-use crate::state::backend::{StateBackend, StateError, StateUpdate};
+use crate::state::backend::{HistoryEntry, StateBackend, StateError, StateUpdate, write_under_lock};
 use crate::state::file_lock::FileLock;
 use crate::state::journal::{self, JournalEntry, JournalWriter};
 use crate::state::lock::LockInfo;
@@ -61,22 +61,14 @@ impl LocalBackend {
         }
     }
 
-    /// Runs `write` under the lock, taking it just for this write when this backend does not hold
-    /// it; a holder elsewhere makes it fail at once with that holder's name.
+    /// Runs `write` under the lock: see [`write_under_lock`].
     fn with_lock<T>(
         &mut self,
         operation: &str,
         write: impl FnOnce(&mut Self) -> Result<T, StateError>,
     ) -> Result<T, StateError> {
-        if self.lock.is_held() {
-            return write(self);
-        }
-        self.lock(&LockInfo::current(operation), Duration::ZERO)?;
-        let written = write(self);
-        let released = self.unlock();
-        let value = written?;
-        released?;
-        Ok(value)
+        let is_held = self.lock.is_held();
+        write_under_lock(self, is_held, operation, write)
     }
 
     /// The head of the committed state, read from `P` unless known.
@@ -94,9 +86,10 @@ impl LocalBackend {
 
     /// Commits `state` while holding the lock: see [`StateBackend::commit`].
     fn commit_locked(&mut self, state: &State) -> Result<(), StateError> {
-        let mut bytes = serde_json::to_vec_pretty(state)
-            .map_err(|error| io_error("encode the state for", &self.state_path)(std::io::Error::other(error)))?;
-        bytes.push(b'\n');
+        let bytes = state
+            .to_json()
+            .map_err(|error| io_error("encode the state for", &self.state_path)(std::io::Error::other(error)))?
+            .into_bytes();
         let current = read_private(&self.state_path)?;
         // Committing exactly the stored state again changes nothing, so the file is left alone.
         if current.as_deref() != Some(bytes.as_slice()) {
@@ -181,6 +174,27 @@ impl StateBackend for LocalBackend {
 
     fn force_unlock(&mut self, lock_id: &str) -> Result<(), StateError> {
         self.lock.force_release(lock_id)
+    }
+
+    /// The current state and the one before the last commit (`P.backup`): all this backend keeps.
+    fn history(&mut self) -> Result<Vec<HistoryEntry>, StateError> {
+        let current = self.load()?;
+        let backup = self.backup()?.filter(|backup| current.as_ref().is_none_or(|state| state.serial != backup.serial));
+        Ok(current.iter().chain(backup.iter()).map(HistoryEntry::unknown_origin).collect())
+    }
+
+    fn state_at(&mut self, serial: u64) -> Result<Option<State>, StateError> {
+        match self.load()? {
+            Some(current) if current.serial == serial => Ok(Some(current)),
+            _ => Ok(self.backup()?.filter(|backup| backup.serial == serial)),
+        }
+    }
+}
+
+impl LocalBackend {
+    /// The state before the last commit, if kept.
+    fn backup(&self) -> Result<Option<State>, StateError> {
+        read_private(&self.backup_path)?.map(|bytes| parse_state(&bytes, &self.backup_path)).transpose()
     }
 }
 

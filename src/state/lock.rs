@@ -128,6 +128,15 @@ impl LockInfo {
     }
 }
 
+impl LockInfo {
+    /// The holder named when the lock is held but its info cannot be read: a process that has
+    /// only just taken it, or a program other than rave.
+    pub(crate) fn unknown() -> Self {
+        let unknown = || "unknown".to_owned();
+        Self { id: unknown(), who: unknown(), host: unknown(), pid: 0, operation: unknown(), since: unknown() }
+    }
+}
+
 /// `time` as an RFC 3339 timestamp in UTC, to the second: `2024-02-29T12:34:56Z`.
 fn rfc3339_utc(time: std::time::SystemTime) -> String {
     let seconds = time.duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_secs());

@@ -15,6 +15,7 @@ pub(crate) mod local_backend;
 pub(crate) mod lock;
 #[cfg(test)]
 pub(crate) mod memory_backend;
+pub(crate) mod postgres;
 mod private_files;
 #[cfg(any(test, feature = "bench"))]
 mod sample;
@@ -68,6 +69,34 @@ impl State {
     /// A new, empty state with a fresh random lineage.
     pub(crate) fn new_lineage() -> Self {
         Self { version: STATE_VERSION, serial: 0, lineage: random_hex(), resources: BTreeMap::new() }
+    }
+
+    /// The stored form every backend writes, and `rave state pull` prints: pretty, deterministic
+    /// JSON and a final newline, so that moving state between backends keeps it byte for byte.
+    pub(crate) fn to_json(&self) -> Result<String, serde_json::Error> {
+        let mut text = serde_json::to_string_pretty(self)?;
+        text.push('\n');
+        Ok(text)
+    }
+
+    /// Records the resource at `from` as `to` instead, and every dependency on it too; false (and
+    /// nothing changed) unless `from` is recorded and `to` is not.
+    pub(crate) fn move_resource(&mut self, from: &ResourceId, to: &ResourceId) -> bool {
+        if self.resources.contains_key(to) {
+            return false;
+        }
+        let Some(resource) = self.resources.remove(from) else {
+            return false;
+        };
+        self.resources.insert(to.clone(), resource);
+        for resource in self.resources.values_mut() {
+            for dependency in &mut resource.dependencies {
+                if dependency == from {
+                    dependency.clone_from(to);
+                }
+            }
+        }
+        true
     }
 
     /// Applies one recorded update: a put replaces the resource, a remove forgets it.

@@ -8,11 +8,8 @@ fn a_valid_file_is_accepted() {
     project.write("rave.yaml", "version: 1\nproject: p\nhosts:\n  here: { local: true }\n");
     let run = project.rave(&["validate"]);
     run.assert_code(0);
-    assert!(
-        run.stderr.contains("`rave.yaml` is valid: 1 resources") || run.stdout.contains("is valid"),
-        "{}",
-        run.transcript()
-    );
+    assert_eq!(run.stderr, "`rave.yaml` is valid: 1 resource\n", "{}", run.transcript());
+    assert_eq!(run.stdout, "");
 }
 
 #[test]

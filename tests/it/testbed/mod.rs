@@ -1,6 +1,6 @@
 //! Real infrastructure for the integration tests, set up and torn down by the tests themselves
-//! (`docs` of the machines: testbed.md): SSH hosts in network namespaces, each with its own `/nix`;
-//! real Nix with its traps handled, and binary caches.
+//! (`docs` of the machines: testbed.md): SSH hosts in network namespaces, each with its own `/nix`,
+//! real Nix with its traps handled, binary caches, local services, and a PostgreSQL server.
 //!
 //! Everything here is named from the test process's PID and a counter, so tests running at the
 //! same time (in this binary or another) never share a name, an address or a port; and everything
@@ -9,6 +9,10 @@
 pub(crate) mod binary_cache;
 pub(crate) mod local_service;
 pub(crate) mod nix;
+/// A PostgreSQL 15 server per test binary run, a fresh database per test; the same file the
+/// library's unit tests use.
+#[path = "../../../src/state/postgres/test_server.rs"]
+pub(crate) mod postgres;
 pub(crate) mod ssh_host;
 
 use std::process::{Command, Output};
