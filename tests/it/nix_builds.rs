@@ -156,6 +156,15 @@ fn a_changed_build_shows_the_old_and_new_store_path_and_what_changed_inside() {
     assert!(!plan.stdout.contains("tool"), "{}", plan.transcript());
     // Without an evaluation the recorded store path stands.
     rave(&project, &nix, &["plan", "--refresh=false", "--detailed-exitcode"]).assert_code(0);
+    // A saved plan carries the derivation it was made with; applying it builds that one.
+    rave(&project, &nix, &["plan", "-o", "change.plan"]).assert_code(0);
+    let saved: serde_json::Value = serde_json::from_str(&project.read("change.plan")).expect("saved plan");
+    let text = saved.to_string();
+    assert!(text.contains("\"derivation\"") && text.contains("-hello-1.0.drv"), "{text}");
+    let apply = rave(&project, &nix, &["apply", "change.plan"]);
+    apply.assert_code(0);
+    assert!(apply.stdout.contains("Resources: 0 added, 1 changed, 0 destroyed."), "{}", apply.transcript());
+    rave(&project, &nix, &["plan", "--detailed-exitcode"]).assert_code(0);
 }
 
 #[test]
