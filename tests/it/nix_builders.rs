@@ -9,6 +9,23 @@ use crate::support::Project;
 use crate::testbed::nix::{Nix, flake, rave, store_path, unique};
 use crate::testbed::ssh_host::SshHost;
 
+/// A `builders:` entry for `host` whose provision commands log to `provision.log`.
+fn provisioned_builder(name: &str, host: &SshHost, is_ephemeral: bool) -> String {
+    format!(
+        "  {name}:
+    ssh: \"root@{address}\"
+    ssh_key: \"file:{key}\"
+    host_key: \"{host_key}\"
+    provision:
+      create: [sh, -c, \"echo created >> provision.log\"]
+      destroy: [sh, -c, \"echo destroyed >> provision.log\"]
+    ephemeral: {is_ephemeral}",
+        address = host.address(),
+        key = host.client_key().display(),
+        host_key = host.host_key(),
+    )
+}
+
 #[test]
 fn a_build_runs_on_a_remote_builder_and_is_pushed_signed_to_an_ssh_store() {
     let nix = Nix::new();
@@ -85,21 +102,12 @@ fn an_ephemeral_builder_serves_one_batch_and_is_destroyed_after_a_failed_build()
 project: burst
 nix: {{ flake: ./flake }}
 builders:
-  burst-1:
-    ssh: \"root@{address}\"
-    ssh_key: \"file:{key}\"
-    host_key: \"{host_key}\"
-    provision:
-      create: [sh, -c, \"echo created >> provision.log\"]
-      destroy: [sh, -c, \"echo destroyed >> provision.log\"]
-    ephemeral: true
+{}
 builds:
   good: {{ attr: \".#good\", builders: [burst-1] }}
   bad: {{ attr: \".#bad\", builders: [burst-1] }}
 ",
-            address = builder.address(),
-            key = builder.client_key().display(),
-            host_key = builder.host_key(),
+            provisioned_builder("burst-1", &builder, true),
         ),
     );
     let apply = rave(&project, &nix, &["apply", "--auto-approve"]);
@@ -128,17 +136,9 @@ fn a_lasting_builder_is_provisioned_probed_and_destroyed_with_the_file() {
         "version: 1
 project: lasting
 builders:
-  l1:
-    ssh: \"root@{address}\"
-    ssh_key: \"file:{key}\"
-    host_key: \"{host_key}\"
-    provision:
-      create: [sh, -c, \"echo created >> provision.log\"]
-      destroy: [sh, -c, \"echo destroyed >> provision.log\"]
+{}
 ",
-        address = builder.address(),
-        key = builder.client_key().display(),
-        host_key = builder.host_key(),
+        provisioned_builder("l1", &builder, false),
     );
     project.write("rave.yaml", &file);
     rave(&project, &nix, &["apply", "--auto-approve"]).assert_code(0);
