@@ -241,7 +241,9 @@ async fn probe_and_build(
         [job] => format!("building `{}`{on}", job.address),
         _ => format!("building {} outputs{on}", jobs.len()),
     };
-    events.progress(format!("{doing}…"));
+    for job in jobs {
+        job.events.progress(format!("{doing}…"));
+    }
     let failure = match runner::run(doing, &build_command(&request), Some(events)).await {
         Ok(output) => {
             let built = parse_build_output(&output.stdout)?;
