@@ -1,18 +1,20 @@
 //! [`HostDriver`]: `hosts:`, the machine rave runs on (`local: true`) or one reached over SSH.
 //!
 //! Applying a host checks that the machine is usable: its architecture (`uname -m`, recorded as
-//! the `machine` output) matches a declared `system`, and its health checks pass. Nothing is
-//! installed and nothing is torn down: rave neither creates nor removes machines. Hosts with
-//! `nixos:` wait for the NixOS deploy.
+//! the `machine` output) matches a declared `system`, and its health checks pass. A host with
+//! `nixos:` gets its system deployed first (`drivers::nixos`: build, copy, activate, check, roll
+//! back on failure), recorded as the `system` output; refresh compares that with the system
+//! active on the host and reports drift. Nothing is torn down: rave neither creates nor removes
+//! machines.
 
 use std::time::Duration;
 
 use super::command_spec::CommandSpec;
 use super::placement::Placement;
-use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, health};
+use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, health, nixos};
 use crate::apply::EventSink;
 use crate::model::{HostSpec, ResourceId, ResourceSpec};
-use crate::plan::Desired;
+use crate::plan::{Desired, Observed};
 use crate::state::ResourceState;
 
 /// How long `uname` may take.
@@ -23,7 +25,8 @@ const UNAME_TIMEOUT: Duration = Duration::from_secs(30);
 pub(crate) struct HostDriver;
 
 impl HostDriver {
-    /// Create and update alike: check the machine, then its health.
+    /// Create and update alike: check the machine, deploy its NixOS system when it has one, then
+    /// check its health (a failing check rolls a deployed system back).
     async fn converge(
         context: &DriverContext,
         address: &ResourceId,
@@ -34,19 +37,55 @@ impl HostDriver {
             return Err(DriverError::wrong_kind(address, &desired.spec));
         };
         let placement = Placement::of_host(address, spec, context)?;
-        if spec.nixos.is_some() {
-            return Err(DriverError::new(format!(
-                "deploying the NixOS system of `{address}` is not supported yet: this rave has no NixOS deploy (planned)"
-            ))
-            .with_detail("leave `nixos:` out to have rave check the host without deploying it"));
-        }
         events.progress("checking the machine");
         let machine = machine(&placement, events).await?;
         check_system(address, spec, &machine)?;
-        health::check_all(&spec.health, &placement, events).await?;
-        Ok(Outputs::from([("machine".to_owned(), serde_json::Value::String(machine))]))
+        let mut outputs = Outputs::from([("machine".to_owned(), serde_json::Value::String(machine))]);
+        if spec.nixos.is_none() {
+            health::check_all(&spec.health, &placement, events).await?;
+            return Ok(outputs);
+        }
+        let Some(system) = &desired.derivation else {
+            return Err(DriverError::new(format!("the plan has no evaluated NixOS system for `{address}`"))
+                .with_detail("make the plan with `--refresh=true` (the default): the system is evaluated then"));
+        };
+        let activated = nixos::deploy(address, &placement, system, &spec.health, events).await?;
+        outputs.insert(SYSTEM_OUTPUT.to_owned(), serde_json::Value::String(activated.system));
+        Ok(outputs)
+    }
+
+    /// What refresh finds on a host with a deployed system: drift when its active system is not
+    /// the one rave recorded (someone ran `nixos-rebuild` by hand).
+    async fn observe(
+        context: &DriverContext,
+        address: &ResourceId,
+        recorded: &ResourceState,
+    ) -> Result<Observed, DriverError> {
+        let Some(recorded_system) = recorded.outputs.get(SYSTEM_OUTPUT).and_then(serde_json::Value::as_str) else {
+            return Ok(Observed::AsRecorded);
+        };
+        let Some(spec) = context.hosts.get(address) else { return Ok(Observed::AsRecorded) };
+        let placement = Placement::of_host(address, spec, context)?;
+        // Refresh has no apply's events to report to; what it finds is its answer.
+        let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
+        let events = EventSink::new(address.clone(), sender);
+        let current = nixos::current_system(&placement, &events).await?;
+        if current.as_deref() == Some(recorded_system) {
+            return Ok(Observed::AsRecorded);
+        }
+        let shown = current.as_deref().map_or_else(|| "no system".to_owned(), |path| format!("`{path}`"));
+        // Only what changed: the plan shows each of these as `recorded -> observed`.
+        let observed = current.map_or(serde_json::Value::Null, serde_json::Value::String);
+        let outputs = Outputs::from([(SYSTEM_OUTPUT.to_owned(), observed)]);
+        Ok(Observed::Changed {
+            outputs,
+            summary: format!("the active system is {shown}, rave deployed `{recorded_system}`"),
+        })
     }
 }
+
+/// The output that records the deployed system's store path.
+const SYSTEM_OUTPUT: &str = "system";
 
 /// The machine's architecture, as `uname -m` prints it.
 async fn machine(placement: &Placement, events: &EventSink) -> Result<String, DriverError> {
@@ -81,6 +120,15 @@ impl Driver for HostDriver {
     fn replace_attributes(&self) -> &'static [&'static str] {
         // Another address, port, or the switch between local and SSH, is another machine.
         &["ssh", "port", "local"]
+    }
+
+    fn refresh<'a>(
+        &'a self,
+        context: &'a DriverContext,
+        address: &'a ResourceId,
+        recorded: &'a ResourceState,
+    ) -> BoxFuture<'a, Result<Observed, DriverError>> {
+        Box::pin(Self::observe(context, address, recorded))
     }
 
     fn create<'a>(
@@ -177,12 +225,12 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn nixos_hosts_are_not_supported_yet() {
+    async fn a_nixos_host_needs_the_system_the_plan_evaluated() {
         let nixos = json!({ "local": true, "nixos": ".#nixosConfigurations.workstation" });
         let (result, _) = create("host.workstation", nixos).await;
         assert_eq!(
-            result.unwrap_err().summary,
-            "deploying the NixOS system of `host.workstation` is not supported yet: this rave has no NixOS deploy (planned)"
+            result.unwrap_err().to_string(),
+            "the plan has no evaluated NixOS system for `host.workstation`\n  make the plan with `--refresh=true` (the default): the system is evaluated then"
         );
     }
 

@@ -13,6 +13,7 @@ pub(crate) mod command_spec;
 pub(crate) mod health;
 mod host;
 pub(crate) mod live_health;
+mod nixos;
 pub(crate) mod placement;
 pub(crate) mod process;
 mod registry;

@@ -14,6 +14,9 @@ use super::{DriverContext, DriverError};
 use crate::apply::EventSink;
 use crate::model::{HostSpec, ResourceId, ResourceKind};
 
+/// How long confirming that a machine takes new connections may take.
+const CONFIRM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// Where commands run.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Placement {
@@ -89,6 +92,17 @@ impl Placement {
             .map_err(|error| self.ssh_failure(&error).map_or_else(|| error.into(), |failure| failure.error))
     }
 
+    /// Whether the machine still takes new SSH connections (a fresh login, not the shared
+    /// connection, which may outlive a broken network or sshd); always so for the local machine.
+    pub(crate) async fn confirm_reachable(&self, events: &EventSink) -> Result<(), DriverError> {
+        let Self::Ssh(connection) = self else { return Ok(()) };
+        let probe = connection.fresh_probe(CONFIRM_TIMEOUT)?;
+        process::run(&probe, Some(events)).await.map(drop).map_err(|error| {
+            let failure = self.ssh_failure(&error).map_or_else(|| error.into(), |failure| failure.error);
+            DriverError { summary: format!("no new SSH connection after activating: {}", failure.summary), ..failure }
+        })
+    }
+
     /// The error to report when `error` is ssh failing to reach this placement, rather than the
     /// command failing there.
     pub(crate) fn ssh_failure(&self, error: &ProcessError) -> Option<SshFailure> {
@@ -151,7 +165,7 @@ mod tests {
         assert_eq!(remote.timeout, Some(std::time::Duration::from_secs(3)));
         let known_hosts = std::fs::read_to_string(connection.options.known_hosts_file(&connection.target)).unwrap();
         assert_eq!(known_hosts, "rave.host.shoshin ssh-ed25519 AAAA\n");
-        assert!(connection.options.runtime_dir.starts_with(work.path()));
+        assert!(connection.options.runtime_dir.starts_with(std::env::temp_dir()));
     }
 
     #[test]

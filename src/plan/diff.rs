@@ -18,7 +18,7 @@ use super::{
     Action, AttributeChange, Change, Desired, Drift, Observed, PLAN_FORMAT_VERSION, Plan, PlanError, PlanOption, Reason,
 };
 use crate::drivers::Driver;
-use crate::model::{Attributes, Resource, ResourceId, ResourceKind, Spec};
+use crate::model::{Attributes, Resource, ResourceId, ResourceKind, ResourceSpec, Spec};
 use crate::nix::Derivation;
 use crate::state::{ResourceState, State};
 
@@ -93,6 +93,7 @@ pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
     for index in graph.dependency_order() {
         planner.propagate(index, &mut changes);
     }
+    planner.reach_placements(&mut changes);
     let drift = input
         .observed
         .iter()
@@ -308,6 +309,44 @@ impl Planner<'_, '_> {
         }
     }
 
+    /// A service's type and settings are part of the system it runs on: a changed service makes
+    /// the host it runs on at least updated when rave deploys that host's system (`nixos:`),
+    /// saying why. (VMs and containers join when their drivers deploy their systems.) Runs after
+    /// [`Self::propagate`]; an update reaches no further, and a placement being replaced or
+    /// created needs no second reason.
+    fn reach_placements(&self, changes: &mut [Option<Change>]) {
+        if self.input.options.is_destroy {
+            return;
+        }
+        let mut reached = Vec::new();
+        for (index, node) in self.graph.nodes.iter().enumerate() {
+            let Some(ResourceSpec::Service(service)) = node.desired.map(|resource| &resource.spec) else { continue };
+            let is_changed = changes[index].as_ref().is_some_and(|change| change.action != Action::NoOp);
+            if !is_changed {
+                continue;
+            }
+            let Some(placement) = self.graph.index(&service.runs_on) else { continue };
+            let placement_node = self.graph.nodes[placement];
+            let carries_system = matches!(
+                placement_node.desired.map(|resource| &resource.spec),
+                Some(ResourceSpec::Host(host)) if host.nixos.is_some()
+            );
+            if carries_system && placement_node.recorded.is_some() && self.in_scope[placement] {
+                reached.push((placement, node.id.clone()));
+            }
+        }
+        for (placement, service) in reached {
+            let Some(change) = changes[placement].as_mut() else { continue };
+            if !matches!(change.action, Action::NoOp | Action::Update) {
+                continue;
+            }
+            change.reasons.push(Reason::PlacedServiceChanged { address: service });
+            if change.action == Action::NoOp {
+                change.action = Action::Update;
+            }
+        }
+    }
+
     /// The resource's attributes as they will be recorded: its spec's, and its store path. Without
     /// an evaluation, the store path `recorded` has stands.
     fn desired_attributes(&self, resource: &Resource, recorded: Option<&ResourceState>) -> Attributes {
@@ -384,6 +423,7 @@ mod tests {
             }
             Reason::ForcesReplacement { attributes } => format!("forces({})", attributes.join(" ")),
             Reason::DependencyChanged { address } => format!("dependency({address})"),
+            Reason::PlacedServiceChanged { address } => format!("service({address})"),
             Reason::ReplaceRequested => "requested".to_owned(),
             Reason::Tainted => "tainted".to_owned(),
             Reason::MissingInReality => "missing".to_owned(),
@@ -446,6 +486,28 @@ mod tests {
             world.edit("host.shoshin", json!({"port": 2222}));
         },
         ["host.shoshin ~ changed(port)"]
+    );
+
+    plan_test!(
+        changed_service_updates_the_nixos_host_it_runs_on,
+        |world| {
+            world.edit("host.shoshin", json!({"nixos": ".#nixosConfigurations.shoshin"}));
+            world.record("host.shoshin");
+            world.add("service.nats", "service", json!({"type": "nats", "runs_on": "host.shoshin"}));
+            world.record("service.nats");
+            world.edit("service.nats", json!({"port": 4223}));
+        },
+        ["host.shoshin ~ service(service.nats)", "service.nats ~ changed(port)"]
+    );
+
+    plan_test!(
+        changed_service_leaves_a_host_without_nixos_alone,
+        |world| {
+            world.add("service.nats", "service", json!({"type": "nats", "runs_on": "host.shoshin"}));
+            world.record("service.nats");
+            world.edit("service.nats", json!({"port": 4223}));
+        },
+        ["service.nats ~ changed(port)"]
     );
 
     plan_test!(

@@ -129,6 +129,12 @@ pub(crate) enum Reason {
         /// The dependency.
         address: ResourceId,
     },
+    /// A service placed on it (`runs_on`) changed: a service's type and settings are part of the
+    /// system of the host, VM or container it runs on.
+    PlacedServiceChanged {
+        /// The service.
+        address: ResourceId,
+    },
     /// `--replace` asked for it.
     ReplaceRequested,
     /// An earlier apply failed part way through it.

@@ -133,6 +133,8 @@ enum ReasonCode {
     ForcesReplacement,
     /// A dependency is replaced.
     DependencyChanged,
+    /// A service that runs on it changed (its settings are part of this system).
+    PlacedServiceChanged,
     /// `--replace` asked for it.
     ReplaceRequested,
     /// An earlier apply failed part way through it.
@@ -260,6 +262,9 @@ fn reason_view(reason: &Reason, change: &Change, plan: &Plan) -> ReasonView {
         Reason::AttributesChanged { attributes } => (ReasonCode::AttributesChanged, attributes.clone(), None),
         Reason::ForcesReplacement { attributes } => (ReasonCode::ForcesReplacement, attributes.clone(), None),
         Reason::DependencyChanged { address } => (ReasonCode::DependencyChanged, Vec::new(), Some(address.clone())),
+        Reason::PlacedServiceChanged { address } => {
+            (ReasonCode::PlacedServiceChanged, Vec::new(), Some(address.clone()))
+        }
         Reason::ReplaceRequested => (ReasonCode::ReplaceRequested, Vec::new(), None),
         Reason::Tainted => (ReasonCode::Tainted, Vec::new(), None),
         Reason::MissingInReality => (ReasonCode::MissingInReality, Vec::new(), None),

@@ -39,6 +39,10 @@ pub(crate) fn reason_phrase(reason: &Reason, change: &Change, plan: &Plan) -> St
             format!("{} {verb} replacement", code_list(attributes))
         }
         Reason::DependencyChanged { address } => dependency_phrase(address, plan),
+        Reason::PlacedServiceChanged { address } => {
+            let what = plan.change(address).filter(|service| service.action != Action::NoOp);
+            format!("{address}, which runs on it, {}", what.map_or("changed", |service| action_phrase(service.action)))
+        }
         Reason::ReplaceRequested => "--replace asked for it".to_owned(),
         Reason::Tainted => "it was tainted by a failed apply".to_owned(),
         Reason::MissingInReality => "it is missing".to_owned(),
@@ -107,6 +111,16 @@ mod tests {
             ),
             (Reason::DependencyChanged { address: id("vm.gitlab") }, service, "vm.gitlab must be replaced"),
             (Reason::DependencyChanged { address: id("cache.workspace") }, service, "cache.workspace changed"),
+            (
+                Reason::PlacedServiceChanged { address: id("service.gitlab") },
+                change("vm.gitlab"),
+                "service.gitlab, which runs on it, must be replaced",
+            ),
+            (
+                Reason::PlacedServiceChanged { address: id("service.other") },
+                change("vm.gitlab"),
+                "service.other, which runs on it, changed",
+            ),
             (Reason::ReplaceRequested, service, "--replace asked for it"),
             (Reason::Tainted, service, "it was tainted by a failed apply"),
             (Reason::MissingInReality, service, "it is missing"),

@@ -11,6 +11,7 @@ mod lock;
 mod moved;
 mod nix_builders;
 mod nix_builds;
+mod nixos_hosts;
 mod plan;
 mod postgres_state;
 mod services;

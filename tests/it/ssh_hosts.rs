@@ -2,6 +2,7 @@
 
 use crate::support::Project;
 use crate::testbed::ssh_host::SshHost;
+use crate::testbed::{SshRuntimeDir, ssh_runtime_dir};
 
 /// A file declaring `host` as `host.NAME`, reached over SSH, with `health` as its check.
 fn ssh_host_file(name: &str, host: &SshHost, host_key: &str, health: &str) -> String {
@@ -24,6 +25,7 @@ hosts:
 fn apply_reaches_an_ssh_host_and_runs_its_check_there() {
     let host = SshHost::start("h1");
     let project = Project::new();
+    let _ssh_dir = SshRuntimeDir::of(project.path());
     // Passes only where the hostname is `h1`: on the host, not here.
     let check = r#"{ command: [sh, -c, "test \"$(hostname)\" = h1"] }"#;
     project.write("rave.yaml", ssh_host_file("h1", &host, &host.host_key(), check));
@@ -45,9 +47,11 @@ fn apply_reaches_an_ssh_host_and_runs_its_check_there() {
     assert_eq!(open_connections(&project), Vec::<String>::new());
 }
 
-/// The shared-connection sockets left in the project's SSH directory.
+/// The shared-connection sockets rave left in the project's private SSH directory.
 fn open_connections(project: &Project) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(project.path().join(".rave/ssh")) else { return Vec::new() };
+    let ssh_dir = ssh_runtime_dir(project.path());
+    assert!(ssh_dir.join("known_hosts").is_dir(), "no SSH directory at `{}`", ssh_dir.display());
+    let Ok(entries) = std::fs::read_dir(ssh_dir) else { return Vec::new() };
     entries
         .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
         .filter(|name| name.starts_with("c-"))
@@ -58,6 +62,7 @@ fn open_connections(project: &Project) -> Vec<String> {
 fn a_wrong_pinned_host_key_is_refused() {
     let host = SshHost::start("h2");
     let project = Project::new();
+    let _ssh_dir = SshRuntimeDir::of(project.path());
     let impostor = SshHost::start("h3");
     project.write("rave.yaml", ssh_host_file("h2", &host, &impostor.host_key(), "{ command: [\"true\"] }"));
     let run = project.rave(&["apply", "--auto-approve"]);
@@ -70,6 +75,7 @@ fn a_wrong_pinned_host_key_is_refused() {
         (r"/tmp/rave-host-[A-Za-z0-9]+".to_owned(), "[HOST]"),
         (r"after [0-9.]+s".to_owned(), "after [ELAPSED]"),
         (r"/c-[0-9a-f]{16}".to_owned(), "/c-[HASH]"),
+        (r"/tmp/rave-ssh-[0-9]+-[0-9a-f]{12}".to_owned(), "[SSH]"),
     ];
     insta::with_settings!({ filters => filters.iter().map(|(from, to)| (from.as_str(), *to)).collect::<Vec<_>>() }, {
         insta::assert_snapshot!(out);

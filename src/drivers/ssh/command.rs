@@ -74,6 +74,16 @@ pub(crate) fn ssh_command(options: &SshOptions, target: &SshTarget, remote: &[St
         .arg(shell_line(remote))
 }
 
+/// `ssh_command` on a connection of its own, not the shared one: proves the machine still takes
+/// new connections (after an activation that may have changed its network or sshd). ssh takes
+/// the first value given for an option, so these come first.
+pub(crate) fn fresh_ssh_command(options: &SshOptions, target: &SshTarget, remote: &[String]) -> CommandSpec {
+    let mut command = ssh_command(options, target, remote);
+    let fresh = ["-o", "ControlMaster=no", "-o", "ControlPath=none"].map(str::to_owned);
+    command.args.splice(0..0, fresh);
+    command
+}
+
 /// `ssh -O exit`: closes `target`'s shared connection (the master process ends).
 pub(crate) fn close_command(options: &SshOptions, target: &SshTarget) -> CommandSpec {
     CommandSpec::new("ssh")
@@ -108,6 +118,12 @@ mod tests {
         let target = target(serde_json::json!({ "ssh": "root@192.0.2.2", "host_key": "ssh-ed25519 AAAAC3Nza" }));
         let remote = ["/nix/store/abc-system/bin/switch-to-configuration", "switch"].map(String::from);
         insta::assert_snapshot!(ssh_command(&options(), &target, &remote), @"ssh -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/srv/infra/.rave/ssh/known_hosts/rave.host.shoshin -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=rave.host.shoshin -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -o ControlMaster=auto -o ControlPath=/srv/infra/.rave/ssh/c-f231e62b512342ce -o ControlPersist=60 -- root@192.0.2.2 '/nix/store/abc-system/bin/switch-to-configuration switch'");
+    }
+
+    #[test]
+    fn a_fresh_connection_leaves_the_shared_one_alone() {
+        let target = target(serde_json::json!({ "ssh": "root@192.0.2.2", "host_key": "ssh-ed25519 AAAAC3Nza" }));
+        insta::assert_snapshot!(fresh_ssh_command(&options(), &target, &["true".to_owned()]), @"ssh -o ControlMaster=no -o ControlPath=none -o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/srv/infra/.rave/ssh/known_hosts/rave.host.shoshin -o GlobalKnownHostsFile=/dev/null -o HostKeyAlias=rave.host.shoshin -o ConnectTimeout=10 -o ServerAliveInterval=5 -o ServerAliveCountMax=3 -o ControlMaster=auto -o ControlPath=/srv/infra/.rave/ssh/c-f231e62b512342ce -o ControlPersist=60 -- root@192.0.2.2 true");
     }
 
     #[test]

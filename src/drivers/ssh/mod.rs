@@ -57,4 +57,10 @@ impl SshConnection {
         ssh.stdin.clone_from(&command.stdin);
         Ok(ssh)
     }
+
+    /// `true` on the machine over a new connection (not the shared one), within `limit`.
+    pub(crate) fn fresh_probe(&self, limit: std::time::Duration) -> Result<CommandSpec, DriverError> {
+        self.options.prepare(&self.target)?;
+        Ok(command::fresh_ssh_command(&self.options, &self.target, &["true".to_owned()]).timeout(limit))
+    }
 }

@@ -1,10 +1,12 @@
 //! [`SshOptions`]: what every SSH connection of one project shares: where its pinned known-hosts
 //! files and shared-connection sockets live, and how long a connection may take.
 //!
-//! The files live under the project's work directory (`.rave/ssh/`). A socket path is limited to
-//! about 100 bytes and ssh's option parser splits on whitespace, so when that directory is long or
-//! has spaces in it, a private directory under the system's temp directory, named from a hash of
-//! the work directory, is used instead.
+//! The files live in a private directory under the system's temp directory, named from a hash of
+//! the project's work directory (so projects never share them), not in the project's tree: a
+//! socket there would break Nix copying a `path:` flake that holds the project (sockets are not
+//! files Nix can store), a socket path is limited to about 100 bytes, and ssh's option parser
+//! splits on whitespace. rave rewrites the known-hosts files before each connection, so nothing
+//! there needs to outlive a run.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -14,11 +16,6 @@ use sha2::{Digest, Sha256};
 
 use super::SshTarget;
 use crate::drivers::DriverError;
-
-/// The longest runtime directory kept under the work directory: the control socket adds 19 bytes
-/// (`/c-` and 16 hex digits), ssh adds a temporary suffix of about 20 while it binds the socket,
-/// and a socket path must fit in 104.
-const MAX_RUNTIME_DIR_LEN: usize = 60;
 
 /// How long a shared connection stays open after its last use.
 const CONTROL_PERSIST: Duration = Duration::from_secs(60);
@@ -37,7 +34,7 @@ pub(crate) struct SshOptions {
 impl SshOptions {
     /// The options of the project whose work directory (`.rave/`) is `work_dir`.
     pub(crate) fn for_work_dir(work_dir: &Path) -> Self {
-        // `.rave` is relative when the file is in the working directory; ssh wants it whole.
+        // `.rave` is relative when the file is in the working directory: hash the whole path.
         let work_dir = std::path::absolute(work_dir).unwrap_or_else(|_| work_dir.to_path_buf());
         Self {
             runtime_dir: runtime_dir(&work_dir, &std::env::temp_dir()),
@@ -78,14 +75,9 @@ impl SshOptions {
     }
 }
 
-/// `.rave/ssh` when it suits socket paths and ssh's option parser, else a private directory under
-/// `temp_dir` named from a hash of `work_dir` (so projects never share sockets).
+/// The private directory under `temp_dir` for the project whose work directory is `work_dir`
+/// (absolute), named from a hash of it.
 fn runtime_dir(work_dir: &Path, temp_dir: &Path) -> PathBuf {
-    let preferred = work_dir.join("ssh");
-    let text = preferred.to_string_lossy();
-    if text.len() <= MAX_RUNTIME_DIR_LEN && !text.contains(char::is_whitespace) && preferred.is_absolute() {
-        return preferred;
-    }
     let absolute = std::path::absolute(work_dir).unwrap_or_else(|_| work_dir.to_path_buf());
     let hash = format!("{:x}", Sha256::digest(absolute.as_os_str().as_encoded_bytes()));
     let short = &hash[..12];
@@ -125,13 +117,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_short_work_dir_keeps_its_files() {
-        let dir = runtime_dir(Path::new("/srv/infra/.rave"), Path::new("/tmp"));
-        assert_eq!(dir, Path::new("/srv/infra/.rave/ssh"));
-    }
-
-    #[test]
-    fn a_long_or_spaced_work_dir_moves_them_to_a_private_temp_dir() {
+    fn each_project_gets_a_private_temp_dir_whatever_its_path() {
         let long = Path::new("/home/someone/projects/a-rather-long-name/that-goes/on-and-on/.rave");
         let spaced = Path::new("/home/someone/My Projects/.rave");
         let (first, second) = (runtime_dir(long, Path::new("/tmp")), runtime_dir(spaced, Path::new("/tmp")));

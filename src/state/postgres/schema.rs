@@ -17,19 +17,22 @@ const MIGRATION_LOCK_KEY: i64 = 0x7261_7665_006d_6967;
 /// Every migration, in order; the schema version is how many have run.
 const MIGRATIONS: &[&str] = &[
     // 1: the committed state per project, its history, the per-node journal and the lock holders.
+    // Bodies (megabytes at 10,000 resources) use lz4, several times faster than the default pglz;
+    // `body_digest` lets a commit tell "the same state again" without reading the body back.
     "CREATE TABLE rave.states (
         project text PRIMARY KEY,
         lineage text NOT NULL,
         serial bigint NOT NULL,
         format_version integer NOT NULL,
-        body text NOT NULL,
+        body text COMPRESSION lz4 NOT NULL,
+        body_digest text NOT NULL,
         updated_at timestamptz NOT NULL DEFAULT now()
     );
     CREATE TABLE rave.history (
         project text NOT NULL,
         lineage text NOT NULL,
         serial bigint NOT NULL,
-        body text NOT NULL,
+        body text COMPRESSION lz4 NOT NULL,
         resource_count integer NOT NULL,
         written_at timestamptz NOT NULL DEFAULT now(),
         written_by text NOT NULL,

@@ -67,6 +67,17 @@ fn parse_state(body: &str, project: &str) -> Result<State, StateError> {
     }
 }
 
+/// The SHA-256 of a stored body, in hex.
+fn digest(body: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(body.as_bytes()).iter().fold(String::with_capacity(64), |mut hex, byte| {
+        use std::fmt::Write as _;
+        // Writing to a `String` cannot fail.
+        let _ = write!(hex, "{byte:02x}");
+        hex
+    })
+}
+
 /// A state's stored form: the same bytes the local backend writes to its file.
 fn encode(state: &State) -> Result<String, StateError> {
     state
@@ -302,14 +313,15 @@ impl Session {
         let transaction = self.client.transaction().await.map_err(context)?;
         let stored = transaction
             .query_opt(
-                "SELECT format_version, lineage, serial, body FROM rave.states WHERE project = $1 FOR UPDATE",
+                "SELECT format_version, lineage, serial, body_digest FROM rave.states WHERE project = $1 FOR UPDATE",
                 &[&self.project],
             )
             .await
             .map_err(context)?;
         let serial = i64::try_from(state.serial).unwrap_or(i64::MAX);
         let version = i32::try_from(state.version).unwrap_or(i32::MAX);
-        let is_same = stored.as_ref().is_some_and(|row| row.get::<_, &str>(3) == body);
+        let digest = digest(&body);
+        let is_same = stored.as_ref().is_some_and(|row| row.get::<_, &str>(3) == digest);
         if !is_same {
             let written = match &stored {
                 Some(row) => {
@@ -322,18 +334,18 @@ impl Session {
                     transaction
                         .execute(
                             "UPDATE rave.states SET lineage = $2, serial = $3, format_version = $4, body = $5,
-                                 updated_at = now()
+                                 body_digest = $6, updated_at = now()
                              WHERE project = $1 AND serial = $3::bigint - 1 AND lineage = $2",
-                            &[&self.project, &state.lineage, &serial, &version, &body],
+                            &[&self.project, &state.lineage, &serial, &version, &body, &digest],
                         )
                         .await
                 }
                 None => {
                     transaction
                         .execute(
-                            "INSERT INTO rave.states (project, lineage, serial, format_version, body)
-                             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (project) DO NOTHING",
-                            &[&self.project, &state.lineage, &serial, &version, &body],
+                            "INSERT INTO rave.states (project, lineage, serial, format_version, body, body_digest)
+                             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (project) DO NOTHING",
+                            &[&self.project, &state.lineage, &serial, &version, &body, &digest],
                         )
                         .await
                 }
@@ -346,12 +358,13 @@ impl Session {
             let count = i32::try_from(state.resources.len()).unwrap_or(i32::MAX);
             transaction
                 .execute(
+                    // The body is copied from the row just written rather than sent twice.
                     "INSERT INTO rave.history (project, lineage, serial, body, resource_count, written_by)
-                     VALUES ($1, $2, $3, $4, $5, $6)
+                     SELECT project, lineage, serial, body, $2, $3 FROM rave.states WHERE project = $1
                      ON CONFLICT (project, lineage, serial) DO UPDATE
                      SET body = excluded.body, resource_count = excluded.resource_count,
                          written_at = now(), written_by = excluded.written_by",
-                    &[&self.project, &state.lineage, &serial, &body, &count, &self.written_by],
+                    &[&self.project, &count, &self.written_by],
                 )
                 .await
                 .map_err(context)?;

@@ -120,7 +120,7 @@ fn a_killed_holder_releases_the_lock() {
         .spawn()
         .unwrap();
     let mut waiter = connect(&url, "p");
-    let held = (0..200).find_map(|_| {
+    let held = (0..600).find_map(|_| {
         std::thread::sleep(Duration::from_millis(50));
         match waiter.lock(&LockInfo::current("plan"), Duration::ZERO) {
             Err(StateError::Lock(LockError::Held { holder, .. })) if holder.pid == child.id() => Some(holder),
@@ -134,10 +134,47 @@ fn a_killed_holder_releases_the_lock() {
     });
     child.kill().unwrap();
     child.wait().unwrap();
-    let holder = held.expect("the child took the lock within 10 s");
+    let holder = held.expect("the child took the lock within 30 s");
     assert_eq!(holder.operation, "test");
     waiter.lock(&LockInfo::current("apply"), Duration::from_secs(20)).unwrap();
     // The dead holder's row is gone once the new holder wrote its own.
     waiter.unlock().unwrap();
     assert!(matches!(waiter.force_unlock(&holder.id), Err(StateError::Lock(LockError::WrongId { holder: None, .. }))));
+}
+
+/// Runs `sql` on the database at `url`, as another program (or a newer rave) would.
+fn execute(url: &str, sql: &str) {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+        let connection = tokio::spawn(connection);
+        client.batch_execute(sql).await.unwrap();
+        drop(client);
+        let _ = connection.await;
+    });
+}
+
+#[test]
+fn the_schema_is_created_once_and_a_newer_one_is_refused() {
+    let url = database_url();
+    // Concurrent first connections all find (or make) the same schema.
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.clone();
+            std::thread::spawn(move || PostgresBackend::connect(&url, "p").map(drop))
+        })
+        .collect();
+    for handle in handles {
+        handle.join().unwrap().unwrap();
+    }
+    execute(&url, "INSERT INTO rave.schema_version (version) VALUES (99)");
+    let error = PostgresBackend::connect(&url, "p").unwrap_err().to_string();
+    assert_eq!(
+        error,
+        format!(
+            "failed to use the state database: its schema is at version 99, newer than this rave understands ({}); \
+             upgrade rave",
+            super::schema::current_version()
+        )
+    );
 }

@@ -9,6 +9,7 @@
 pub(crate) mod binary_cache;
 pub(crate) mod local_service;
 pub(crate) mod nix;
+pub(crate) mod nixos_flake;
 /// A PostgreSQL 15 server per test binary run, a fresh database per test; the same file the
 /// library's unit tests use.
 #[path = "../../../src/state/postgres/test_server.rs"]
@@ -78,4 +79,30 @@ pub(crate) fn stop(child: &mut std::process::Child) {
 pub(crate) fn stop_pid(pid: i32) {
     let Some(pid) = Pid::from_raw(pid) else { return };
     let _ = kill_process(pid, Signal::KILL);
+}
+
+/// rave's private SSH directory for the project in `project_dir` (under the temp directory, named
+/// from a hash of the project's `.rave`), removed when dropped: tests leave nothing behind.
+pub(crate) struct SshRuntimeDir(pub(crate) std::path::PathBuf);
+
+impl SshRuntimeDir {
+    /// The directory rave uses for the project in `project_dir`, removed when this is dropped.
+    pub(crate) fn of(project_dir: &std::path::Path) -> Self {
+        Self(ssh_runtime_dir(project_dir))
+    }
+}
+
+/// The directory rave uses for the project in `project_dir`.
+pub(crate) fn ssh_runtime_dir(project_dir: &std::path::Path) -> std::path::PathBuf {
+    use sha2::Digest as _;
+    let work_dir = project_dir.join(".rave");
+    let hash = format!("{:x}", sha2::Sha256::digest(work_dir.as_os_str().as_encoded_bytes()));
+    let uid = rustix::process::getuid().as_raw();
+    std::env::temp_dir().join(format!("rave-ssh-{uid}-{}", &hash[..12]))
+}
+
+impl Drop for SshRuntimeDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -23,6 +23,9 @@ build-users-group =
 narinfo-cache-negative-ttl = 0
 ";
 
+/// The host's authorized keys, as its sshd (in the host's mount namespace) sees them.
+pub(crate) const AUTHORIZED_KEYS: &str = "/nix/var/rave-authorized_keys";
+
 /// An SSH host in its own network namespace, with its own `/nix`.
 pub(crate) struct SshHost {
     /// Holds the keys, `sshd_config`, the log and the host's `nix/`.
@@ -53,10 +56,12 @@ impl SshHost {
 
         must("ssh-keygen", &["-q", "-t", "ed25519", "-N", "", "-C", name, "-f", &host("host_key")]);
         must("ssh-keygen", &["-q", "-t", "ed25519", "-N", "", "-C", "rave-test", "-f", &host("client_key")]);
-        std::fs::copy(dir.path().join("client_key.pub"), dir.path().join("authorized_keys")).expect("authorize");
         for path in ["nix/store", "nix/var/nix"] {
             std::fs::create_dir_all(dir.path().join(path)).expect("host /nix");
         }
+        // Inside the host's own `/nix`, so a test system's activation can take logins away.
+        std::fs::copy(dir.path().join("client_key.pub"), dir.path().join("nix/var/rave-authorized_keys"))
+            .expect("authorize");
         std::fs::write(dir.path().join("nix.conf"), BASE_NIX_CONF).expect("nix.conf");
         std::fs::write(
             dir.path().join("sshd_config"),
@@ -77,7 +82,7 @@ SetEnv NIX_USER_CONF_FILES={nix_conf}
 ",
                 host_key = host("host_key"),
                 pid_file = host("sshd.pid"),
-                authorized = host("authorized_keys"),
+                authorized = AUTHORIZED_KEYS,
                 nix_conf = host("nix.conf"),
             ),
         )
