@@ -5,8 +5,9 @@
 
 use std::path::Path;
 
+use crate::nix_builds::{rave, store_path};
 use crate::support::Project;
-use crate::testbed::nix::{Nix, flake, rave, store_path, unique};
+use crate::testbed::nix::{Nix, flake, unique};
 use crate::testbed::ssh_host::SshHost;
 
 /// A `builders:` entry for `host` whose provision commands log to `provision.log`.

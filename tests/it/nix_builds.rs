@@ -5,9 +5,23 @@
 
 use std::path::Path;
 
-use crate::support::Project;
+use crate::support::{Project, Run};
 use crate::testbed::binary_cache::HttpCache;
-use crate::testbed::nix::{Nix, flake, rave, store_path, unique};
+use crate::testbed::nix::{Nix, flake, unique};
+
+/// Runs rave in `project` with `nix`'s settings.
+pub(crate) fn rave(project: &Project, nix: &Nix, args: &[&str]) -> Run {
+    let mut command = project.command(args);
+    nix.configure(&mut command);
+    project.run_from(&command.output().expect("run rave"))
+}
+
+/// The store path a run's plan shows for `store_path`.
+pub(crate) fn store_path(run: &Run) -> String {
+    let line = run.stdout.lines().find(|line| line.contains("store_path")).expect("a store path in the plan");
+    let start = line.find("/nix/store/").expect("a store path");
+    line[start..].trim_end_matches('"').to_owned()
+}
 
 #[test]
 fn a_build_is_planned_built_pushed_signed_and_then_left_alone() {

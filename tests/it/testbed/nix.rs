@@ -1,13 +1,11 @@
 //! Real Nix for tests: the settings every run needs on these machines (no substituters, so no
 //! DNS retries; no sandbox; no cached negative narinfo answers; a fresh cache directory), flakes
-//! of plain `derivation`s in the test's own non-git directory, signing keys, and rave run with
-//! these settings.
+//! of plain `derivation`s in the test's own non-git directory, and signing keys. (Also built
+//! into `benches/deploy.rs`: nothing here may use the tests' `support`.)
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-use crate::support::{Project, Run};
 
 /// `NIX_CONFIG` for every nix (and rave) a test runs.
 pub(crate) const NIX_CONFIG: &str =
@@ -127,18 +125,4 @@ pub(crate) fn flake(packages: &[(&str, &str, &str)], unique: &str) -> String {
     }
     text.push_str("  };\n}\n");
     text
-}
-
-/// Runs rave in `project` with `nix`'s settings.
-pub(crate) fn rave(project: &Project, nix: &Nix, args: &[&str]) -> Run {
-    let mut command = project.command(args);
-    nix.configure(&mut command);
-    project.run_from(&command.output().expect("run rave"))
-}
-
-/// The store path a run's plan shows for `store_path`.
-pub(crate) fn store_path(run: &Run) -> String {
-    let line = run.stdout.lines().find(|line| line.contains("store_path")).expect("a store path in the plan");
-    let start = line.find("/nix/store/").expect("a store path");
-    line[start..].trim_end_matches('"').to_owned()
 }
