@@ -177,9 +177,10 @@ pub(super) fn commit_moves(backend: &mut dyn StateBackend, mut state: State, mov
     Ok(state)
 }
 
-/// For every change whose derivation moved from one the state recorded (`outputs.drv_path`) to
-/// a new one, both still in the local store: the packages whose versions changed in between
-/// (`nix store diff-closures` when both outputs are there too).
+/// For every change whose store path moved from the one the state recorded (`store_path`, and
+/// `outputs.drv_path` when the driver kept it) to a new one, the old closure still in the local
+/// store: the packages whose versions changed in between (`nix store diff-closures` when both
+/// outputs are there).
 /// What cannot be read is left out: this tells more, it decides nothing.
 async fn add_closure_changes(plan: &mut Plan) {
     for change in &mut plan.changes {
@@ -187,17 +188,17 @@ async fn add_closure_changes(plan: &mut Plan) {
             continue;
         }
         let before = change.before.as_ref();
-        let old = before.and_then(|before| before.outputs.get("drv_path")).and_then(|path| path.as_str());
+        let old_drv = before.and_then(|before| before.outputs.get("drv_path")).and_then(|path| path.as_str());
         let old_out = before
             .and_then(|before| before.attributes.get(crate::nix::Derivation::ATTRIBUTE))
             .and_then(|path| path.as_str());
-        let new = change.after.as_ref().and_then(|after| after.derivation.as_ref());
-        let (Some(old), Some(new)) = (old, new) else { continue };
-        if old == new.drv_path || !std::path::Path::new(old).exists() || !std::path::Path::new(&new.drv_path).exists() {
+        let Some(new) = change.after.as_ref().and_then(|after| after.derivation.as_ref()) else { continue };
+        if old_out == Some(new.out_path.as_str()) || (old_drv.is_none() && old_out.is_none()) {
             continue;
         }
-        let changes = crate::nix::closure_diff::closure_changes((old, old_out), (&new.drv_path, &new.out_path)).await;
-        if let Ok(closure) = changes {
+        let changes =
+            crate::nix::closure_diff::closure_changes((old_drv, old_out), (&new.drv_path, &new.out_path)).await;
+        if let Ok(Some(closure)) = changes {
             change.closure = closure;
         }
     }

@@ -128,6 +128,15 @@ pub(crate) fn target(
     spec: &BuilderSpec,
 ) -> Result<(SshOptions, SshTarget), DriverError> {
     let target = SshTarget::of_builder(address, spec, &context.base_dir)?;
+    if let Some(identity) = target.identity.as_ref().filter(|path| path.to_string_lossy().contains(char::is_whitespace))
+    {
+        // Nix reads the key's path from a machines file and `NIX_SSHOPTS`, both split on whitespace.
+        return Err(DriverError::new(format!(
+            "`{address}`: the path of `ssh_key` (`{}`) has a space in it, which nix cannot pass to ssh",
+            identity.display()
+        ))
+        .with_detail("move the key to a path without spaces"));
+    }
     let options = SshOptions::for_work_dir(&context.work_dir);
     options.prepare(&target)?;
     Ok((options, target))
@@ -160,6 +169,20 @@ mod tests {
     use std::path::Path;
 
     use super::*;
+
+    #[test]
+    fn a_key_path_with_a_space_is_refused_before_nix_splits_it() {
+        let spec: BuilderSpec = serde_json::from_value(serde_json::json!({
+            "ssh": "root@192.0.2.9", "ssh_key": "file:my keys/builder", "host_key": "ssh-ed25519 AAAA",
+        }))
+        .unwrap();
+        let context = DriverContext { base_dir: "/srv/infra".into(), ..DriverContext::default() };
+        let error = target(&context, &"builder.b".parse().unwrap(), &spec).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`builder.b`: the path of `ssh_key` (`/srv/infra/my keys/builder`) has a space in it, which nix cannot pass to ssh\n  move the key to a path without spaces"
+        );
+    }
 
     #[test]
     fn provision_commands_run_as_written_in_the_file_directory() {

@@ -67,6 +67,12 @@ fn is_size(word: &str) -> bool {
     word.starts_with(['+', '-']) && word.ends_with("iB")
 }
 
+/// `nix-store --query --deriver PATH`: the derivation that built `path`, as the local store
+/// recorded it (`unknown-deriver` when it did not).
+pub(crate) fn deriver_command(path: &str) -> CommandSpec {
+    CommandSpec::new("nix-store").args(["--query", "--deriver", path]).timeout(QUERY_TIMEOUT)
+}
+
 /// `nix-store --query --requisites PATH`: every path in `path`'s closure.
 pub(crate) fn requisites_command(path: &str) -> CommandSpec {
     CommandSpec::new("nix-store").args(["--query", "--requisites", path]).timeout(QUERY_TIMEOUT)
@@ -118,19 +124,32 @@ pub(crate) fn version_changes(before: &[String], after: &[String]) -> Vec<Versio
 
 /// The version changes between two builds of a resource: from `nix store diff-closures` when
 /// both outputs (`old_out`, `new_out`) are in the local store, else between the closures of the
-/// derivations `old_drv` and `new_drv`.
+/// derivations (`old_drv`, or the one the local store recorded for `old_out`, and `new_drv`).
+/// `None` when the old closure is not there to compare with.
 pub(crate) async fn closure_changes(
-    (old_drv, old_out): (&str, Option<&str>),
+    (old_drv, old_out): (Option<&str>, Option<&str>),
     (new_drv, new_out): (&str, &str),
-) -> Result<Vec<VersionChange>, NixError> {
-    if let Some(old_out) = old_out.filter(|old_out| Path::new(old_out).exists() && Path::new(new_out).exists()) {
+) -> Result<Option<Vec<VersionChange>>, NixError> {
+    let old_out = old_out.filter(|old_out| Path::new(old_out).exists());
+    if let Some(old_out) = old_out.filter(|_| Path::new(new_out).exists()) {
         let diff = runner::run("comparing closures", &diff_closures_command(old_out, new_out), None).await?;
-        return Ok(parse_diff_closures(&diff.stdout));
+        return Ok(Some(parse_diff_closures(&diff.stdout)));
     }
-    let old = runner::run("reading the old closure", &requisites_command(old_drv), None).await?;
+    let old_drv = match (old_drv, old_out) {
+        (Some(old_drv), _) => old_drv.to_owned(),
+        (None, Some(old_out)) => {
+            let deriver = runner::run("finding the old derivation", &deriver_command(old_out), None).await?;
+            deriver.stdout.trim().to_owned()
+        }
+        (None, None) => return Ok(None),
+    };
+    if old_drv == new_drv || !Path::new(&old_drv).exists() || !Path::new(new_drv).exists() {
+        return Ok(None);
+    }
+    let old = runner::run("reading the old closure", &requisites_command(&old_drv), None).await?;
     let new = runner::run("reading the new closure", &requisites_command(new_drv), None).await?;
     let lines = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
-    Ok(version_changes(&lines(&old.stdout), &lines(&new.stdout)))
+    Ok(Some(version_changes(&lines(&old.stdout), &lines(&new.stdout))))
 }
 
 #[cfg(test)]
@@ -167,5 +186,6 @@ mod tests {
     #[test]
     fn the_query_lists_a_whole_closure() {
         insta::assert_snapshot!(requisites_command("/nix/store/abc-hello.drv"), @"nix-store --query --requisites /nix/store/abc-hello.drv");
+        insta::assert_snapshot!(deriver_command("/nix/store/abc-hello"), @"nix-store --query --deriver /nix/store/abc-hello");
     }
 }

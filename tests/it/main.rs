@@ -9,6 +9,7 @@ mod import;
 mod interrupt;
 mod lock;
 mod moved;
+mod nix_builders;
 mod nix_builds;
 mod nixos_hosts;
 mod plan;

@@ -1,5 +1,6 @@
-//! Building together: builds that start within [`BATCH_WINDOW`] of each other join one queue and
-//! are built by one `nix build` per set of builders. Around a build on builders: ephemeral
+//! Building together: builds that start within [`BATCH_WINDOW`] of each other (the batch waits
+//! until one window passes with no newcomer, at most [`MAX_WINDOWS`]) join one queue and are built
+//! by one `nix build` per set of builders. Around a build on builders: ephemeral
 //! builders are provisioned first and destroyed after, also when the build fails; every builder
 //! is probed first, so an unreachable one is named before nix's "unable to start any build".
 
@@ -17,9 +18,13 @@ use crate::nix::build::{BuildRequest, build_command, machines_line, parse_build_
 use crate::nix::store::{parse_valid_paths, path_info_command};
 use crate::nix::{Derivation, runner};
 
-/// How long the first build of a batch waits for others to join it: the executor starts builds
-/// that became ready together within microseconds of each other.
+/// How long a batch waits, after the last build joined it, for another: the executor starts
+/// builds that became ready together within microseconds of each other, milliseconds on a busy
+/// machine.
 const BATCH_WINDOW: Duration = Duration::from_millis(100);
+
+/// The most windows a batch waits before it builds, however many keep joining.
+const MAX_WINDOWS: usize = 10;
 
 /// One build waiting to be built.
 #[derive(Debug)]
@@ -70,7 +75,15 @@ impl Queue {
             let queue = Arc::clone(self);
             let context = context.clone();
             tokio::spawn(async move {
-                tokio::time::sleep(BATCH_WINDOW).await;
+                let mut waiting = 0;
+                for _ in 0..MAX_WINDOWS {
+                    tokio::time::sleep(BATCH_WINDOW).await;
+                    let now = queue.pending.lock().unwrap_or_else(PoisonError::into_inner).len();
+                    if now == waiting {
+                        break;
+                    }
+                    waiting = now;
+                }
                 let jobs = std::mem::take(&mut *queue.pending.lock().unwrap_or_else(PoisonError::into_inner));
                 run_batch(&context, jobs).await;
             });
@@ -228,7 +241,9 @@ async fn probe_and_build(
         [job] => format!("building `{}`{on}", job.address),
         _ => format!("building {} outputs{on}", jobs.len()),
     };
-    events.progress(format!("{doing}…"));
+    for job in jobs {
+        job.events.progress(format!("{doing}…"));
+    }
     let failure = match runner::run(doing, &build_command(&request), Some(events)).await {
         Ok(output) => {
             let built = parse_build_output(&output.stdout)?;

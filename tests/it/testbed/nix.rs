@@ -1,6 +1,7 @@
 //! Real Nix for tests: the settings every run needs on these machines (no substituters, so no
 //! DNS retries; no sandbox; no cached negative narinfo answers; a fresh cache directory), flakes
-//! of plain `derivation`s in the test's own non-git directory, and signing keys.
+//! of plain `derivation`s in the test's own non-git directory, and signing keys. (Also built
+//! into `benches/deploy.rs`: nothing here may use the tests' `support`.)
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
