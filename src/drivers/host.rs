@@ -51,6 +51,10 @@ impl HostDriver {
         };
         let activated = nixos::deploy(address, &placement, system, &spec.health, events).await?;
         outputs.insert(SYSTEM_OUTPUT.to_owned(), serde_json::Value::String(activated.system));
+        // Where a rollback by hand would go: `nix-env -p /nix/var/nix/profiles/system --rollback`.
+        if let Some(previous) = activated.previous {
+            outputs.insert("previous_system".to_owned(), serde_json::Value::String(previous));
+        }
         Ok(outputs)
     }
 

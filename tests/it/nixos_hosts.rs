@@ -133,6 +133,8 @@ fn a_system_changed_by_hand_is_reported_as_drift() {
     // Applying puts the declared system back.
     rave(&project, &["apply", "--auto-approve"]).assert_code(0);
     assert_eq!(systems_on(&host), (deployed.clone(), deployed));
+    let state: serde_json::Value = serde_json::from_str(&project.read(".rave/state.json")).expect("state");
+    assert_eq!(state["resources"]["host.h1"]["outputs"]["previous_system"], serde_json::json!(other), "{state:#}");
 }
 
 #[test]
