@@ -17,3 +17,4 @@ mod ssh_hosts;
 mod support;
 mod testbed;
 mod validate;
+mod vms;

@@ -141,6 +141,24 @@ impl VmFlake<'_> {
             writeln!(text, "            microvm.hypervisor = {};", nix_string(hypervisor_name(self.spec.hypervisor)));
         let _ = writeln!(text, "            microvm.vcpu = {};", self.spec.vcpus);
         let _ = writeln!(text, "            microvm.mem = {};", self.spec.memory.mebibytes());
+        self.render_devices_and_services(&mut text);
+        text.push_str("            microvm.declaredRunner = lib.mkForce (pkgs.runCommand \"microvm-runner-");
+        text.push_str(self.name);
+        text.push_str("\" { } ''\n");
+        text.push_str("              mkdir -p $out/bin\n");
+        text.push_str("              cp ${run} $out/bin/microvm-run\n");
+        text.push_str("              cp ${shutdown} $out/bin/microvm-shutdown\n");
+        text.push_str("            '');\n");
+        text.push_str("          })\n");
+        text.push_str("      ];\n");
+        text.push_str("    };\n");
+        text.push_str("  };\n");
+        text.push_str("}\n");
+        text
+    }
+
+    /// The VM's volumes, interfaces and services, as options of its configuration.
+    fn render_devices_and_services(&self, text: &mut String) {
         text.push_str("            microvm.volumes = [\n");
         for volume in &self.spec.volumes {
             let _ = writeln!(
@@ -176,19 +194,6 @@ impl VmFlake<'_> {
             );
         }
         text.push_str("            };\n");
-        text.push_str("            microvm.declaredRunner = lib.mkForce (pkgs.runCommand \"microvm-runner-");
-        text.push_str(self.name);
-        text.push_str("\" { } ''\n");
-        text.push_str("              mkdir -p $out/bin\n");
-        text.push_str("              cp ${run} $out/bin/microvm-run\n");
-        text.push_str("              cp ${shutdown} $out/bin/microvm-shutdown\n");
-        text.push_str("            '');\n");
-        text.push_str("          })\n");
-        text.push_str("      ];\n");
-        text.push_str("    };\n");
-        text.push_str("  };\n");
-        text.push_str("}\n");
-        text
     }
 }
 
