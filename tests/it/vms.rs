@@ -190,5 +190,13 @@ fn a_vm_boots_restarts_on_a_new_runner_is_found_dead_stops_and_is_removed() {
         .map(|entry| entry.file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(left, ["data.img"]);
-    assert!(!Path::new(&format!("/proc/{third}")).exists() || is_gone(third));
+
+    // Back in the file, then destroyed with `--destroy-volumes`: the volume goes too.
+    project.write("rave.yaml", config(port, Some("running")));
+    rave(&project, &nix, &["apply", "--auto-approve"]).assert_code(0);
+    let fourth = running_pid(&project).expect("booted again");
+    let destroyed = rave(&project, &nix, &["destroy", "--auto-approve", "--destroy-volumes"]);
+    destroyed.assert_code(0);
+    assert!(wait_until(Duration::from_secs(10), || is_gone(fourth)), "{}", destroyed.transcript());
+    assert!(!Path::new(&vm_dir(&project)).exists(), "{}", destroyed.transcript());
 }

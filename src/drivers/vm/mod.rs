@@ -28,7 +28,7 @@ use self::supervisor::VmDir;
 use super::placement::Placement;
 use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, health};
 use crate::apply::EventSink;
-use crate::model::{Name, ResourceId, ResourceKind, ResourceSpec, VmSpec, VmState};
+use crate::model::{HostSpec, Name, ResourceId, ResourceKind, ResourceSpec, VmSpec, VmState};
 use crate::plan::{Desired, Observed};
 use crate::state::ResourceState;
 
@@ -51,6 +51,9 @@ struct Recorded {
     pid: Option<u32>,
     /// Its volume image files.
     volumes: Vec<String>,
+    /// Its host's declaration when it was applied: how to reach the host to delete the VM when
+    /// the host leaves the file in the same plan (`rave destroy`).
+    host_spec: Option<HostSpec>,
 }
 
 impl Recorded {
@@ -76,6 +79,7 @@ impl Recorded {
             dir: text(state.outputs.get("dir")),
             pid: state.outputs.get("pid").and_then(Value::as_u64).and_then(|pid| u32::try_from(pid).ok()),
             volumes,
+            host_spec: state.outputs.get("host_spec").and_then(|spec| serde_json::from_value(spec.clone()).ok()),
         }
     }
 }
@@ -142,6 +146,10 @@ impl VmDriver {
         outputs.insert("runner".to_owned(), Value::from(runner.clone()));
         outputs.insert("supervisor".to_owned(), Value::from(supervisor.kind()));
         outputs.insert("dir".to_owned(), Value::from(dir.path.clone()));
+        let host_id = ResourceId::new(ResourceKind::Host, spec.host.clone());
+        if let Some(host) = context.hosts.get(&host_id).and_then(|host| serde_json::to_value(host).ok()) {
+            outputs.insert("host_spec".to_owned(), host);
+        }
         let is_running = spec.state == VmState::Running;
         let is_changed = recorded.runner.as_deref() != Some(runner.as_str());
         match &supervisor {
@@ -274,7 +282,11 @@ impl Driver for VmDriver {
                 return Err(DriverError::new(format!("`{address}` has no recorded host: cannot tell where it runs"))
                     .with_detail(format!("to forget it without deleting it, run `rave state rm {address}`")));
             };
-            let placement = placement(context, address, host)?;
+            let host_id = ResourceId::new(ResourceKind::Host, host.clone());
+            let placement = match (&found.host_spec, context.hosts.contains_key(&host_id)) {
+                (Some(spec), false) => Placement::of_host(&host_id, spec, context)?,
+                _ => placement(context, address, host)?,
+            };
             let dir = VmDir { path: found.dir.clone().unwrap_or_else(|| vm_dir(context, address, &placement).path) };
             match found.supervisor.as_deref() {
                 Some("systemd") => {
