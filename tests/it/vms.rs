@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use crate::support::{Project, Run};
 use crate::testbed::nix::Nix;
+use crate::testbed::ssh_host::SshHost;
 use crate::testbed::vm_guest::{Guest, guest};
 use crate::testbed::{stop_pid, wait_until};
 
@@ -26,13 +27,13 @@ fn free_port() -> u16 {
 }
 
 /// The runner flake: `bin/microvm-run` execs QEMU on the guest's kernel and initramfs (copied
-/// into the flake), forwarding `127.0.0.1:PORT` to the guest's port 80. `generation` changes the
+/// into the flake), forwarding `BIND:PORT` to the guest's port 80. `generation` changes the
 /// runner's store path without changing what it does.
-fn runner_flake(port: u16, generation: u32) -> String {
+fn runner_flake(bind: &str, port: u16, generation: u32) -> String {
     let script = format!(
         "#!/bin/sh\nexec /usr/bin/qemu-system-x86_64 -accel tcg -m 256 -smp 1 -nographic -no-reboot -nodefaults \
          -serial stdio -kernel ${{./vmlinuz}} -initrd ${{./initrd.gz}} -append 'console=ttyS0 panic=-1' \
-         -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:{port}-:80 -device virtio-net-pci,netdev=n0,romfile=\n\
+         -netdev user,id=n0,restrict=on,hostfwd=tcp:{bind}:{port}-:80 -device virtio-net-pci,netdev=n0,romfile=\n\
          # generation {generation}\n"
     );
     format!(
@@ -106,6 +107,11 @@ impl Drop for VmGuard<'_> {
 
 /// Writes the runner flake of `generation` with the guest's files.
 fn write_runner(project: &Project, guest: &Guest, port: u16, generation: u32) {
+    write_runner_binding(project, guest, "127.0.0.1", port, generation);
+}
+
+/// Writes the runner flake of `generation`, its guest answering on `bind:port`.
+fn write_runner_binding(project: &Project, guest: &Guest, bind: &str, port: u16, generation: u32) {
     let runner = project.path().join("runner");
     std::fs::create_dir_all(&runner).expect("runner dir");
     for (from, name) in [(&guest.kernel, "vmlinuz"), (&guest.initrd, "initrd.gz")] {
@@ -113,7 +119,7 @@ fn write_runner(project: &Project, guest: &Guest, port: u16, generation: u32) {
             std::fs::copy(from, runner.join(name)).expect("copy guest file");
         }
     }
-    std::fs::write(runner.join("flake.nix"), runner_flake(port, generation)).expect("write flake");
+    std::fs::write(runner.join("flake.nix"), runner_flake(bind, port, generation)).expect("write flake");
 }
 
 /// Whether `pid` is gone (or a zombie nobody reaped, which no longer runs).
@@ -199,4 +205,68 @@ fn a_vm_boots_restarts_on_a_new_runner_is_found_dead_stops_and_is_removed() {
     destroyed.assert_code(0);
     assert!(wait_until(Duration::from_secs(10), || is_gone(fourth)), "{}", destroyed.transcript());
     assert!(!Path::new(&vm_dir(&project)).exists(), "{}", destroyed.transcript());
+}
+
+#[test]
+fn a_vm_boots_on_an_ssh_host_and_is_removed_from_it() {
+    let guest = guest();
+    let nix = Nix::new();
+    let host = SshHost::start("vmhost");
+    let project = Project::new();
+    let port = free_port();
+    let name = format!("vm{}x{}", std::process::id(), crate::testbed::next_serial());
+    write_runner_binding(&project, guest, &host.address().to_string(), port, 1);
+    let runner = project.path().join("runner/flake.nix");
+    let flake = std::fs::read_to_string(&runner)
+        .expect("flake")
+        .replace("nixosConfigurations.vm1.", &format!("nixosConfigurations.{name}."));
+    std::fs::write(&runner, flake).expect("flake");
+    let file = |with_vm: bool| {
+        let mut text = format!(
+            "version: 1
+project: vms
+nix: {{ flake: \"./runner\", system: x86_64-linux }}
+hosts:
+  far: {{ ssh: root@{address}, host_key: \"{host_key}\", ssh_key: file:{key} }}
+",
+            address = host.address(),
+            host_key = host.host_key(),
+            key = host.client_key().display(),
+        );
+        if with_vm {
+            let _ = write!(
+                text,
+                "vms:
+  {name}:
+    host: far
+    memory: 256MiB
+    nixos: \".#nixosConfigurations.{name}\"
+"
+            );
+        }
+        text
+    };
+    project.write("rave.yaml", file(true));
+    let remote_dir = format!("/var/lib/microvms/{name}");
+
+    let apply = rave(&project, &nix, &["apply", "--auto-approve"]);
+    let state: serde_json::Value = serde_json::from_str(&project.read(".rave/state.json")).unwrap_or_default();
+    let pid = state["resources"][format!("vm.{name}")]["outputs"]["pid"].as_i64();
+    apply.assert_code(0);
+    let pid = i32::try_from(pid.expect("a recorded PID")).expect("a PID");
+    assert_eq!(std::fs::read_link(format!("/proc/{pid}/cwd")).ok(), Some(PathBuf::from(&remote_dir)));
+    let store_path = state["resources"][format!("vm.{name}")]["outputs"]["runner"].as_str().expect("runner").to_owned();
+    let copied = host.ssh(&format!("test -x {store_path}/bin/microvm-run"));
+    assert!(copied.status.success(), "the runner was copied into the host's own store");
+    let console = Path::new(&remote_dir).join("console.log");
+    let booted = wait_until(Duration::from_secs(180), || {
+        std::fs::read_to_string(&console).is_ok_and(|text| text.contains(crate::testbed::vm_guest::READY_MARKER))
+    });
+    assert!(booted, "the guest reached its ready marker on the host");
+
+    project.write("rave.yaml", file(false));
+    let removed = rave(&project, &nix, &["apply", "--auto-approve"]);
+    removed.assert_code(0);
+    assert!(wait_until(Duration::from_secs(10), || is_gone(pid)), "{}", removed.transcript());
+    assert!(!Path::new(&remote_dir).exists(), "{}", removed.transcript());
 }
