@@ -154,6 +154,9 @@ pub(crate) struct ApplyArgs {
     /// How many resources to act on at once
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..), value_name = "N")]
     pub(crate) parallelism: u16,
+    /// Delete the volume images of VMs that are destroyed (kept otherwise)
+    #[arg(long)]
+    pub(crate) destroy_volumes: bool,
 }
 
 /// `rave destroy`.
@@ -168,6 +171,9 @@ pub(crate) struct DestroyArgs {
     /// How many resources to act on at once
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..), value_name = "N")]
     pub(crate) parallelism: u16,
+    /// Delete the volume images of VMs that are destroyed (kept otherwise)
+    #[arg(long)]
+    pub(crate) destroy_volumes: bool,
 }
 
 /// `rave status`.

@@ -26,13 +26,14 @@ pub(super) fn run(context: &Context<'_>, args: &ApplyArgs) -> anyhow::Result<Exi
         Some(path) => PlanSource::Saved(super::plan::load_plan(path)?),
         None => PlanSource::Fresh(PlanRequest::from_args(&args.planning, &args.replace, false)?),
     };
-    execute(context, &args.planning, source, args.auto_approve, args.parallelism, "apply")
+    execute(context, &args.planning, source, (args.auto_approve, args.destroy_volumes), args.parallelism, "apply")
 }
 
 /// Runs `rave destroy`.
 pub(super) fn run_destroy(context: &Context<'_>, args: &DestroyArgs) -> anyhow::Result<ExitStatus> {
     let request = PlanRequest::from_args(&args.planning, &[], true)?;
-    execute(context, &args.planning, PlanSource::Fresh(request), args.auto_approve, args.parallelism, "destroy")
+    let approval = (args.auto_approve, args.destroy_volumes);
+    execute(context, &args.planning, PlanSource::Fresh(request), approval, args.parallelism, "destroy")
 }
 
 /// Where the plan to carry out comes from.
@@ -47,14 +48,15 @@ fn execute(
     context: &Context<'_>,
     planning: &PlanningArgs,
     source: PlanSource,
-    auto_approve: bool,
+    (auto_approve, destroy_volumes): (bool, bool),
     parallelism: u16,
     operation: &str,
 ) -> anyhow::Result<ExitStatus> {
     let project = context.load_project()?;
     let mut backend = project.state_backend()?;
     backend.lock(&LockInfo::current(operation), lock_timeout(planning)?)?;
-    let result = plan_and_apply(context, &project, backend.as_mut(), source, auto_approve, parallelism);
+    let result =
+        plan_and_apply(context, &project, backend.as_mut(), source, (auto_approve, destroy_volumes), parallelism);
     close_connections(&project);
     let unlocked = backend.unlock();
     let status = result?;
@@ -67,7 +69,7 @@ fn plan_and_apply(
     project: &Project,
     backend: &mut dyn StateBackend,
     source: PlanSource,
-    auto_approve: bool,
+    (auto_approve, destroy_volumes): (bool, bool),
     parallelism: u16,
 ) -> anyhow::Result<ExitStatus> {
     let recorded = backend.load()?;
@@ -96,7 +98,8 @@ fn plan_and_apply(
         return Ok(ExitStatus::Success);
     }
     let state = commit_moves(backend, state, &plan.moves)?;
-    let outcome = run_plan(context, project, backend, &runtime, drivers, &plan, state.clone(), parallelism);
+    let outcome =
+        run_plan(context, project, backend, &runtime, drivers, &plan, state.clone(), (parallelism, destroy_volumes));
     let committed = commit(backend, &state, &outcome);
     context.printer.data(&format!("\n{}\n", crate::ui::apply_summary(&outcome, context.printer.stdout_styles())))?;
     committed?;
@@ -152,11 +155,12 @@ fn run_plan(
     drivers: Arc<Registry>,
     plan: &Plan,
     state: State,
-    parallelism: u16,
+    (parallelism, destroy_volumes): (u16, bool),
 ) -> ApplyOutcome {
     let desired =
         plan.changes.iter().filter_map(|change| change.after.as_ref().map(|after| (&change.address, &after.spec)));
-    let driver_context = driver_context(project, desired);
+    let mut driver_context = driver_context(project, desired);
+    Arc::make_mut(&mut driver_context).destroy_volumes = destroy_volumes;
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
     let drivers: Arc<dyn DriverSet> = drivers;
     runtime.block_on(async {

@@ -59,6 +59,8 @@ pub(super) fn driver_context<'a>(
         caches: DriverContext::caches_of(resources.iter().copied()),
         builders: DriverContext::builders_of(resources.iter().copied()),
         nix: project.spec.nix.clone(),
+        services: DriverContext::services_of(resources.iter().copied()),
+        destroy_volumes: false,
     })
 }
 

@@ -10,6 +10,7 @@ mod build;
 mod builder;
 pub(crate) mod cache;
 pub(crate) mod command_spec;
+mod container;
 pub(crate) mod health;
 mod host;
 pub(crate) mod live_health;
@@ -22,7 +23,7 @@ mod service_type;
 pub(crate) mod ssh;
 #[cfg(test)]
 mod test_support;
-mod unsupported;
+mod vm;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -34,7 +35,7 @@ pub(crate) use registry::Registry;
 
 use crate::apply::EventSink;
 use crate::config::NixSettings;
-use crate::model::{BuilderSpec, CacheSpec, HostSpec, ResourceId, ResourceKind, ResourceSpec};
+use crate::model::{BuilderSpec, CacheSpec, HostSpec, ResourceId, ResourceKind, ResourceSpec, ServiceSpec};
 use crate::plan::{Desired, Observed};
 use crate::state::ResourceState;
 
@@ -62,6 +63,11 @@ pub(crate) struct DriverContext {
     pub(crate) builders: BTreeMap<ResourceId, BuilderSpec>,
     /// The file's `nix:` settings: the flake that `.#attr` references point into.
     pub(crate) nix: NixSettings,
+    /// Every service the plan declares, by address: the generated flake of a VM imports the
+    /// modules of the services placed on it. Fill it with [`DriverContext::services_of`].
+    pub(crate) services: BTreeMap<ResourceId, ServiceSpec>,
+    /// Whether deleting a VM also deletes its volume images (`--destroy-volumes`).
+    pub(crate) destroy_volumes: bool,
 }
 
 impl DriverContext {
@@ -77,6 +83,19 @@ impl DriverContext {
         resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
     ) -> BTreeMap<ResourceId, CacheSpec> {
         specs_of(resources, |spec| if let ResourceSpec::Cache(cache) = spec { Some(cache) } else { None })
+    }
+
+    /// The services among `resources`, for [`Self::services`].
+    pub(crate) fn services_of<'a>(
+        resources: impl IntoIterator<Item = (&'a ResourceId, &'a ResourceSpec)>,
+    ) -> BTreeMap<ResourceId, ServiceSpec> {
+        resources
+            .into_iter()
+            .filter_map(|(address, spec)| match spec {
+                ResourceSpec::Service(service) => Some((address.clone(), service.clone())),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The builders among `resources`, for [`Self::builders`].

@@ -1,15 +1,14 @@
 //! [`Placement`]: the machine a driver's commands and checks run on.
 //!
 //! The machine rave runs on (`local: true` hosts) runs commands directly; a host declared with
-//! `ssh:` runs them through the SSH transport (`drivers::ssh`). VMs and containers become
-//! variants when their drivers arrive; until then resolving one of those is an error that says
-//! what is missing. Running anything is not this module's job.
+//! `ssh:` runs them through the SSH transport (`drivers::ssh`). Services inside VMs and
+//! containers are reached through their guests' own addresses, which rave does not manage yet:
+//! resolving one of those is an error that says so. Running anything is not this module's job.
 
 use super::command_spec::CommandSpec;
 use super::process::{self, ProcessError, ProcessOutput};
 use super::ssh::failure::SshFailure;
 use super::ssh::{SshConnection, SshOptions, SshTarget, ssh_failure};
-use super::unsupported::Unsupported;
 use super::{DriverContext, DriverError};
 use crate::apply::EventSink;
 use crate::model::{HostSpec, ResourceId, ResourceKind};
@@ -52,13 +51,12 @@ impl Placement {
                 };
                 Self::of_host(target, spec, context)
             }
-            ResourceKind::Vm | ResourceKind::Container => {
-                let missing = if target.kind == ResourceKind::Vm { Unsupported::VM } else { Unsupported::CONTAINER };
-                Err(DriverError::new(format!(
-                    "running `{resource}` on `{target}` is not supported yet: this rave has no {} (planned)",
-                    missing.feature
-                )))
-            }
+            ResourceKind::Vm | ResourceKind::Container => Err(DriverError::new(format!(
+                "running `{resource}` on `{target}` is not supported yet: rave cannot reach inside a guest (planned)"
+            ))
+            .with_detail(format!(
+                "`{target}` runs the service from its own NixOS configuration; check it with the guest's `health:`"
+            ))),
             ResourceKind::Cache | ResourceKind::Builder | ResourceKind::Build | ResourceKind::Service => {
                 Err(DriverError::new(format!(
                     "`{resource}` cannot run on `{target}`: a service runs on a host, a VM or a container"
@@ -197,8 +195,8 @@ mod tests {
             messages,
             [
                 "`service.nats` runs on `host.elsewhere`, which is not in the plan being applied",
-                "running `service.nats` on `vm.gitlab` is not supported yet: this rave has no microVM driver (planned)",
-                "running `service.nats` on `container.registry` is not supported yet: this rave has no NixOS container driver (planned)",
+                "running `service.nats` on `vm.gitlab` is not supported yet: rave cannot reach inside a guest (planned)",
+                "running `service.nats` on `container.registry` is not supported yet: rave cannot reach inside a guest (planned)",
                 "`service.nats` cannot run on `build.codex`: a service runs on a host, a VM or a container",
             ]
         );

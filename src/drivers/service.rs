@@ -155,7 +155,7 @@ mod tests {
         let (result, messages) = create(json!({ "type": "gitlab", "runs_on": "vm.gitlab" })).await;
         assert_eq!(
             result.unwrap_err().summary,
-            "running `service.web` on `vm.gitlab` is not supported yet: this rave has no microVM driver (planned)"
+            "running `service.web` on `vm.gitlab` is not supported yet: rave cannot reach inside a guest (planned)"
         );
         assert!(messages.is_empty());
     }

@@ -21,7 +21,7 @@ pub(crate) use duration::Duration;
 pub(crate) use resource_id::{Name, ResourceId, ResourceKind};
 pub(crate) use resource_spec::{
     Attributes, BuildSpec, BuilderSpec, CacheSpec, CacheType, ContainerSpec, HealthCheck, HealthChecks, HostSpec,
-    ResourceSpec, ServiceSpec, VmSpec,
+    Hypervisor, Interface, ResourceSpec, ServiceSpec, VmSpec, VmState,
 };
 pub(crate) use secret_ref::SecretRef;
 pub(crate) use size::Size;

@@ -34,7 +34,7 @@ pub(crate) struct Target {
 const HOST_SYSTEM: &[&str] = &["config", "system", "build", "toplevel"];
 
 /// Where a VM's runner is under its NixOS configuration (microvm.nix).
-const VM_RUNNER: &[&str] = &["config", "microvm", "declaredRunner"];
+pub(crate) const VM_RUNNER: &[&str] = &["config", "microvm", "declaredRunner"];
 
 /// Every Nix-built resource in `resources` (`builds:`, hosts and VMs with `nixos:`), resolved
 /// against the file's `nix:` settings and directory.

@@ -5,7 +5,7 @@
 //! nix's own message ([`NixError`]). Works with the Nix in Debian (2.8) and newer.
 //!
 //! - [`derivation`]: [`Derivation`], what an evaluation says a resource is.
-//! - [`reference`](mod@reference): `.#attr` references resolved to a flake and attribute paths.
+//! - [`mod@reference`]: `.#attr` references resolved to a flake and attribute paths.
 //! - [`evaluation`]: the derivations of every Nix-built resource from one `nix eval`.
 //! - [`build`]: `nix build --json --no-link` and the machines file for remote builders.
 //! - [`closure_diff`]: the packages whose versions changed between two closures.

@@ -19,3 +19,4 @@ mod ssh_hosts;
 mod support;
 mod testbed;
 mod validate;
+mod vms;

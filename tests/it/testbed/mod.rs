@@ -15,6 +15,7 @@ pub(crate) mod nixos_flake;
 #[path = "../../../src/state/postgres/test_server.rs"]
 pub(crate) mod postgres;
 pub(crate) mod ssh_host;
+pub(crate) mod vm_guest;
 
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
