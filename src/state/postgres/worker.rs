@@ -4,7 +4,7 @@
 //! `StateBackend` is synchronous and is called from inside the apply's tokio runtime, where
 //! blocking on another runtime panics. So the connection lives on a thread of its own with a
 //! current-thread runtime; each call sends it a job and waits for the answer on a std channel
-//! (docs/decisions/0006-postgres-state-backend.md). Dropping the [`Worker`] closes the connection
+//! (docs/decisions/0009-postgres-state-backend.md). Dropping the [`Worker`] closes the connection
 //! cleanly and joins the thread.
 
 use std::future::Future;
