@@ -13,11 +13,16 @@ use super::node::{Key, Node, NodeValue};
 /// Files smaller than this are read whole: a second thread would not pay for itself.
 pub(super) const MIN_BYTES: usize = 256 * 1024;
 
-/// `head` (a file's top-level mapping whose last section is the cut one) with `entries` appended
-/// to that section and `sections` appended after it; `None` when they do not join plainly.
-pub(super) fn join(mut head: Node, entries: Vec<(Key, Node)>, sections: Vec<(Key, Node)>) -> Option<Node> {
+/// `head` (a file's top-level mapping) with `entries` appended to its section `section`, which
+/// must be its last, and `sections` appended after it; `None` when they do not join plainly.
+pub(super) fn join(
+    mut head: Node,
+    section: &str,
+    entries: Vec<(Key, Node)>,
+    sections: Vec<(Key, Node)>,
+) -> Option<Node> {
     let NodeValue::Mapping(head_sections) = &mut head.value else { return None };
-    let (_, cut_section) = head_sections.last_mut()?;
+    let (_, cut_section) = head_sections.last_mut().filter(|(key, _)| key.text == section)?;
     let NodeValue::Mapping(head_entries) = &mut cut_section.value else { return None };
     extend_unique(head_entries, entries)?;
     extend_unique(head_sections, sections)?;

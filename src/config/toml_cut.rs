@@ -33,18 +33,14 @@ fn parse_in_parts_from(source: &SourceFile, min_bytes: usize) -> Option<Node> {
         (head, second.ok().and_then(|handle| handle.join().ok().flatten()))
     });
     let (head, rest) = (head?, rest?);
-    // The head's last table must be the one cut, and the rest must open with it.
-    let is_cut_table_last = match &head.value {
-        NodeValue::Mapping(tables) => tables.last().is_some_and(|(key, _)| key.text == table),
-        _ => false,
-    };
+    // The rest opens with the header put back in front of it.
     let NodeValue::Mapping(mut tables) = rest.value else { return None };
-    if !is_cut_table_last || tables.first().is_none_or(|(key, _)| key.text != table) {
+    if tables.first().is_none_or(|(key, _)| key.text != table) {
         return None;
     }
     let (_, cut_table) = tables.remove(0);
     let NodeValue::Mapping(entries) = cut_table.value else { return None };
-    cut::join(head, entries, tables)
+    cut::join(head, table, entries, tables)
 }
 
 /// Where `text` cuts cleanly: the byte offset of the first key line past its middle inside a

@@ -18,6 +18,8 @@ use super::node::{Node, NodeValue};
 /// A file cut in three: `head` + `rest` + `tail` is the whole text.
 #[derive(Debug, PartialEq, Eq)]
 struct Cut<'a> {
+    /// The name of the section the cut falls in.
+    section: &'a str,
     /// From the start to the cut, which falls before an entry of a section.
     head: &'a str,
     /// The section's entries from the cut on.
@@ -48,7 +50,7 @@ fn parse_in_parts_from(text: &str, min_bytes: usize) -> Option<Node> {
         (head, second.ok().and_then(|handle| handle.join().ok().flatten()))
     });
     let (rest, tail) = others?;
-    join(head?, rest, tail)
+    join(cut.section, head?, rest, tail)
 }
 
 /// Where `text` cuts cleanly, at the first entry of a section past its middle. Comment and blank
@@ -59,10 +61,9 @@ fn find_cut(text: &str, min_bytes: usize) -> Option<Cut<'_>> {
         return None;
     }
     let middle = text.len() / 2;
-    // The indentation of the entries of the section being read, once its first entry is seen;
-    // `Some(None)` right after a section header.
-    let mut section: Option<Option<usize>> = None;
-    let mut cut: Option<(usize, u32, usize)> = None;
+    // The section being read, with the indentation of its entries once its first entry is seen.
+    let mut section: Option<(&str, Option<usize>)> = None;
+    let mut cut: Option<(&str, usize, u32, usize)> = None;
     let mut offset = 0;
     let mut line_number = 0_u32;
     for line in text.split_inclusive('\n') {
@@ -76,9 +77,10 @@ fn find_cut(text: &str, min_bytes: usize) -> Option<Cut<'_>> {
             continue;
         }
         if indent == 0 {
-            if let Some((at, rest_line, _)) = cut {
+            if let Some((name, at, rest_line, _)) = cut {
                 // The cut section ends here: the tail must start with a key.
                 return starts_key(words).then_some(Cut {
+                    section: name,
                     head: &text[..at],
                     rest: &text[at..start],
                     rest_line,
@@ -86,40 +88,39 @@ fn find_cut(text: &str, min_bytes: usize) -> Option<Cut<'_>> {
                     tail_line: line_number,
                 });
             }
-            section = is_section_header(words).then_some(None);
+            section = section_header(words).map(|name| (name, None));
             continue;
         }
         match (cut, &mut section) {
             // In the rest of a cut section nothing may sit left of its entries.
-            (Some((_, _, entry_indent)), _) if indent < entry_indent => return None,
+            (Some((_, _, _, entry_indent)), _) if indent < entry_indent => return None,
             (Some(_), _) | (None, None) => {}
-            (None, Some(entry_indent @ None)) => {
+            (None, Some((_, entry_indent @ None))) => {
                 if starts_key(words) {
                     *entry_indent = Some(indent);
                 } else {
                     section = None;
                 }
             }
-            (None, Some(Some(entry_indent))) => {
+            (None, Some((name, Some(entry_indent)))) => {
                 if indent == *entry_indent && starts_key(words) && start >= middle {
-                    cut = Some((start, line_number, indent));
+                    cut = Some((name, start, line_number, indent));
                 }
             }
         }
     }
-    let (at, rest_line, _) = cut?;
-    Some(Cut { head: &text[..at], rest: &text[at..], rest_line, tail: "", tail_line: line_number + 1 })
+    let (section, at, rest_line, _) = cut?;
+    Some(Cut { section, head: &text[..at], rest: &text[at..], rest_line, tail: "", tail_line: line_number + 1 })
 }
 
-/// `name:` alone on its line (a comment may follow): a section whose value is on the lines below.
-fn is_section_header(words: &str) -> bool {
-    let Some((name, after)) = words.split_once(':') else {
-        return false;
-    };
+/// The name in `name:` alone on its line (a comment may follow): a section whose value is on the
+/// lines below.
+fn section_header(words: &str) -> Option<&str> {
+    let (name, after) = words.split_once(':')?;
     let after = after.trim_start_matches(' ');
-    starts_key(name)
-        && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-'))
-        && (after.is_empty() || after.starts_with('#'))
+    let is_bare =
+        starts_key(name) && name.bytes().all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-'));
+    (is_bare && (after.is_empty() || after.starts_with('#'))).then_some(name)
 }
 
 /// Whether a line's first word can start a plain or quoted mapping key.
@@ -128,7 +129,7 @@ fn starts_key(words: &str) -> bool {
 }
 
 /// The tree of the whole from the trees of the pieces; `None` when they do not join plainly.
-fn join(head: Piece, rest: Piece, tail: Option<Piece>) -> Option<Node> {
+fn join(section: &str, head: Piece, rest: Piece, tail: Option<Piece>) -> Option<Node> {
     let pieces = [Some(&head), Some(&rest), tail.as_ref()];
     let values: usize = pieces.iter().flatten().map(|piece| piece.values).sum();
     let alias_values: usize = pieces.iter().flatten().map(|piece| piece.alias_values).sum();
@@ -143,7 +144,7 @@ fn join(head: Piece, rest: Piece, tail: Option<Piece>) -> Option<Node> {
         },
         None => Vec::new(),
     };
-    cut::join(head.node, entries, sections)
+    cut::join(head.node, section, entries, sections)
 }
 
 #[cfg(test)]
