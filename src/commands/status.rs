@@ -1,5 +1,6 @@
-//! `rave status`: every host's and service's health, checked now, from the file alone: no state,
-//! no lock, no plan. One line a resource on stdout; exit 1 when any is unhealthy.
+//! `rave status`: every host's, service's, VM's and container's health, checked now, from the
+//! file alone: no state, no lock, no plan. One line a resource on stdout; exit 1 when any is
+//! unhealthy.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
