@@ -135,8 +135,8 @@ impl<'a> ChangeWriter<'a> {
                 Observed::Missing => {
                     let _ = writeln!(out, "  # {address} has been deleted\n");
                 }
-                Observed::Changed { outputs, .. } => {
-                    let _ = writeln!(out, "  # {address} has changed");
+                Observed::Changed { outputs, summary } => {
+                    let _ = writeln!(out, "  # {address} has changed: {summary}");
                     self.resource_line(out, &entry.address, Action::Update);
                     let width = outputs.keys().map(String::len).max().unwrap_or(0);
                     for (name, recorded, observed) in changed_outputs(plan, &entry.address, outputs) {

@@ -123,7 +123,7 @@ fn a_system_changed_by_hand_is_reported_as_drift() {
     let plan = rave(&project, &["plan", "--detailed-exitcode"]);
     plan.assert_code(2);
     let drift = format!(
-        "Objects have changed outside of rave:\n\n  # host.h1 has changed\n  ~ host \"h1\" {{\n      ~ system = \"{deployed}\" -> \"{other}\"\n    }}\n"
+        "Objects have changed outside of rave:\n\n  # host.h1 has changed: the active system is `{other}`, rave deployed `{deployed}`\n  ~ host \"h1\" {{\n      ~ system = \"{deployed}\" -> \"{other}\"\n    }}\n"
     );
     assert!(plan.stdout.starts_with(&drift), "no drift reported as\n{drift}\nin\n{}", plan.transcript());
     assert!(plan.stdout.contains("# (because it changed outside of rave)"), "{}", plan.transcript());

@@ -2,7 +2,8 @@
 //! (`nixosConfigurations.vm1.config.microvm.declaredRunner` with `bin/microvm-run`), booted for
 //! real under QEMU (TCG: KVM here crashes guests) with a Debian kernel and a busybox guest that
 //! answers HTTP; left alone when nothing changed, restarted when the runner changed, found dead
-//! by a plan after it was killed, stopped with `state: stopped`, removed when it left the file.
+//! by a plan after it was killed, stopped with `state: stopped`, found by a plan when started by
+//! hand and stopped again, removed when it left the file.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -105,6 +106,40 @@ impl Drop for VmGuard<'_> {
     }
 }
 
+/// The VM's recorded runner, started by hand in the VM's directory as microvm.nix's
+/// `microvm@NAME.service` would; stopped by its PID when the test ends without rave stopping it.
+struct HandStarted(std::process::Child);
+
+impl HandStarted {
+    #[allow(clippy::disallowed_methods)] // the test plays the person starting the VM by hand
+    fn spawn(project: &Project) -> Self {
+        let state: serde_json::Value = serde_json::from_str(&project.read(".rave/state.json")).expect("state");
+        let runner = state["resources"]["vm.vm1"]["outputs"]["runner"].as_str().expect("a recorded runner").to_owned();
+        let child = std::process::Command::new(format!("{runner}/bin/microvm-run"))
+            .current_dir(vm_dir(project))
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start the runner by hand");
+        Self(child)
+    }
+
+    /// Whether it exited (and is reaped).
+    fn has_exited(&mut self) -> bool {
+        self.0.try_wait().is_ok_and(|status| status.is_some())
+    }
+}
+
+impl Drop for HandStarted {
+    fn drop(&mut self) {
+        if !self.has_exited() {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+}
+
 /// Writes the runner flake of `generation` with the guest's files.
 fn write_runner(project: &Project, guest: &Guest, port: u16, generation: u32) {
     write_runner_binding(project, guest, "127.0.0.1", port, generation);
@@ -180,6 +215,20 @@ fn a_vm_boots_restarts_on_a_new_runner_is_found_dead_stops_and_is_removed() {
     let stopped = rave(&project, &nix, &["apply", "--auto-approve"]);
     stopped.assert_code(0);
     assert_eq!(running_pid(&project), None, "{}", stopped.transcript());
+
+    // Started by hand while the file says `state: stopped`: the plan reports it, the apply stops it.
+    let mut by_hand = HandStarted::spawn(&project);
+    let found = rave(&project, &nix, &["plan"]);
+    found.assert_code(0);
+    let drift = format!("has changed: PID {} runs in `", by_hand.0.id());
+    assert!(found.stdout.contains(&drift), "{}", found.transcript());
+    assert!(found.stdout.contains("/.rave/vms/vm1`, started outside rave"), "{}", found.transcript());
+    assert!(found.stdout.contains("# vm.vm1 will be updated in place"), "{}", found.transcript());
+    let stopped_again = rave(&project, &nix, &["apply", "--auto-approve"]);
+    stopped_again.assert_code(0);
+    assert!(stopped_again.stderr.contains("started outside rave"), "{}", stopped_again.transcript());
+    assert!(wait_until(Duration::from_secs(20), || by_hand.has_exited()), "{}", stopped_again.transcript());
+    rave(&project, &nix, &["plan", "--detailed-exitcode"]).assert_code(0);
 
     // Booted again, then removed from the file: stopped and removed, its volume kept.
     project.write("rave.yaml", config(port, Some("running")));

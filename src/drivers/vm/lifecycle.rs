@@ -48,6 +48,15 @@ pub(super) async fn is_alive(placement: &Placement, dir: &VmDir, pid: u32, event
     placement.run(dir.is_alive(pid), events).await.is_ok()
 }
 
+/// The PIDs of hypervisors running in `dir` (see [`VmDir::find_runners`]); none when the host
+/// cannot be asked.
+pub(super) async fn find_runners(placement: &Placement, dir: &VmDir, events: &EventSink) -> Vec<u32> {
+    match placement.run(dir.find_runners(), events).await {
+        Ok(output) => output.stdout.lines().filter_map(|line| line.trim().parse().ok()).collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
 /// Waits up to `limit` for `pid` to be gone; whether it is.
 async fn wait_gone(placement: &Placement, dir: &VmDir, pid: u32, limit: Duration, events: &EventSink) -> bool {
     let deadline = Instant::now() + limit;

@@ -7,7 +7,9 @@
 //! detached process with a PID file elsewhere. A runner that changed is stopped and the new one
 //! started (the plan shows the new store path as the reason); `state: stopped` stops it; delete
 //! stops it and removes its directory, keeping volume images unless `--destroy-volumes`.
-//! Refresh reports a VM whose runner is gone as missing, so the next plan starts it again.
+//! Refresh reports a VM whose runner is gone as missing, so the next plan starts it again, and a
+//! hypervisor running in the VM's directory that rave did not start (by hand, or left behind) as
+//! drift, which the next apply stops, starting the declared runner in its place when the VM runs.
 //!
 //! - `hypervisor`: the hypervisors' command lines; `flake`: the generated flake;
 //!   `host_layout`: microvm.nix's layout and units; `supervisor`: the detached process's commands;
@@ -158,6 +160,14 @@ impl VmDriver {
                     Some(pid) => lifecycle::is_alive(&placement, dir, pid, events).await.then_some(pid),
                     None => None,
                 };
+                // What runs in the directory without rave's record is stopped, so that only the
+                // declared runner runs there.
+                if alive.is_none() {
+                    for pid in lifecycle::find_runners(&placement, dir, events).await {
+                        events.progress(format!("stopping PID {pid}, started outside rave in `{}`", dir.path));
+                        lifecycle::stop_process(&placement, dir, pid, None, events).await?;
+                    }
+                }
                 if let Some(pid) = alive
                     && (is_changed || !is_running)
                 {
@@ -198,6 +208,17 @@ impl VmDriver {
     }
 }
 
+/// What refresh says of a hypervisor found running in the VM's directory that rave did not start
+/// (or no longer records): drift, which the next apply stops (and, for a running VM, replaces with
+/// the declared runner).
+fn started_by_hand(dir: &VmDir, pid: u32, is_stopped: bool) -> Observed {
+    let wanted = if is_stopped { "; the file says `state: stopped`" } else { "" };
+    Observed::Changed {
+        outputs: std::iter::once(("pid".to_owned(), Value::from(pid))).collect(),
+        summary: format!("PID {pid} runs in `{}`, started outside rave{wanted}", dir.path),
+    }
+}
+
 /// Creates the volume images the VM declares (sparse, once; kept across restarts).
 async fn create_volumes(
     placement: &Placement,
@@ -229,22 +250,38 @@ impl Driver for VmDriver {
             let found = Recorded::of(recorded);
             let is_stopped = recorded.attributes.get("state").and_then(Value::as_str) == Some("stopped");
             let Some(host) = &found.host else { return Ok(Observed::AsRecorded) };
-            if is_stopped {
-                return Ok(Observed::AsRecorded);
-            }
             let placement = placement(context, address, host)?;
             let events = silent(address);
-            let is_running = match (found.supervisor.as_deref(), &found.dir, found.pid) {
-                (Some("process"), Some(dir), Some(pid)) => {
-                    lifecycle::is_alive(&placement, &VmDir { path: dir.clone() }, pid, &events).await
+            match (found.supervisor.as_deref(), &found.dir) {
+                (Some("process"), Some(dir)) => {
+                    let dir = VmDir { path: dir.clone() };
+                    if let Some(pid) = found.pid
+                        && !is_stopped
+                        && lifecycle::is_alive(&placement, &dir, pid, &events).await
+                    {
+                        return Ok(Observed::AsRecorded);
+                    }
+                    let strangers = lifecycle::find_runners(&placement, &dir, &events).await;
+                    Ok(match (strangers.first(), is_stopped) {
+                        (Some(&pid), _) => started_by_hand(&dir, pid, is_stopped),
+                        (None, true) => Observed::AsRecorded,
+                        (None, false) => Observed::Missing,
+                    })
                 }
-                (Some("systemd"), _, _) => {
+                (Some("systemd"), _) => {
                     let layout = HostLayout::new(address.name.as_str());
-                    lifecycle::is_unit_active(&placement, &layout, &events).await
+                    let is_active = lifecycle::is_unit_active(&placement, &layout, &events).await;
+                    Ok(match (is_active, is_stopped) {
+                        (true, true) => Observed::Changed {
+                            outputs: std::iter::once(("active".to_owned(), Value::Bool(true))).collect(),
+                            summary: format!("`{}` is active, started outside rave", layout.unit()),
+                        },
+                        (false, false) => Observed::Missing,
+                        _ => Observed::AsRecorded,
+                    })
                 }
-                _ => return Ok(Observed::AsRecorded),
-            };
-            Ok(if is_running { Observed::AsRecorded } else { Observed::Missing })
+                _ => Ok(Observed::AsRecorded),
+            }
         })
     }
 

@@ -26,6 +26,16 @@ echo $!"#;
 /// Exits 0 when `PID` runs with `DIR` as its working directory.
 const ALIVE: &str = r#"[ -d "/proc/$1" ] && [ "$(readlink "/proc/$1/cwd" 2>/dev/null)" = "$2" ]"#;
 
+/// Prints the PID of every hypervisor running with `DIR` as its working directory: a runner
+/// started there by hand, or left behind. `-ef` compares the directories themselves (no process
+/// per PID); only a hypervisor's executable counts, so a shell someone opened there never does.
+const FIND: &str = r#"for p in /proc/[0-9]*; do
+  [ "$p/cwd" -ef "$1" ] || continue
+  exe=$(readlink "$p/exe" 2>/dev/null) || continue
+  case "${exe##*/}" in qemu-system-*|cloud-hypervisor|firecracker|crosvm|lkvm|stratovirt|alioth) echo "${p#/proc/}";; esac
+done
+exit 0"#;
+
 /// Runs `SCRIPT` in `DIR` when it is executable; prints `absent` otherwise.
 const SHUTDOWN: &str = r#"cd "$1" || exit 1
 if [ -x "$2" ]; then exec "$2"; fi
@@ -73,6 +83,11 @@ impl VmDir {
         script(ALIVE, &[&pid.to_string(), &self.path])
     }
 
+    /// Prints the PIDs of the hypervisors running in the directory, one a line.
+    pub(crate) fn find_runners(&self) -> CommandSpec {
+        script(FIND, &[&self.path])
+    }
+
     /// Runs `RUNNER/bin/microvm-shutdown` in the directory, or prints `absent` without one.
     pub(crate) fn shutdown(&self, runner: &str, limit: Duration) -> CommandSpec {
         let shutdown = format!("{runner}/bin/microvm-shutdown");
@@ -113,6 +128,7 @@ mod tests {
             dir.create(),
             dir.start("/nix/store/r-runner"),
             dir.is_alive(4242),
+            dir.find_runners(),
             dir.shutdown("/nix/store/r-runner", Duration::from_secs(60)),
             dir.create_volume("data.img", 64),
             dir.remove(&[]),
