@@ -258,6 +258,7 @@ pub(crate) fn change_between(address: &str, action: Action, before: Option<&[&st
         before,
         after,
         closure: Vec::new(),
+        inputs_changed: Vec::new(),
     }
 }
 

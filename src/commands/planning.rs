@@ -180,9 +180,9 @@ pub(super) fn commit_moves(backend: &mut dyn StateBackend, mut state: State, mov
 }
 
 /// For every change whose store path moved from the one the state recorded (`store_path`, and
-/// `outputs.drv_path` when the driver kept it) to a new one, the old closure still in the local
-/// store: the packages whose versions changed in between (`nix store diff-closures` when both
-/// outputs are there).
+/// `outputs.drv_path` when the driver kept it) to a new one, the old derivation and closure still
+/// in the local store: the inputs that changed, where the change starts, and the packages whose
+/// versions changed in between (`nix store diff-closures` when both outputs are there).
 /// What cannot be read is left out: this tells more, it decides nothing.
 async fn add_closure_changes(plan: &mut Plan) {
     for change in &mut plan.changes {
@@ -198,8 +198,16 @@ async fn add_closure_changes(plan: &mut Plan) {
         if old_out == Some(new.out_path.as_str()) || (old_drv.is_none() && old_out.is_none()) {
             continue;
         }
+        let old_drv = match old_drv {
+            Some(old_drv) => Some(old_drv.to_owned()),
+            None => crate::nix::closure_diff::deriver_of(old_out).await,
+        };
+        if let Some(old_drv) = &old_drv {
+            change.inputs_changed = crate::nix::derivation_diff::explain(old_drv, &new.drv_path);
+        }
         let changes =
-            crate::nix::closure_diff::closure_changes((old_drv, old_out), (&new.drv_path, &new.out_path)).await;
+            crate::nix::closure_diff::closure_changes((old_drv.as_deref(), old_out), (&new.drv_path, &new.out_path))
+                .await;
         if let Ok(Some(closure)) = changes {
             change.closure = closure;
         }

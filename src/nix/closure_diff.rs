@@ -122,6 +122,15 @@ pub(crate) fn version_changes(before: &[String], after: &[String]) -> Vec<Versio
         .collect()
 }
 
+/// The derivation that built `out` (a store path), as the local store recorded it; `None` when
+/// there is no path, the store does not know it, or cannot be asked.
+pub(crate) async fn deriver_of(out: Option<&str>) -> Option<String> {
+    let deriver = runner::run("finding the old derivation", &deriver_command(out?), None).await.ok()?;
+    let path = deriver.stdout.trim();
+    // `unknown-deriver` when the store did not record one.
+    path.starts_with('/').then(|| path.to_owned())
+}
+
 /// The version changes between two builds of a resource: from `nix store diff-closures` when
 /// both outputs (`old_out`, `new_out`) are in the local store, else between the closures of the
 /// derivations (`old_drv`, or the one the local store recorded for `old_out`, and `new_drv`).
@@ -135,13 +144,12 @@ pub(crate) async fn closure_changes(
         let diff = runner::run("comparing closures", &diff_closures_command(old_out, new_out), None).await?;
         return Ok(Some(parse_diff_closures(&diff.stdout)));
     }
-    let old_drv = match (old_drv, old_out) {
-        (Some(old_drv), _) => old_drv.to_owned(),
-        (None, Some(old_out)) => {
-            let deriver = runner::run("finding the old derivation", &deriver_command(old_out), None).await?;
-            deriver.stdout.trim().to_owned()
-        }
-        (None, None) => return Ok(None),
+    let old_drv = match old_drv {
+        Some(old_drv) => old_drv.to_owned(),
+        None => match deriver_of(old_out).await {
+            Some(old_drv) => old_drv,
+            None => return Ok(None),
+        },
     };
     if old_drv == new_drv || !Path::new(&old_drv).exists() || !Path::new(new_drv).exists() {
         return Ok(None);

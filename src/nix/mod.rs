@@ -9,15 +9,19 @@
 //! - [`evaluation`]: the derivations of every Nix-built resource from one `nix eval`.
 //! - [`build`]: `nix build --json --no-link` and the machines file for remote builders.
 //! - [`closure_diff`]: the packages whose versions changed between two closures.
+//! - [`derivation_diff`]: the inputs that changed between two derivations, where the change starts
+//!   (reading `.drv` files with `aterm`).
 //! - [`store`]: `nix copy`, `nix path-info`, `nix store ping`, `nix store sign`, keys.
 //! - [`cachix`]: `cachix push`.
 //! - [`runner`]: the base command line and the runner.
 //! - `nix_error`: [`NixError`], why a command gave no answer.
 
+mod aterm;
 pub(crate) mod build;
 pub(crate) mod cachix;
 pub(crate) mod closure_diff;
 pub(crate) mod derivation;
+pub(crate) mod derivation_diff;
 pub(crate) mod evaluation;
 mod nix_error;
 pub(crate) mod reference;

@@ -196,6 +196,7 @@ impl Planner<'_, '_> {
             before: before.cloned(),
             after,
             closure: Vec::new(),
+            inputs_changed: Vec::new(),
         }
     }
 
@@ -215,6 +216,7 @@ impl Planner<'_, '_> {
             before: Some(state.clone()),
             after: None,
             closure: Vec::new(),
+            inputs_changed: Vec::new(),
         }
     }
 
@@ -391,6 +393,7 @@ fn no_op(id: &ResourceId, before: Option<&ResourceState>, after: Option<Desired>
         before: before.cloned(),
         after,
         closure: Vec::new(),
+        inputs_changed: Vec::new(),
     }
 }
 

@@ -70,6 +70,11 @@ pub(crate) struct Change {
     /// final (`commands::planning`), not by `diff`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) closure: Vec<crate::nix::closure_diff::VersionChange>,
+    /// For a Nix-built resource whose derivation changed: which of its inputs changed, followed
+    /// down to where the change starts (`nix::derivation_diff`), when the old derivation is still
+    /// in the local store. Found with `closure`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) inputs_changed: Vec<String>,
 }
 
 /// The desired resource as the executor hands it to a driver.

@@ -112,6 +112,9 @@ impl<'a> ChangeWriter<'a> {
         for attribute in &change.attributes {
             self.attribute(out, attribute, width, change.action);
         }
+        for cause in &change.inputs_changed {
+            let _ = writeln!(out, "        {}", self.styles.dim.apply_to(format!("# changed: {cause}")));
+        }
         for version_change in &change.closure {
             let _ = writeln!(out, "        {}", self.styles.dim.apply_to(format!("# closure: {version_change}")));
         }
@@ -363,7 +366,7 @@ mod tests {
     }
 
     #[test]
-    fn a_new_store_path_shows_with_the_versions_that_changed_inside() {
+    fn a_new_store_path_shows_what_changed_inside() {
         let mut plan = plan_fixture::empty_plan();
         let index = plan.changes.iter().position(|change| change.address.to_string() == "build.codex").unwrap();
         let change = &mut plan.changes[index];
@@ -385,6 +388,7 @@ mod tests {
             version("openssl", &["3.0.1"], &["3.0.2"]),
             version("zstd", &[], &["1.5.5"]),
         ];
+        change.inputs_changed = vec!["`codex-0.1.2`: source `codex-src` changed".to_owned()];
         let mut out = String::new();
         ChangeWriter::new(&Styles::plain()).change(&mut out, &plan.changes[index], &plan);
         insta::assert_snapshot!(out);

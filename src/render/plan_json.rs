@@ -86,6 +86,9 @@ struct ChangeView {
     /// For a Nix-built resource whose derivation changed: the packages whose versions changed in
     /// its closure (empty when unknown or none).
     closure: Vec<VersionChange>,
+    /// For a Nix-built resource whose derivation changed: which of its inputs changed, where the
+    /// change starts (`` `microvm-run-vm1` › `kernel-params`: `args` changed ``; empty when unknown).
+    inputs_changed: Vec<String>,
 }
 
 /// What will be done to a resource.
@@ -252,6 +255,7 @@ fn change_view(change: &Change, plan: &Plan) -> Option<ChangeView> {
         reasons: change.reasons.iter().map(|reason| reason_view(reason, change, plan)).collect(),
         attributes: change.attributes.iter().map(attribute_view).collect(),
         closure: change.closure.clone(),
+        inputs_changed: change.inputs_changed.clone(),
     })
 }
 

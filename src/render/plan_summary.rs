@@ -92,6 +92,7 @@ mod tests {
                 before: None,
                 after: None,
                 closure: Vec::new(),
+                inputs_changed: Vec::new(),
             })
             .collect();
         Plan {

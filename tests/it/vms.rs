@@ -195,6 +195,8 @@ fn a_vm_boots_restarts_on_a_new_runner_is_found_dead_stops_and_is_removed() {
     plan.assert_code(0);
     assert!(plan.stdout.contains("# vm.vm1 will be updated in place"), "{}", plan.transcript());
     assert!(plan.stdout.contains("store_path"), "{}", plan.transcript());
+    // …and which input changed: the runner's script, read from the two derivations.
+    assert!(plan.stdout.contains("# changed: `microvm-run-vm1`: `script` changed"), "{}", plan.transcript());
     let restart = rave(&project, &nix, &["apply", "--auto-approve"]);
     restart.assert_code(0);
     assert!(restart.stderr.contains("restarting: the runner changed"), "{}", restart.transcript());
