@@ -10,6 +10,7 @@
 //! - [`build`]: `nix build --json --no-link` and the machines file for remote builders.
 //! - [`closure_diff`]: the packages whose versions changed between two closures.
 //! - [`store`]: `nix copy`, `nix path-info`, `nix store ping`, `nix store sign`, keys.
+//! - [`substituters`]: extra caches and keys, for a command here or on the other end of SSH.
 //! - [`cachix`]: `cachix push`.
 //! - [`runner`]: the base command line and the runner.
 //! - `nix_error`: [`NixError`], why a command gave no answer.
@@ -23,6 +24,7 @@ mod nix_error;
 pub(crate) mod reference;
 pub(crate) mod runner;
 pub(crate) mod store;
+pub(crate) mod substituters;
 
 pub(crate) use derivation::Derivation;
 pub(crate) use nix_error::NixError;
