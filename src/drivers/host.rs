@@ -3,9 +3,9 @@
 //! Applying a host checks that the machine is usable: its architecture (`uname -m`, recorded as
 //! the `machine` output) matches a declared `system`, and its health checks pass. A host with
 //! `nixos:` gets its system deployed first (`drivers::nixos`: build, push to its `push:` caches,
-//! copy, activate, check, roll back on failure), recorded as the `system` output; refresh compares that with the system
-//! active on the host and reports drift. Nothing is torn down: rave neither creates nor removes
-//! machines.
+//! copy, activate, check, roll back on failure), recorded as the `system` output; refresh
+//! compares that with the system active on the host and reports drift. Nothing is torn down: rave
+//! neither creates nor removes machines.
 
 use std::time::Duration;
 

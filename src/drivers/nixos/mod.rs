@@ -6,8 +6,8 @@
 //!
 //! [`build`] builds the system (the derivation the plan evaluated) where rave runs; [`deploy`]
 //! copies its closure to the host (`nix copy --to ssh://…`, the host substituting first from the
-//! caches it trusts and the declared ones rave tells it to trust), then [`activate`]s it. Only
-//! this module decides what a failed deploy leaves behind.
+//! caches it trusts and those rave tells it to trust: the host's `push:` caches), then
+//! [`activate`]s it. Only this module decides what a failed deploy leaves behind.
 
 pub(crate) mod commands;
 
