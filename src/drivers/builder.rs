@@ -1,6 +1,7 @@
 //! [`BuilderDriver`]: `builders:`, remote Nix builders, and the steps builds use on them:
 //! [`provision`] (run `provision.create`/`destroy` as argv), [`probe`] (`nix store ping` over SSH
-//! with the pinned host key: reachable, the right machine, Nix answering).
+//! with the pinned host key: reachable, the right machine, Nix answering, and before builds, its
+//! `nix-store` started with the options that make it trust the builds' caches: [`store_uri`]).
 //!
 //! A lasting builder is provisioned (when it has `provision`) and probed when applied, and
 //! destroyed when deleted. An `ephemeral: true` builder is not made here: the builds that need it
@@ -14,6 +15,7 @@ use super::ssh::{SshOptions, SshTarget, nix_ssh_opts};
 use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs};
 use crate::apply::EventSink;
 use crate::model::{BuilderSpec, ResourceId, ResourceSpec};
+use crate::nix::substituters::Substituters;
 use crate::nix::{runner, store};
 use crate::plan::Desired;
 use crate::state::ResourceState;
@@ -46,7 +48,7 @@ impl BuilderDriver {
             self::provision(context, events, address, &provision.create, "create").await?;
             outputs.insert("provisioned".to_owned(), serde_json::Value::Bool(true));
         }
-        probe(context, address, spec).await?;
+        probe(context, address, spec, &Substituters::default()).await?;
         Ok(outputs)
     }
 }
@@ -142,17 +144,26 @@ pub(crate) fn target(
     Ok((options, target))
 }
 
-/// `nix store ping --store ssh://user@host` with the pinned key: the builder is reachable, is the
-/// declared machine, and its Nix answers. Names the builder when it is not, before nix's own
-/// "unable to start any build" could.
+/// The builder's store as nix reaches it: `ssh://USER@HOST`, its `nix-store` told to substitute
+/// from `substituters` and to trust their keys, so that with `builders-use-substitutes` it
+/// fetches a build's inputs from the caches the build is pushed to (`cache::substituters`).
+pub(crate) fn store_uri(target: &SshTarget, substituters: &Substituters) -> String {
+    substituters.on_remote(&format!("ssh://{}", target.destination()))
+}
+
+/// `nix store ping --store ssh://user@host` (its [`store_uri`] with `substituters`) with the
+/// pinned key: the builder is reachable, is the declared machine, and its Nix answers (also with
+/// those options). Names the builder when it is not, before nix's own "unable to start any
+/// build" could.
 pub(crate) async fn probe(
     context: &DriverContext,
     address: &ResourceId,
     spec: &BuilderSpec,
+    substituters: &Substituters,
 ) -> Result<(), DriverError> {
     let (options, target) = target(context, address, spec)?;
     let ssh_opts = nix_ssh_opts(&options, Some(&target));
-    let command = store::ping_command(&format!("ssh://{}", target.destination()), Some(&ssh_opts));
+    let command = store::ping_command(&store_uri(&target, substituters), Some(&ssh_opts));
     runner::run(format!("reaching builder `{address}` (`{}`)", target.destination()), &command, None).await.map_err(
         |error| {
             DriverError::from(error).with_detail(format!(

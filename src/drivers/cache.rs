@@ -15,6 +15,7 @@ use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs};
 use crate::apply::EventSink;
 use crate::model::{CacheSpec, CacheType, Name, ResourceId, ResourceKind, ResourceSpec, SecretRef};
 use crate::nix::runner;
+use crate::nix::substituters::{Substituters, is_reachable_elsewhere};
 use crate::nix::{cachix, store};
 use crate::plan::Desired;
 use crate::state::ResourceState;
@@ -94,25 +95,33 @@ pub(crate) fn substituter(spec: &CacheSpec) -> String {
     }
 }
 
-/// The substituters and the public keys to trust for `caches` (declared ones with a
-/// `public_key`), for a build or a deploy that substitutes from them: `extra-substituters` and
-/// `extra-trusted-public-keys`. SSH stores are left out: nix would reach them with the
-/// `NIX_SSHOPTS` of another machine.
-pub(crate) fn trusted_substituters(context: &DriverContext, caches: &[Name]) -> (Vec<String>, Vec<String>) {
-    let mut substituters = Vec::new();
-    let mut keys = Vec::new();
+/// Which machine substitutes from the caches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Machine {
+    /// The one rave runs on.
+    Here,
+    /// Another: a host rave deploys to, a remote builder.
+    Elsewhere,
+}
+
+/// Which of `caches` (what a build, host system or VM runner is pushed to) `machine` substitutes
+/// from while working for it, with the keys it trusts for them: those with a `public_key`, but not
+/// SSH stores (nix would reach them with another machine's `NIX_SSHOPTS`), and for another machine
+/// only those it can reach as this one does (`substituters::is_reachable_elsewhere`).
+pub(crate) fn substituters(context: &DriverContext, caches: &[Name], machine: Machine) -> Substituters {
+    let mut substituters = Substituters::default();
     for name in caches {
         let Ok((_, spec)) = cache(context, name) else { continue };
         let uri = substituter(spec);
-        let Some(key) = spec.public_key.as_ref().filter(|_| !store::is_ssh_store(&uri)) else { continue };
-        if !substituters.contains(&uri) {
-            substituters.push(uri);
-        }
-        if !keys.contains(key) {
-            keys.push(key.clone());
+        let is_reachable = match machine {
+            Machine::Here => !store::is_ssh_store(&uri),
+            Machine::Elsewhere => is_reachable_elsewhere(&uri),
+        };
+        if let Some(key) = spec.public_key.as_ref().filter(|_| is_reachable) {
+            substituters.add(&uri, key);
         }
     }
-    (substituters, keys)
+    substituters
 }
 
 /// The declared cache named `name`.
@@ -270,12 +279,15 @@ mod tests {
     }
 
     #[test]
-    fn substituters_are_the_caches_with_keys_not_reached_over_ssh() {
+    fn machines_substitute_from_the_caches_with_keys_they_can_reach() {
         let names: Vec<Name> =
             ["lan", "team", "box", "open", "lan", "missing"].map(|name| Name::new(name).unwrap()).into();
-        let (substituters, keys) = trusted_substituters(&context(), &names);
-        assert_eq!(substituters, ["file:///c", "https://team.cachix.org"]);
-        assert_eq!(keys, ["lan-1:a", "team-1:b"]);
+        let here = substituters(&context(), &names, Machine::Here);
+        assert_eq!(here.uris, ["file:///c", "https://team.cachix.org"]);
+        assert_eq!(here.public_keys, ["lan-1:a", "team-1:b"]);
+        let elsewhere = substituters(&context(), &names, Machine::Elsewhere);
+        assert_eq!(elsewhere.uris, ["https://team.cachix.org"]);
+        assert_eq!(elsewhere.public_keys, ["team-1:b"]);
     }
 
     #[test]

@@ -2,16 +2,16 @@
 //!
 //! Applying a host checks that the machine is usable: its architecture (`uname -m`, recorded as
 //! the `machine` output) matches a declared `system`, and its health checks pass. A host with
-//! `nixos:` gets its system deployed first (`drivers::nixos`: build, copy, activate, check, roll
-//! back on failure), recorded as the `system` output; refresh compares that with the system
-//! active on the host and reports drift. Nothing is torn down: rave neither creates nor removes
-//! machines.
+//! `nixos:` gets its system deployed first (`drivers::nixos`: build, push to its `push:` caches,
+//! copy, activate, check, roll back on failure), recorded as the `system` output; refresh
+//! compares that with the system active on the host and reports drift. Nothing is torn down: rave
+//! neither creates nor removes machines.
 
 use std::time::Duration;
 
 use super::command_spec::CommandSpec;
 use super::placement::Placement;
-use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, health, nixos};
+use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, cache, health, nixos};
 use crate::apply::EventSink;
 use crate::model::{HostSpec, ResourceId, ResourceSpec};
 use crate::plan::{Desired, Observed};
@@ -49,8 +49,15 @@ impl HostDriver {
             return Err(DriverError::new(format!("the plan has no evaluated NixOS system for `{address}`"))
                 .with_detail("make the plan with `--refresh=true` (the default): the system is evaluated then"));
         };
-        let activated = nixos::deploy(address, &placement, system, &spec.health, events).await?;
+        nixos::build(address, system, events).await?;
+        // Pushed before the copy, so the host can substitute it from there.
+        let pushed = cache::push(context, events, std::slice::from_ref(&system.out_path), &spec.push).await?;
+        let substituters = cache::substituters(context, &spec.push, cache::Machine::Elsewhere);
+        let activated = nixos::deploy(address, &placement, system, &substituters, &spec.health, events).await?;
         outputs.insert(SYSTEM_OUTPUT.to_owned(), serde_json::Value::String(activated.system));
+        if !pushed.is_empty() {
+            outputs.insert("pushed".to_owned(), serde_json::json!(pushed));
+        }
         // Where a rollback by hand would go: `nix-env -p /nix/var/nix/profiles/system --rollback`.
         if let Some(previous) = activated.previous {
             outputs.insert("previous_system".to_owned(), serde_json::Value::String(previous));

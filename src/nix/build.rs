@@ -13,6 +13,7 @@ use serde::Deserialize;
 
 use super::NixError;
 use super::runner::nix_command;
+use super::substituters::Substituters;
 use crate::drivers::command_spec::CommandSpec;
 use crate::drivers::ssh::SshTarget;
 use crate::model::BuilderSpec;
@@ -29,10 +30,8 @@ pub(crate) struct BuildRequest {
     pub(crate) machines: Option<PathBuf>,
     /// Whether nothing may be built locally (`--max-jobs 0`): every build goes to a builder.
     pub(crate) is_remote_only: bool,
-    /// Caches to substitute from besides the configured ones (`--extra-substituters`).
-    pub(crate) substituters: Vec<String>,
-    /// Their public keys (`--extra-trusted-public-keys`).
-    pub(crate) trusted_public_keys: Vec<String>,
+    /// Caches to substitute from besides the configured ones, and their keys.
+    pub(crate) substituters: Substituters,
     /// `NIX_SSHOPTS` for the builders' connections.
     pub(crate) ssh_opts: Option<String>,
 }
@@ -49,12 +48,7 @@ pub(crate) fn build_command(request: &BuildRequest) -> CommandSpec {
     if request.is_remote_only {
         command = command.args(["--max-jobs", "0"]);
     }
-    if !request.substituters.is_empty() {
-        command = command.args(["--option", "extra-substituters"]).arg(request.substituters.join(" "));
-    }
-    if !request.trusted_public_keys.is_empty() {
-        command = command.args(["--option", "extra-trusted-public-keys"]).arg(request.trusted_public_keys.join(" "));
-    }
+    command = command.args(request.substituters.options());
     if let Some(ssh_opts) = &request.ssh_opts {
         command = command.env("NIX_SSHOPTS", ssh_opts.clone());
     }
@@ -62,13 +56,13 @@ pub(crate) fn build_command(request: &BuildRequest) -> CommandSpec {
 }
 
 /// One line of a machines file: `ssh://user@host systems key jobs speed features - HOSTKEY`, the
-/// host key in base64 (field 8), so nix pins it and never trusts on first use.
-pub(crate) fn machines_line(target: &SshTarget, spec: &BuilderSpec) -> String {
+/// host key in base64 (field 8), so nix pins it and never trusts on first use. The store is
+/// `store` (`ssh://user@host`, perhaps with a `remote-program` that trusts caches).
+pub(crate) fn machines_line(store: &str, target: &SshTarget, spec: &BuilderSpec) -> String {
     let or_dash = |text: String| if text.is_empty() { "-".to_owned() } else { text };
     let identity = target.identity.as_ref().map(|path| path.display().to_string()).unwrap_or_default();
     format!(
-        "ssh://{} {} {} {} {} {} - {}",
-        target.destination(),
+        "{store} {} {} {} {} {} - {}",
         or_dash(spec.systems.join(",")),
         or_dash(identity),
         spec.max_jobs,
@@ -123,8 +117,10 @@ mod tests {
             installables: vec!["/srv/infra#codex".to_owned()],
             machines: Some("/srv/infra/.rave/nix/machines-1".into()),
             is_remote_only: true,
-            substituters: vec!["file:///var/cache/rave".to_owned()],
-            trusted_public_keys: vec!["lan-1:abc=".to_owned()],
+            substituters: Substituters {
+                uris: vec!["file:///var/cache/rave".to_owned()],
+                public_keys: vec!["lan-1:abc=".to_owned()],
+            },
             ssh_opts: Some("-o BatchMode=yes".to_owned()),
         };
         insta::assert_snapshot!(build_command(&request), @"NIX_SSHOPTS=<hidden> nix --extra-experimental-features 'nix-command flakes' build --json --no-link --keep-going --builders @/srv/infra/.rave/nix/machines-1 --option builders-use-substitutes true --max-jobs 0 --option extra-substituters file:///var/cache/rave --option extra-trusted-public-keys lan-1:abc= /srv/infra#codex");
@@ -137,11 +133,14 @@ mod tests {
             "systems": ["x86_64-linux", "i686-linux"], "max_jobs": 16, "speed_factor": 2, "features": ["kvm", "big-parallel"],
         }));
         assert_eq!(
-            machines_line(&target, &spec),
+            machines_line("ssh://root@192.0.2.9", &target, &spec),
             "ssh://root@192.0.2.9 x86_64-linux,i686-linux /srv/infra/keys/builder 16 2 kvm,big-parallel - c3NoLWVkMjU1MTkgQUFBQUMzTnph"
         );
         let (target, spec) = builder(serde_json::json!({ "ssh": "nix@b", "host_key": "ssh-ed25519 AAAA" }));
-        assert_eq!(machines_line(&target, &spec), "ssh://nix@b x86_64-linux - 1 1 - - c3NoLWVkMjU1MTkgQUFBQQ==");
+        assert_eq!(
+            machines_line("ssh://nix@b?remote-store=/d", &target, &spec),
+            "ssh://nix@b?remote-store=/d x86_64-linux - 1 1 - - c3NoLWVkMjU1MTkgQUFBQQ=="
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! - [`derivation_diff`]: the inputs that changed between two derivations, where the change starts
 //!   (reading `.drv` files with `aterm`).
 //! - [`store`]: `nix copy`, `nix path-info`, `nix store ping`, `nix store sign`, keys.
+//! - [`substituters`]: extra caches and keys, for a command here or on the other end of SSH.
 //! - [`cachix`]: `cachix push`.
 //! - [`runner`]: the base command line and the runner.
 //! - `nix_error`: [`NixError`], why a command gave no answer.
@@ -27,6 +28,7 @@ mod nix_error;
 pub(crate) mod reference;
 pub(crate) mod runner;
 pub(crate) mod store;
+pub(crate) mod substituters;
 
 pub(crate) use derivation::Derivation;
 pub(crate) use nix_error::NixError;

@@ -1,12 +1,14 @@
 //! Builds on remote builders with the real `nix` and real SSH hosts in network namespaces: a
-//! build on a builder with its own store, pushed signed to an SSH store; an ephemeral builder
-//! serving one batch with a failed build; a lasting builder provisioned and destroyed; the
-//! pipeline example applied as its README says.
+//! build on a builder with its own store, pushed signed to an SSH store; a builder substituting a
+//! build's input from the cache rave tells it to trust; an ephemeral builder serving one batch
+//! with a failed build; a lasting builder provisioned and destroyed; the pipeline example applied
+//! as its README says.
 
 use std::path::Path;
 
 use crate::nix_builds::{rave, store_path};
 use crate::support::Project;
+use crate::testbed::binary_cache::HttpCache;
 use crate::testbed::nix::{Nix, flake, unique};
 use crate::testbed::ssh_host::SshHost;
 
@@ -71,11 +73,66 @@ builds:
     assert!(store.nix_dir().join("store").join(base).exists(), "pushed to the SSH store");
     let state: serde_json::Value = serde_json::from_str(&project.read(".rave/state.json")).expect("state");
     assert_eq!(state["resources"]["build.remote"]["outputs"]["built_on"], serde_json::json!(["builder.b1"]));
-    let info = store.ssh(&format!("nix --extra-experimental-features nix-command path-info --json {path}"));
-    let info = String::from_utf8_lossy(&info.stdout);
+    let info = store.path_info(&path);
     assert!(info.contains("ssh-1:"), "the pushed copy carries the signature: {info}");
     let again = rave(&project, &nix, &["apply", "--auto-approve"]);
     assert!(again.stdout.contains("No changes."), "{}", again.transcript());
+}
+
+#[test]
+fn a_remote_builder_substitutes_inputs_from_the_cache_its_build_is_pushed_to() {
+    let nix = Nix::new();
+    let builder = SshHost::start("s1");
+    let project = Project::new();
+    let unique = unique();
+    let (_, public_key) = nix.key_pair(&project.path().join("keys"), "web-1");
+    // On this side of the builder's link: rave pushes to it, the builder fetches from it.
+    let server = HttpCache::start_on(&project.path().join("served"), builder.gateway());
+    project.write(
+        "flake/flake.nix",
+        format!(
+            r#"{{
+  outputs = {{ self }}: let
+    dep = derivation {{ name = "dep-1.0"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "echo {unique} > $out" ]; }};
+  in {{
+    packages.x86_64-linux.dep = dep;
+    packages.x86_64-linux.top = derivation {{ name = "top-1.0"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "read line < ${{dep}} && echo $line top > $out" ]; }};
+  }};
+}}
+"#
+        ),
+    );
+    project.write(
+        "rave.yaml",
+        format!(
+            "version: 1
+project: substitutes
+nix: {{ flake: ./flake }}
+caches:
+  web: {{ type: nix-store, uri: \"{uri}\", public_key: \"{public_key}\", secret_key: file:keys/web-1.sec }}
+builders:
+  s1: {{ ssh: \"root@{address}\", ssh_key: \"file:{key}\", host_key: \"{host_key}\" }}
+builds:
+  dep: {{ attr: \".#dep\", push: [web] }}
+  top: {{ attr: \".#top\", builders: [s1], push: [web], needs: [build.dep] }}
+",
+            uri = server.uri,
+            address = builder.address(),
+            key = builder.client_key().display(),
+            host_key = builder.host_key(),
+        ),
+    );
+    let apply = rave(&project, &nix, &["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    assert!(apply.stderr.contains("building `build.top` on `builder.s1`"), "{}", apply.transcript());
+    let state: serde_json::Value = serde_json::from_str(&project.read(".rave/state.json")).expect("state");
+    let dep = state["resources"]["build.dep"]["outputs"]["out_path"].as_str().expect("dep's out path").to_owned();
+    // Built here, unsigned here: the builder's copy is signed by the cache's key, which only rave
+    // told it to trust (its own settings trust no cache), so it came from the cache.
+    let here = nix.path_info(&dep);
+    assert!(!here.contains("web-1:"), "{here}");
+    let there = builder.path_info(&dep);
+    assert!(there.contains("\"signatures\":[\"web-1:"), "substituted from the cache: {there}\n{}", apply.transcript());
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! Builds and caches end to end with the real `nix`: what a plan says will be built, a build,
 //! signed pushes to a file cache and an HTTP cache, substitution from them into a separate store
 //! that checks signatures, a second apply that does nothing, an ephemeral builder that cannot be
-//! reached, Cachix without its CLI, a missing `nix`. Remote builders: `nix_builders`.
+//! reached, Cachix without its CLI, a missing `nix`, a VM runner pushed to its cache. Remote
+//! builders: `nix_builders`; host systems pushed: `nixos_hosts`.
 
 use std::path::Path;
 
@@ -309,4 +310,51 @@ builds:
     );
     assert!(out.contains("install the cachix CLI"), "{}", apply.transcript());
     assert!(!out.contains("s3cr3t-token"), "the token never shows");
+}
+
+#[test]
+fn a_vm_runner_is_pushed_signed_to_its_cache_once() {
+    let nix = Nix::new();
+    let project = Project::new();
+    let unique = unique();
+    let (_, public_key) = nix.key_pair(&project.path().join("keys"), "lan-1");
+    let cache = project.path().join("cache");
+    // A runner in microvm.nix's shape that is never started (`state: stopped`).
+    project.write(
+        "runner/flake.nix",
+        format!(
+            r#"{{
+  outputs = {{ self }}: {{
+    nixosConfigurations.vm1.config.microvm.declaredRunner = derivation {{ name = "microvm-run-vm1"; system = "x86_64-linux"; builder = "/bin/sh"; args = [ "-c" "/bin/mkdir -p $out/bin && echo '#{unique}' > $out/bin/microvm-run" ]; }};
+  }};
+}}
+"#
+        ),
+    );
+    project.write(
+        "rave.yaml",
+        format!(
+            "version: 1
+project: runners
+nix: {{ flake: ./runner, system: x86_64-linux }}
+caches:
+  lan: {{ type: nix-store, uri: \"file://{}\", public_key: \"{public_key}\", secret_key: file:keys/lan-1.sec }}
+hosts:
+  here: {{ local: true }}
+vms:
+  vm1: {{ host: here, vcpus: 1, memory: 256MiB, nixos: \".#nixosConfigurations.vm1\", state: stopped, push: [lan] }}
+",
+            cache.display()
+        ),
+    );
+    let apply = rave(&project, &nix, &["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    assert!(apply.stderr.contains("vm.vm1: cache.lan: 1 path sent, signed"), "{}", apply.transcript());
+    let state: serde_json::Value = serde_json::from_str(&project.read(".rave/state.json")).expect("state");
+    let runner = state["resources"]["vm.vm1"]["outputs"]["runner"].as_str().expect("the runner").to_owned();
+    let substituted = nix.substitute(&format!("file://{}", cache.display()), &public_key, &runner);
+    assert!(substituted.status.success(), "{}", String::from_utf8_lossy(&substituted.stderr));
+    let again = rave(&project, &nix, &["apply", "--auto-approve"]);
+    assert!(again.stdout.contains("No changes."), "{}", again.transcript());
+    assert!(!again.stderr.contains("sent"), "{}", again.transcript());
 }

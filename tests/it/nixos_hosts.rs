@@ -1,26 +1,34 @@
 //! NixOS deploys for real: two SSH hosts in network namespaces, each with its own `/nix`, and a
 //! flake of stand-in systems (`testbed::nixos_flake`). Deploys in parallel, rollback when a check
-//! fails, drift made by hand.
+//! fails, drift made by hand; a system pushed signed to its cache, a failed push, a host that
+//! substitutes its system from a cache rave tells it to trust.
 
 use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::support::{Project, Run};
 use crate::testbed::SshRuntimeDir;
-use crate::testbed::nix::NIX_CONFIG;
+use crate::testbed::binary_cache::HttpCache;
+use crate::testbed::nix::{NIX_CONFIG, Nix};
 use crate::testbed::nixos_flake::{ACTIVE_MARKER, HEALTH_CHECK, System, write_flake};
 use crate::testbed::ssh_host::SshHost;
 
 /// A project deploying `hosts` (named `h1`, `h2`, …) from the flake in its own directory, and
 /// rave's SSH directory for it, removed when dropped.
 fn project_for(hosts: &[(&str, &SshHost)]) -> (Project, SshRuntimeDir) {
+    project_with(hosts, "", "")
+}
+
+/// A project as [`project_for`] makes, with `sections` (say `caches:`) and `host_lines` added to
+/// every host.
+fn project_with(hosts: &[(&str, &SshHost)], sections: &str, host_lines: &str) -> (Project, SshRuntimeDir) {
     let project = Project::new();
-    let mut text = "version: 1\nproject: p\nhosts:\n".to_owned();
+    let mut text = format!("version: 1\nproject: p\n{sections}hosts:\n");
     for (name, host) in hosts {
         let _ = write!(
             text,
             "  {name}:\n    ssh: root@{address}\n    host_key: \"{key}\"\n    ssh_key: file:{identity}\n    \
-             nixos: \".#nixosConfigurations.{name}\"\n    health: {HEALTH_CHECK}\n",
+             nixos: \".#nixosConfigurations.{name}\"\n    health: {HEALTH_CHECK}\n{host_lines}",
             address = host.address(),
             key = host.host_key(),
             identity = host.client_key().display(),
@@ -186,4 +194,87 @@ fn a_system_that_locks_rave_out_is_rolled_back() {
     // The rollback went over the connection rave already had, and gave the logins back.
     assert_eq!(systems_on(&host), (first.clone(), first));
     assert!(host.ssh("true").status.success(), "logins are back");
+}
+
+/// A `caches:` section with one cache, `name` at `uri`, signed with the key pair at `secret_key`.
+fn signed_cache(name: &str, uri: &str, secret_key: &Path, public_key: &str) -> String {
+    format!(
+        "caches:\n  {name}: {{ type: nix-store, uri: \"{uri}\", public_key: \"{public_key}\", secret_key: \"file:{}\" }}\n",
+        secret_key.display()
+    )
+}
+
+#[test]
+fn a_host_system_is_pushed_signed_to_its_cache_once() {
+    let nix = Nix::new();
+    let host = SshHost::start("h1");
+    let keys = tempfile::tempdir().expect("keys");
+    let (secret_key, public_key) = nix.key_pair(keys.path(), "lan-1");
+    let cache = keys.path().join("cache");
+    let caches = signed_cache("lan", &format!("file://{}", cache.display()), &secret_key, &public_key);
+    let (project, _ssh_dir) = project_with(&[("h1", &host)], &caches, "    push: [lan]\n");
+    write_flake(project.path(), &[System { name: "h1", version: "1", is_healthy: true, locks_out: false }]);
+
+    let plan = rave(&project, &["plan"]);
+    plan.assert_code(0);
+    assert!(plan.stdout.contains("+ push"), "the plan shows where the system goes: {}", plan.transcript());
+    let apply = rave(&project, &["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    assert!(apply.stderr.contains("cache.lan: 1 path sent, signed"), "{}", apply.transcript());
+    let system = store_path(&host, "h1", "1");
+    assert_eq!(systems_on(&host), (system.clone(), system.clone()));
+    let hash = system.trim_start_matches("/nix/store/").split('-').next().expect("hash");
+    let narinfo = std::fs::read_to_string(cache.join(format!("{hash}.narinfo"))).expect("narinfo in the cache");
+    assert!(narinfo.contains("Sig: lan-1:"), "{narinfo}");
+    let substituted = nix.substitute(&format!("file://{}", cache.display()), &public_key, &system);
+    assert!(substituted.status.success(), "{}", String::from_utf8_lossy(&substituted.stderr));
+    let state: serde_json::Value = serde_json::from_str(&project.read(".rave/state.json")).expect("state");
+    assert_eq!(
+        state["resources"]["host.h1"]["outputs"]["pushed"],
+        serde_json::json!(["cache.lan: 1 path sent, signed"])
+    );
+
+    let again = rave(&project, &["apply", "--auto-approve"]);
+    again.assert_code(0);
+    assert!(again.stdout.contains("No changes."), "{}", again.transcript());
+    assert!(!again.stderr.contains("sent"), "{}", again.transcript());
+}
+
+#[test]
+fn a_failed_push_fails_the_host_names_the_cache_and_deploys_nothing() {
+    let host = SshHost::start("h1");
+    // A directory that cannot be made: `/dev/null` is a file.
+    let caches = "caches:\n  broken: { type: nix-store, uri: \"file:///dev/null/cache\" }\n";
+    let (project, _ssh_dir) = project_with(&[("h1", &host)], caches, "    push: [broken]\n");
+    write_flake(project.path(), &[System { name: "h1", version: "1", is_healthy: true, locks_out: false }]);
+    let run = rave(&project, &["apply", "--auto-approve"]);
+    run.assert_code(1);
+    let failure = "asking `cache.broken` which paths it has failed: '/dev/null' is not a directory";
+    assert!(run.stdout.contains(failure), "no `{failure}` in\n{}", run.transcript());
+    assert!(!host.nix_dir().join("var/nix/profiles/system").exists(), "nothing deployed: {}", run.transcript());
+}
+
+#[test]
+fn a_host_substitutes_its_system_from_a_cache_rave_tells_it_to_trust() {
+    let nix = Nix::new();
+    let host = SshHost::start("h1");
+    let keys = tempfile::tempdir().expect("keys");
+    let (secret_key, public_key) = nix.key_pair(keys.path(), "web-1");
+    // On this side of the host's link: rave pushes to it, the host fetches from it.
+    let server = HttpCache::start_on(&keys.path().join("served"), host.gateway());
+    let caches = signed_cache("web", &server.uri, &secret_key, &public_key);
+    let (project, _ssh_dir) = project_with(&[("h1", &host)], &caches, "    push: [web]\n");
+    write_flake(project.path(), &[System { name: "h1", version: "1", is_healthy: true, locks_out: false }]);
+    let apply = rave(&project, &["apply", "--auto-approve"]);
+    apply.assert_code(0);
+    assert!(apply.stderr.contains("cache.web: 1 path sent, signed"), "{}", apply.transcript());
+    let system = store_path(&host, "h1", "1");
+    assert_eq!(systems_on(&host), (system.clone(), system.clone()));
+    // Here the path carries no signature (the cache signed its own copy), so the signature on the
+    // host's copy says it came from the cache, checked against the key rave passed: the host's
+    // own settings trust no cache at all.
+    let here = nix.path_info(&system);
+    assert!(!here.contains("web-1:"), "{here}");
+    let there = host.path_info(&system);
+    assert!(there.contains("\"signatures\":[\"web-1:"), "substituted from the cache: {there}\n{}", apply.transcript());
 }

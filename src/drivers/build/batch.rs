@@ -37,7 +37,7 @@ pub(super) struct Job {
     pub(super) derivation: Derivation,
     /// Where it must be built (empty: here).
     pub(super) builders: Vec<Name>,
-    /// The caches it is pushed to: their keys are trusted while building, to substitute.
+    /// The caches it is pushed to: the machines that build it substitute from them.
     pub(super) push: Vec<Name>,
     /// Its progress sink.
     pub(super) events: EventSink,
@@ -210,13 +210,15 @@ async fn probe_and_build(
     };
     request.installables.sort();
     request.installables.dedup();
+    let caches: Vec<Name> = jobs.iter().flat_map(|job| job.push.iter().cloned()).collect();
     if !specs.is_empty() {
+        let remote = cache::substituters(context, &caches, cache::Machine::Elsewhere);
         let mut lines = String::new();
         let mut targets = Vec::new();
         for (address, spec) in specs {
-            builder::probe(context, address, spec).await?;
+            builder::probe(context, address, spec, &remote).await?;
             let (options, target) = builder::target(context, address, spec)?;
-            lines.push_str(&machines_line(&target, spec));
+            lines.push_str(&machines_line(&builder::store_uri(&target, &remote), &target, spec));
             lines.push('\n');
             targets.push((options, target));
         }
@@ -229,8 +231,7 @@ async fn probe_and_build(
             [] => String::new(),
         });
     }
-    let caches: Vec<Name> = jobs.iter().flat_map(|job| job.push.iter().cloned()).collect();
-    (request.substituters, request.trusted_public_keys) = cache::trusted_substituters(context, &caches);
+    request.substituters = cache::substituters(context, &caches, cache::Machine::Here);
     let on = if specs.is_empty() {
         String::new()
     } else {

@@ -11,6 +11,7 @@ use crate::drivers::DriverError;
 use crate::drivers::command_spec::CommandSpec;
 use crate::drivers::ssh::{SshConnection, nix_ssh_opts};
 use crate::nix::store::copy_command;
+use crate::nix::substituters::Substituters;
 
 /// The profile whose generations are the host's systems (what `nixos-rebuild` sets too).
 pub(crate) const SYSTEM_PROFILE: &str = "/nix/var/nix/profiles/system";
@@ -33,10 +34,15 @@ pub(crate) fn realise(drv_path: &str) -> CommandSpec {
 
 /// `nix copy --to ssh://USER@HOST --substitute-on-destination SYSTEM`, with `NIX_SSHOPTS` pinning
 /// the host's key (its known-hosts file must be written: `SshOptions::prepare`): the host fetches
-/// what it can from the caches it trusts, the rest comes from here. nix's ssh joins rave's shared
+/// what it can from the caches it trusts and from `substituters` (through the store's
+/// `remote-program`, `Substituters::on_remote`), the rest comes from here. nix's ssh joins rave's shared
 /// connection to the host (`ControlPath`), so the copy costs no second handshake.
 /// Nix splits `NIX_SSHOPTS` on whitespace, so a key file whose path has some is refused.
-pub(crate) fn copy_to_host(connection: &SshConnection, system: &str) -> Result<CommandSpec, DriverError> {
+pub(crate) fn copy_to_host(
+    connection: &SshConnection,
+    system: &str,
+    substituters: &Substituters,
+) -> Result<CommandSpec, DriverError> {
     let (options, target) = (&connection.options, &connection.target);
     if let Some(identity) = target.identity.as_ref().filter(|path| path.to_string_lossy().contains(char::is_whitespace))
     {
@@ -53,7 +59,7 @@ pub(crate) fn copy_to_host(connection: &SshConnection, system: &str) -> Result<C
         let persist = options.control_persist.as_secs();
         let _ = write!(ssh_opts, " -o ControlMaster=auto -o ControlPath={control_path} -o ControlPersist={persist}");
     }
-    let store = format!("ssh://{}", target.destination());
+    let store = substituters.on_remote(&format!("ssh://{}", target.destination()));
     Ok(copy_command(&store, &[system.to_owned()], Some(&ssh_opts)).arg("--substitute-on-destination"))
 }
 
@@ -101,7 +107,7 @@ mod tests {
             )
             .unwrap(),
         };
-        let copy = copy_to_host(&connection, system).unwrap();
+        let copy = copy_to_host(&connection, system, &Substituters::default()).unwrap();
         let lines = [
             realise("/nix/store/0a1b2c-nixos-system-shoshin-24.05.drv"),
             copy.clone(),
@@ -124,7 +130,7 @@ mod tests {
         let mut spaced = connection.clone();
         spaced.target.identity = Some("/srv/my keys/deploy".into());
         assert_eq!(
-            copy_to_host(&spaced, system).unwrap_err().summary,
+            copy_to_host(&spaced, system, &Substituters::default()).unwrap_err().summary,
             "the `ssh_key` of `host.shoshin` is at a path with spaces, `/srv/my keys/deploy`, which nix cannot pass to ssh"
         );
         insta::assert_snapshot!(ssh_opts.join("="), @"NIX_SSHOPTS=-o BatchMode=yes -o StrictHostKeyChecking=yes -o GlobalKnownHostsFile=/dev/null -o ConnectTimeout=10 -o UserKnownHostsFile=/tmp/rave-ssh-0-0123456789ab/known_hosts/rave.host.shoshin -o HostKeyAlias=rave.host.shoshin -o IdentitiesOnly=yes -i /srv/infra/keys/deploy -p 2222 -o ControlMaster=auto -o ControlPath=/tmp/rave-ssh-0-0123456789ab/c-7822b25e448d86d0 -o ControlPersist=60");

@@ -4,9 +4,10 @@
 //! when activation or a check fails, the profile steps back to the previous generation and that
 //! system is activated again, and the error says so.
 //!
-//! [`deploy`] builds the system (the derivation the plan evaluated) where rave runs, copies its
-//! closure to the host (`nix copy --to ssh://…`, the host substituting from the caches it trusts
-//! first), then [`activate`]s it. Only this module decides what a failed deploy leaves behind.
+//! [`build`] builds the system (the derivation the plan evaluated) where rave runs; [`deploy`]
+//! copies its closure to the host (`nix copy --to ssh://…`, the host substituting first from the
+//! caches it trusts and those rave tells it to trust: the host's `push:` caches), then
+//! [`activate`]s it. Only this module decides what a failed deploy leaves behind.
 
 pub(crate) mod commands;
 
@@ -15,16 +16,10 @@ use super::{DriverError, health};
 use crate::apply::EventSink;
 use crate::model::{HealthChecks, ResourceId};
 use crate::nix::Derivation;
+use crate::nix::substituters::Substituters;
 
-/// Builds `system`, copies it to the host `placement` reaches, and activates it there (see
-/// [`activate`]).
-pub(crate) async fn deploy(
-    address: &ResourceId,
-    placement: &Placement,
-    system: &Derivation,
-    checks: &HealthChecks,
-    events: &EventSink,
-) -> Result<Activated, DriverError> {
+/// Builds `system` where rave runs (nothing to do when it is there already).
+pub(crate) async fn build(address: &ResourceId, system: &Derivation, events: &EventSink) -> Result<(), DriverError> {
     events.progress(format!("building `{}`", system.out_path));
     crate::nix::runner::run(
         format!("building the system of `{address}`"),
@@ -32,10 +27,23 @@ pub(crate) async fn deploy(
         Some(events),
     )
     .await?;
+    Ok(())
+}
+
+/// Copies `system` (built: [`build`]) to the host `placement` reaches, the host substituting what
+/// it can from `substituters` first, and activates it there (see [`activate`]).
+pub(crate) async fn deploy(
+    address: &ResourceId,
+    placement: &Placement,
+    system: &Derivation,
+    substituters: &Substituters,
+    checks: &HealthChecks,
+    events: &EventSink,
+) -> Result<Activated, DriverError> {
     if let Placement::Ssh(connection) = placement {
         events.progress("copying the system's closure");
         connection.options.prepare(&connection.target)?;
-        let copy = commands::copy_to_host(connection, &system.out_path)?;
+        let copy = commands::copy_to_host(connection, &system.out_path, substituters)?;
         crate::nix::runner::run(format!("copying the system of `{address}` to it"), &copy, Some(events)).await?;
     }
     activate(address, placement, &system.out_path, checks, events).await

@@ -139,6 +139,8 @@ impl VmDriver {
         let placement = placement(context, address, &spec.host)?;
         let supervisor = supervisor(context, address, &placement, events).await;
         let runner = runner::provide(context, events, address, spec, desired, &placement).await?;
+        // To its `push:` caches, as builds and host systems are.
+        let pushed = super::cache::push(context, events, std::slice::from_ref(&runner), &spec.push).await?;
         let dir = match &supervisor {
             Supervisor::Process(dir) => dir.clone(),
             Supervisor::Systemd(layout) => VmDir { path: layout.dir() },
@@ -148,6 +150,9 @@ impl VmDriver {
         outputs.insert("runner".to_owned(), Value::from(runner.clone()));
         outputs.insert("supervisor".to_owned(), Value::from(supervisor.kind()));
         outputs.insert("dir".to_owned(), Value::from(dir.path.clone()));
+        if !pushed.is_empty() {
+            outputs.insert("pushed".to_owned(), Value::from(pushed));
+        }
         let host_id = ResourceId::new(ResourceKind::Host, spec.host.clone());
         if let Some(host) = context.hosts.get(&host_id).and_then(|host| serde_json::to_value(host).ok()) {
             outputs.insert("host_spec".to_owned(), host);

@@ -1,7 +1,9 @@
 //! An HTTP binary cache: a small Python server that stores what `nix copy` PUTs and serves it
-//! back, on 127.0.0.1 at a port the system picks. Stopped by its PID when dropped.
+//! back, on 127.0.0.1 (or an address of a test host's link, so the host reaches it too) at a port
+//! the system picks. Stopped by its PID when dropped.
 
 use std::io::BufRead as _;
+use std::net::Ipv4Addr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
@@ -22,7 +24,7 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
 os.chdir(sys.argv[1])
-server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+server = http.server.ThreadingHTTPServer((sys.argv[2], 0), Handler)
 print(server.server_address[1], flush=True)
 server.serve_forever()
 "#;
@@ -30,18 +32,25 @@ server.serve_forever()
 /// A running HTTP cache.
 pub(crate) struct HttpCache {
     child: Child,
-    /// `http://127.0.0.1:PORT`.
+    /// `http://ADDRESS:PORT`.
     pub(crate) uri: String,
 }
 
 impl HttpCache {
-    /// Starts a cache serving (and storing into) `dir`.
-    #[allow(clippy::disallowed_methods)] // the harness starts the server itself
+    /// Starts a cache serving (and storing into) `dir` on 127.0.0.1.
     pub(crate) fn start(dir: &Path) -> Self {
+        Self::start_on(dir, Ipv4Addr::LOCALHOST)
+    }
+
+    /// Starts a cache serving (and storing into) `dir` on `address`: 127.0.0.1, or a test host's
+    /// `gateway` (an address of a link the test made).
+    #[allow(clippy::disallowed_methods)] // the harness starts the server itself
+    pub(crate) fn start_on(dir: &Path, address: Ipv4Addr) -> Self {
         std::fs::create_dir_all(dir).expect("cache dir");
         let mut child = Command::new("python3")
             .args(["-c", SERVER])
             .arg(dir)
+            .arg(address.to_string())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -55,7 +64,7 @@ impl HttpCache {
             let _ = child.wait();
             panic!("the HTTP cache did not start (it printed `{line}` instead of its port)");
         };
-        Self { child, uri: format!("http://127.0.0.1:{port}") }
+        Self { child, uri: format!("http://{address}:{port}") }
     }
 }
 

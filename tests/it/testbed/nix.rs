@@ -38,6 +38,13 @@ impl Nix {
         self.configure(&mut command).output().expect("run nix")
     }
 
+    /// `nix path-info --json PATH` in this machine's store.
+    pub(crate) fn path_info(&self, path: &str) -> String {
+        let info = self.run(&["path-info", "--json", path]);
+        assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+        String::from_utf8_lossy(&info.stdout).into_owned()
+    }
+
     /// Generates a signing key named `name` into `dir/NAME.sec`; returns its path and public key.
     pub(crate) fn key_pair(&self, dir: &Path, name: &str) -> (PathBuf, String) {
         let secret = self.run(&["key", "generate-secret", "--key-name", name]);

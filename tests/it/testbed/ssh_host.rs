@@ -30,6 +30,8 @@ pub(crate) const AUTHORIZED_KEYS: &str = "/nix/var/rave-authorized_keys";
 pub(crate) struct SshHost {
     /// Holds the keys, `sshd_config`, the log and the host's `nix/`.
     dir: tempfile::TempDir,
+    /// This side's address on the host's link: where the host reaches this machine.
+    gateway: Ipv4Addr,
     /// The network namespace, `rave-…`.
     namespace: String,
     /// The veth end left in this namespace, `rave-…o`.
@@ -102,7 +104,7 @@ SetEnv NIX_USER_CONF_FILES={nix_conf}
         must("ip", &["-n", &namespace, "link", "set", "lo", "up"]);
 
         let sshd = spawn_sshd(dir.path(), &namespace, name);
-        let mut host = Self { dir, namespace, outer_link, address, sshd };
+        let mut host = Self { dir, gateway, namespace, outer_link, address, sshd };
         let log = host.dir.path().join("sshd.log");
         let listening = wait_until(Duration::from_secs(20), || {
             std::fs::read_to_string(&log).is_ok_and(|text| text.contains("Server listening on"))
@@ -120,6 +122,11 @@ SetEnv NIX_USER_CONF_FILES={nix_conf}
     /// The host's address.
     pub(crate) fn address(&self) -> Ipv4Addr {
         self.address
+    }
+
+    /// This machine's address as the host reaches it (a server bound there serves the host).
+    pub(crate) fn gateway(&self) -> Ipv4Addr {
+        self.gateway
     }
 
     /// The host's public key, `ssh-ed25519 AAAA… name`, as `host_key:` pins it.
@@ -150,6 +157,14 @@ SetEnv NIX_USER_CONF_FILES={nix_conf}
     pub(crate) fn logins(&self) -> usize {
         let log = std::fs::read_to_string(self.dir.path().join("sshd.log")).unwrap_or_default();
         log.lines().filter(|line| line.contains("Accepted publickey")).count()
+    }
+
+    /// `nix path-info --json PATH` as the host's own nix answers it (its signatures say where the
+    /// host got the path from).
+    pub(crate) fn path_info(&self, path: &str) -> String {
+        let info = self.ssh(&format!("nix --extra-experimental-features nix-command path-info --json {path}"));
+        assert!(info.status.success(), "{}", String::from_utf8_lossy(&info.stderr));
+        String::from_utf8_lossy(&info.stdout).into_owned()
     }
 
     /// Runs `remote` (a shell line) on the host as root over a connection of its own, outside
