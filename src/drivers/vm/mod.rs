@@ -28,7 +28,7 @@ use self::host_layout::{HostLayout, STATE_DIR, probe_systemd};
 use self::lifecycle::Supervisor;
 use self::supervisor::VmDir;
 use super::placement::Placement;
-use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, health};
+use super::{BoxFuture, Driver, DriverContext, DriverError, Outputs, cache, health};
 use crate::apply::EventSink;
 use crate::model::{HostSpec, Name, ResourceId, ResourceKind, ResourceSpec, VmSpec, VmState};
 use crate::plan::{Desired, Observed};
@@ -138,9 +138,13 @@ impl VmDriver {
         };
         let placement = placement(context, address, &spec.host)?;
         let supervisor = supervisor(context, address, &placement, events).await;
-        let runner = runner::provide(context, events, address, spec, desired, &placement).await?;
-        // To its `push:` caches, as builds and host systems are.
-        let pushed = super::cache::push(context, events, std::slice::from_ref(&runner), &spec.push).await?;
+        let built = runner::build(context, events, address, spec, desired).await?;
+        let runner = built.out_path;
+        // To its `push:` caches, as builds and host systems are: before the copy, so that the host
+        // can substitute it from there.
+        let pushed = cache::push(context, events, std::slice::from_ref(&runner), &spec.push).await?;
+        let substituters = cache::substituters(context, &spec.push, cache::Machine::Elsewhere);
+        runner::copy(address, &placement, &runner, &substituters, events).await?;
         let dir = match &supervisor {
             Supervisor::Process(dir) => dir.clone(),
             Supervisor::Systemd(layout) => VmDir { path: layout.dir() },
@@ -148,6 +152,8 @@ impl VmDriver {
         create_volumes(&placement, &dir, spec, events).await?;
         let mut outputs = Outputs::new();
         outputs.insert("runner".to_owned(), Value::from(runner.clone()));
+        // What the next plan compares a new runner's derivation with.
+        outputs.insert("drv_path".to_owned(), Value::from(built.drv_path));
         outputs.insert("supervisor".to_owned(), Value::from(supervisor.kind()));
         outputs.insert("dir".to_owned(), Value::from(dir.path.clone()));
         if !pushed.is_empty() {

@@ -1,6 +1,7 @@
 //! Getting a VM's runner onto its host: the derivation the plan evaluated (or, planned without
 //! one, evaluated now; for a VM without `nixos:` from the flake rave generates), built with
-//! `nix build --json --no-link`, then copied to an SSH host with `nix copy`.
+//! `nix build --json --no-link`, then copied to an SSH host with `nix copy`, the host substituting
+//! from the VM's `push:` caches first.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -8,13 +9,14 @@ use std::path::Path;
 use super::flake::{SERVICES_MODULE, SERVICES_MODULE_FILE, VmFlake};
 use crate::apply::EventSink;
 use crate::drivers::placement::Placement;
-use crate::drivers::ssh::nix_ssh_opts;
+use crate::drivers::nixos::commands::copy_to_host;
 use crate::drivers::{DriverContext, DriverError};
 use crate::model::{ResourceId, VmSpec};
 use crate::nix::build::{BuildRequest, build_command, parse_build_output};
 use crate::nix::evaluation::{Target, VM_RUNNER, evaluate};
 use crate::nix::reference::{OutputKind, Reference};
-use crate::nix::{Derivation, runner, store};
+use crate::nix::substituters::Substituters;
+use crate::nix::{Derivation, runner};
 use crate::plan::Desired;
 
 /// Writes the generated flake of `address` (a VM without `nixos:`) into `dir`.
@@ -64,15 +66,14 @@ async fn derivation(
     derivations.remove(address).ok_or_else(|| DriverError::new(format!("evaluating `{address}` gave no runner")))
 }
 
-/// Builds the runner of `address` and copies it to `placement`; returns its store path.
-pub(super) async fn provide(
+/// Builds the runner of `address`; returns its derivation, with the store path nix built.
+pub(super) async fn build(
     context: &DriverContext,
     events: &EventSink,
     address: &ResourceId,
     spec: &VmSpec,
     desired: &Desired,
-    placement: &Placement,
-) -> Result<String, DriverError> {
+) -> Result<Derivation, DriverError> {
     let flake_dir = context.work_dir.join("vms").join(address.name.as_str());
     let derivation = derivation(context, address, spec, desired, &flake_dir).await?;
     events.progress(format!("building the runner `{}`", derivation.out_path));
@@ -85,12 +86,23 @@ pub(super) async fn provide(
         .and_then(|built| built.outputs.get("out"))
         .cloned()
         .ok_or_else(|| DriverError::new(format!("`{address}`: nix built no `{}`", derivation.drv_path)))?;
+    Ok(Derivation { out_path, ..derivation })
+}
+
+/// Copies the built `runner` to an SSH host, which substitutes what it can from `substituters`
+/// first (as a host's system is copied); nothing to do on the machine rave runs on.
+pub(super) async fn copy(
+    address: &ResourceId,
+    placement: &Placement,
+    runner: &str,
+    substituters: &Substituters,
+    events: &EventSink,
+) -> Result<(), DriverError> {
     if let Placement::Ssh(connection) = placement {
         events.progress(format!("copying the runner to `{}`", connection.target.destination()));
-        let ssh_opts = nix_ssh_opts(&connection.options, Some(&connection.target));
-        let to = format!("ssh://{}", connection.target.destination());
-        let copy = store::copy_command(&to, std::slice::from_ref(&out_path), Some(&ssh_opts));
+        connection.options.prepare(&connection.target)?;
+        let copy = copy_to_host(connection, runner, substituters)?;
         runner::run(format!("copying the runner of `{address}`"), &copy, Some(events)).await?;
     }
-    Ok(out_path)
+    Ok(())
 }
