@@ -292,7 +292,9 @@ hosts:
     host: far
     memory: 256MiB
     nixos: \".#nixosConfigurations.{name}\"
-"
+    health: {{ http: \"http://{address}:{port}/healthz\", body: ok, retries: 60, timeout: 240s }}
+",
+                address = host.address(),
             );
         }
         text
@@ -304,6 +306,9 @@ hosts:
     let state: serde_json::Value = serde_json::from_str(&project.read(".rave/state.json")).unwrap_or_default();
     let pid = state["resources"][format!("vm.{name}")]["outputs"]["pid"].as_i64();
     apply.assert_code(0);
+    // Its health check reaches the guest from here, through the host's own address.
+    let answered = format!("http://{}:{port}/healthz answered 200", host.address());
+    assert!(apply.stderr.contains(&answered), "{}", apply.transcript());
     let pid = i32::try_from(pid.expect("a recorded PID")).expect("a PID");
     assert_eq!(std::fs::read_link(format!("/proc/{pid}/cwd")).ok(), Some(PathBuf::from(&remote_dir)));
     let store_path = state["resources"][format!("vm.{name}")]["outputs"]["runner"].as_str().expect("runner").to_owned();

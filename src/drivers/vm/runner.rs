@@ -8,8 +8,8 @@ use std::path::Path;
 
 use super::flake::{SERVICES_MODULE, SERVICES_MODULE_FILE, VmFlake};
 use crate::apply::EventSink;
-use crate::drivers::placement::Placement;
 use crate::drivers::nixos::commands::copy_to_host;
+use crate::drivers::placement::Placement;
 use crate::drivers::{DriverContext, DriverError};
 use crate::model::{ResourceId, VmSpec};
 use crate::nix::build::{BuildRequest, build_command, parse_build_output};

@@ -2,12 +2,14 @@
 //! that serves `/healthz` on port 80 and prints a ready marker on the serial console, made by
 //! `scripts/vm-guest` (the same guest `examples/quickstart` boots).
 //!
-//! Both files are made once and kept under `target/testbed-cache/vm-guest/`; the script writes
-//! them beside the cache and renames them into place, so tests running at the same time never see
-//! half a file.
+//! Both files are made once and kept under `target/testbed-cache/vm-guest/KEY/`, KEY from the
+//! script's text; the script writes them beside the cache and renames them into place, so tests
+//! running at the same time never see half a file.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+
+use sha2::{Digest as _, Sha256};
 
 use super::must;
 
@@ -27,8 +29,11 @@ pub(crate) fn guest() -> &'static Guest {
     static GUEST: OnceLock<Guest> = OnceLock::new();
     GUEST.get_or_init(|| {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-        let cache = root.join("target/testbed-cache/vm-guest");
         let script = root.join("scripts/vm-guest");
+        // Keyed by the script's text: a changed guest is made again, not taken from the cache.
+        let text = std::fs::read(&script).expect("scripts/vm-guest");
+        let key: String = Sha256::digest(&text).iter().take(6).map(|byte| format!("{byte:02x}")).collect();
+        let cache = root.join("target/testbed-cache/vm-guest").join(key);
         must(&script.display().to_string(), &[&cache.display().to_string()]);
         Guest { kernel: cache.join("vmlinuz"), initrd: cache.join("initrd.gz") }
     })
