@@ -30,7 +30,8 @@ use std::time::{Duration, Instant};
 
 use testbed::nix::Nix;
 use testbed::vm_guest::{Guest, guest};
-use testbed::{stop_pid, wait_until};
+use testbed::vm_runner::{self, Runner, is_gone, write_runners};
+use testbed::{free_port, stop_pid, wait_until};
 
 /// VMs booted by each apply.
 const VMS: usize = 4;
@@ -54,53 +55,12 @@ fn vm_dir(dir: &Path, index: usize) -> PathBuf {
     dir.join(".rave/vms").join(name(index))
 }
 
-/// A port free on the loopback address right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
-}
-
-/// The runner flake: one `nixosConfigurations.vN.config.microvm.declaredRunner` a VM, each a
-/// `bin/microvm-run` that execs QEMU on the guest's kernel and initramfs (copied into the flake)
-/// with the VM's port on the loopback address forwarded to the guest's port 80.
-fn runner_flake(ports: &[u16]) -> String {
-    let mut attributes = String::new();
-    for (index, port) in ports.iter().enumerate() {
-        let name = name(index);
-        let _ = writeln!(
-            attributes,
-            "    nixosConfigurations.{name}.config.microvm.declaredRunner = runner \"{name}\" {port};"
-        );
-    }
-    format!(
-        r#"{{
-  outputs = {{ self }}: let
-    runner = name: port: derivation {{
-      name = "microvm-run-${{name}}";
-      system = "x86_64-linux";
-      builder = "/bin/sh";
-      script = ''
-        #!/bin/sh
-        exec /usr/bin/qemu-system-x86_64 -accel tcg -m 256 -smp 1 -nographic -no-reboot -nodefaults \
-          -serial stdio -kernel ${{./vmlinuz}} -initrd ${{./initrd.gz}} -append 'console=ttyS0 panic=-1' \
-          -netdev user,id=n0,restrict=on,hostfwd=tcp:127.0.0.1:${{toString port}}-:80 \
-          -device virtio-net-pci,netdev=n0,romfile=
-      '';
-      args = [ "-c" "/bin/mkdir -p $out/bin && printf '%s' \"$script\" > $out/bin/microvm-run && /bin/chmod +x $out/bin/microvm-run" ];
-    }};
-  in {{
-{attributes}  }};
-}}
-"#
-    )
-}
-
 /// Writes the project: the runner flake with the guest's files, and `rave.yaml` with the VMs.
 fn write_project(dir: &Path, guest: &Guest, ports: &[u16]) {
-    let runner = dir.join("runner");
-    std::fs::create_dir_all(&runner).expect("runner dir");
-    std::fs::copy(&guest.kernel, runner.join("vmlinuz")).expect("copy the kernel");
-    std::fs::copy(&guest.initrd, runner.join("initrd.gz")).expect("copy the initramfs");
-    std::fs::write(runner.join("flake.nix"), runner_flake(ports)).expect("write the flake");
+    let names: Vec<String> = (0..ports.len()).map(name).collect();
+    let runners: Vec<Runner<'_>> =
+        names.iter().zip(ports).map(|(name, &port)| Runner { name, bind: "127.0.0.1", port, generation: 1 }).collect();
+    write_runners(&dir.join("runner"), guest, &runners);
     let mut text = "version: 1\nproject: vmbench\nnix: { flake: \"./runner\", system: x86_64-linux }\n\
                     hosts:\n  here: { local: true }\nvms:\n"
         .to_owned();
@@ -142,21 +102,6 @@ fn rave(dir: &Path, nix: &Nix, args: &[&str]) -> (Duration, String) {
     (elapsed, stderr)
 }
 
-/// The runner PID recorded for VM `index`, while that process is the VM's runner (its working
-/// directory is the VM's directory: a reused PID is not taken for it).
-fn running_pid(dir: &Path, index: usize) -> Option<i32> {
-    let vm_dir = vm_dir(dir, index);
-    let pid: i32 = std::fs::read_to_string(vm_dir.join("pid")).ok()?.trim().parse().ok()?;
-    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
-    (cwd == vm_dir).then_some(pid)
-}
-
-/// Whether `pid` is gone (or a zombie nobody reaped, which no longer runs).
-fn is_gone(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .map_or(true, |status| status.lines().any(|line| line.starts_with("State:") && line.contains('Z')))
-}
-
 /// Stops, by the PIDs rave recorded, the runners still running when dropped: a panic anywhere in
 /// the benchmark leaves no QEMU behind.
 struct VmGuard<'a>(&'a Path);
@@ -164,7 +109,7 @@ struct VmGuard<'a>(&'a Path);
 impl Drop for VmGuard<'_> {
     fn drop(&mut self) {
         for index in 0..VMS {
-            if let Some(pid) = running_pid(self.0, index) {
+            if let Some(pid) = vm_runner::running_pid(&vm_dir(self.0, index)) {
                 stop_pid(pid);
             }
         }
@@ -278,7 +223,10 @@ fn round(dir: &Path, nix: &Nix, ports: &[u16], parallelism: usize) -> Round {
         (wall, stderr, watched)
     });
     let pids: Vec<i32> = (0..VMS)
-        .map(|index| running_pid(dir, index).unwrap_or_else(|| panic!("`{}` is not running:\n{stderr}", name(index))))
+        .map(|index| {
+            vm_runner::running_pid(&vm_dir(dir, index))
+                .unwrap_or_else(|| panic!("`{}` is not running:\n{stderr}", name(index)))
+        })
         .collect();
     assert!(watched.iter().all(|vm| vm.answered.is_some()), "a guest never answered the watcher:\n{stderr}");
     let created = created_times(&stderr);

@@ -13,45 +13,14 @@ use crate::support::{Project, Run};
 use crate::testbed::nix::Nix;
 use crate::testbed::ssh_host::SshHost;
 use crate::testbed::vm_guest::{Guest, guest};
-use crate::testbed::{stop_pid, wait_until};
+use crate::testbed::vm_runner::{self, Runner, is_gone, write_runners};
+use crate::testbed::{free_port, stop_pid, wait_until};
 
 /// Runs rave in `project` with `nix`'s settings.
 fn rave(project: &Project, nix: &Nix, args: &[&str]) -> Run {
     let mut command = project.command(args);
     nix.configure(&mut command);
     project.run_from(&command.output().expect("run rave"))
-}
-
-/// A port free on the loopback address right now.
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
-}
-
-/// The runner flake: `bin/microvm-run` execs QEMU on the guest's kernel and initramfs (copied
-/// into the flake), forwarding `BIND:PORT` to the guest's port 80. `generation` changes the
-/// runner's store path without changing what it does.
-fn runner_flake(bind: &str, port: u16, generation: u32) -> String {
-    let script = format!(
-        "#!/bin/sh\nexec /usr/bin/qemu-system-x86_64 -accel tcg -m 256 -smp 1 -nographic -no-reboot -nodefaults \
-         -serial stdio -kernel ${{./vmlinuz}} -initrd ${{./initrd.gz}} -append 'console=ttyS0 panic=-1' \
-         -netdev user,id=n0,restrict=on,hostfwd=tcp:{bind}:{port}-:80 -device virtio-net-pci,netdev=n0,romfile=\n\
-         # generation {generation}\n"
-    );
-    format!(
-        r#"{{
-  outputs = {{ self }}: {{
-    nixosConfigurations.vm1.config.microvm.declaredRunner = derivation {{
-      name = "microvm-run-vm1";
-      system = "x86_64-linux";
-      builder = "/bin/sh";
-      script = "{}";
-      args = [ "-c" "/bin/mkdir -p $out/bin && printf '%s' \"$script\" > $out/bin/microvm-run && /bin/chmod +x $out/bin/microvm-run" ];
-    }};
-  }};
-}}
-"#,
-        script.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
-    )
 }
 
 /// The desired-state file with `vm1` (in `state`) or without it.
@@ -89,10 +58,7 @@ fn vm_dir(project: &Project) -> PathBuf {
 
 /// The runner's PID recorded in the VM's PID file, while it is the VM's runner.
 fn running_pid(project: &Project) -> Option<i32> {
-    let dir = vm_dir(project);
-    let pid: i32 = std::fs::read_to_string(dir.join("pid")).ok()?.trim().parse().ok()?;
-    let cwd = std::fs::read_link(format!("/proc/{pid}/cwd")).ok()?;
-    (cwd == dir).then_some(pid)
+    vm_runner::running_pid(&vm_dir(project))
 }
 
 /// Stops the VM a test left running (by its PID, only while it is the VM's runner).
@@ -140,27 +106,10 @@ impl Drop for HandStarted {
     }
 }
 
-/// Writes the runner flake of `generation` with the guest's files.
+/// Writes the runner flake of `vm1` at `generation`, answering on the loopback `port`.
 fn write_runner(project: &Project, guest: &Guest, port: u16, generation: u32) {
-    write_runner_binding(project, guest, "127.0.0.1", port, generation);
-}
-
-/// Writes the runner flake of `generation`, its guest answering on `bind:port`.
-fn write_runner_binding(project: &Project, guest: &Guest, bind: &str, port: u16, generation: u32) {
-    let runner = project.path().join("runner");
-    std::fs::create_dir_all(&runner).expect("runner dir");
-    for (from, name) in [(&guest.kernel, "vmlinuz"), (&guest.initrd, "initrd.gz")] {
-        if !runner.join(name).exists() {
-            std::fs::copy(from, runner.join(name)).expect("copy guest file");
-        }
-    }
-    std::fs::write(runner.join("flake.nix"), runner_flake(bind, port, generation)).expect("write flake");
-}
-
-/// Whether `pid` is gone (or a zombie nobody reaped, which no longer runs).
-fn is_gone(pid: i32) -> bool {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .map_or(true, |status| status.lines().any(|line| line.starts_with("State:") && line.contains('Z')))
+    let runner = Runner { name: "vm1", bind: "127.0.0.1", port, generation };
+    write_runners(&project.path().join("runner"), guest, &[runner]);
 }
 
 #[test]
@@ -266,12 +215,8 @@ fn a_vm_boots_on_an_ssh_host_and_is_removed_from_it() {
     let project = Project::new();
     let port = free_port();
     let name = format!("vm{}x{}", std::process::id(), crate::testbed::next_serial());
-    write_runner_binding(&project, guest, &host.address().to_string(), port, 1);
-    let runner = project.path().join("runner/flake.nix");
-    let flake = std::fs::read_to_string(&runner)
-        .expect("flake")
-        .replace("nixosConfigurations.vm1.", &format!("nixosConfigurations.{name}."));
-    std::fs::write(&runner, flake).expect("flake");
+    let bind = host.address().to_string();
+    write_runners(&project.path().join("runner"), guest, &[Runner { name: &name, bind: &bind, port, generation: 1 }]);
     let file = |with_vm: bool| {
         let mut text = format!(
             "version: 1

@@ -1,11 +1,11 @@
 //! [`LocalService`]: a real `nats-server` or `redis-server` on 127.0.0.1, on ports of its own,
 //! started in the foreground as our child and stopped by its PID (testbed.md §6).
 
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use super::{stop, wait_until};
+use super::{free_port, stop, wait_until};
 
 /// A service process on the loopback address.
 pub(crate) struct LocalService {
@@ -67,9 +67,4 @@ impl Drop for LocalService {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// A port free on 127.0.0.1 right now (the kernel's pick, so parallel tests do not collide).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
 }

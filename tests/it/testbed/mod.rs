@@ -16,6 +16,7 @@ pub(crate) mod nixos_flake;
 pub(crate) mod postgres;
 pub(crate) mod ssh_host;
 pub(crate) mod vm_guest;
+pub(crate) mod vm_runner;
 
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -27,6 +28,11 @@ use rustix::process::{Pid, Signal, kill_process};
 pub(crate) fn next_serial() -> u32 {
     static SERIAL: AtomicU32 = AtomicU32::new(0);
     SERIAL.fetch_add(1, Ordering::Relaxed)
+}
+
+/// A port free on 127.0.0.1 right now (the kernel's pick, so parallel tests do not collide).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
 }
 
 /// Runs `program` with `args`, panicking with its stderr when it fails: set-up steps must work.

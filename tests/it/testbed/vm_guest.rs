@@ -6,6 +6,7 @@
 //! script's text; the script writes them beside the cache and renames them into place, so tests
 //! running at the same time never see half a file.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -32,7 +33,10 @@ pub(crate) fn guest() -> &'static Guest {
         let script = root.join("scripts/vm-guest");
         // Keyed by the script's text: a changed guest is made again, not taken from the cache.
         let text = std::fs::read(&script).expect("scripts/vm-guest");
-        let key: String = Sha256::digest(&text).iter().take(6).map(|byte| format!("{byte:02x}")).collect();
+        let key = Sha256::digest(&text).iter().take(6).fold(String::new(), |mut key, byte| {
+            let _ = write!(key, "{byte:02x}");
+            key
+        });
         let cache = root.join("target/testbed-cache/vm-guest").join(key);
         must(&script.display().to_string(), &[&cache.display().to_string()]);
         Guest { kernel: cache.join("vmlinuz"), initrd: cache.join("initrd.gz") }
