@@ -158,12 +158,14 @@ fn a_changed_build_shows_the_old_and_new_store_path_and_what_changed_inside() {
     // Not built yet: the derivation closures, build-time tools included.
     assert!(plan.stdout.contains("# closure: libfoo: 1.0 → 1.1\n"), "{}", plan.transcript());
     assert!(plan.stdout.contains("# closure: tool: 1.0 → 1.1\n"), "{}", plan.transcript());
+    // …and which of its inputs changed, read from the two derivations.
+    assert!(plan.stdout.contains("# changed: `hello-1.0`: input `libfoo`: 1.0 → 1.1\n"), "{}", plan.transcript());
     // Built (here by hand): `nix store diff-closures`, the run-time closures only.
     let built = nix.run(&["build", "--no-link", &format!("{}#hello", project.path().display())]);
     assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
     let plan = rave(&project, &nix, &["plan"]);
     assert!(plan.stdout.contains("# closure: libfoo: 1.0 → 1.1\n"), "{}", plan.transcript());
-    assert!(!plan.stdout.contains("tool"), "{}", plan.transcript());
+    assert!(!plan.stdout.contains("# closure: tool"), "{}", plan.transcript());
     // Without an evaluation the recorded store path stands.
     rave(&project, &nix, &["plan", "--refresh=false", "--detailed-exitcode"]).assert_code(0);
     // A saved plan carries the derivation it was made with; applying it builds that one.
