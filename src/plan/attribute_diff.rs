@@ -45,7 +45,9 @@ pub(super) fn changed_attributes(
         }
     }
     for name in union_of_keys(recorded_secrets, desired_secrets) {
-        if recorded_secrets.get(name) != desired_secrets.get(name) {
+        // A new reference (`file:a` → `file:b`) already says the content may differ.
+        let is_shown = changes.iter().any(|change| &change.name == name);
+        if recorded_secrets.get(name) != desired_secrets.get(name) && !is_shown {
             changes.push(sensitive(name, is_forcing(name, forcing)));
         }
     }
@@ -75,7 +77,13 @@ pub(super) fn all_attributes(side: Side, attributes: Attributes, secrets: &Secre
             AttributeChange { name, before, after, is_sensitive: false, forces_replacement: false }
         })
         .collect();
-    changes.extend(secrets.keys().map(|name| sensitive(name, false)));
+    // A secret named like a plain attribute (`secret_key`) is shown by its reference alone.
+    let unnamed: Vec<AttributeChange> = secrets
+        .keys()
+        .filter(|name| !changes.iter().any(|change| &change.name == *name))
+        .map(|name| sensitive(name, false))
+        .collect();
+    changes.extend(unnamed);
     sort(&mut changes);
     changes
 }
@@ -85,10 +93,9 @@ fn sensitive(name: &str, forces_replacement: bool) -> AttributeChange {
     AttributeChange { name: name.to_owned(), before: None, after: None, is_sensitive: true, forces_replacement }
 }
 
-/// By name; a secret after the plain attribute of the same name (`auth_token` the reference, then
-/// `auth_token` the content).
+/// By name.
 fn sort(changes: &mut [AttributeChange]) {
-    changes.sort_by(|left, right| (&left.name, left.is_sensitive).cmp(&(&right.name, right.is_sensitive)));
+    changes.sort_by(|left, right| left.name.cmp(&right.name));
 }
 
 fn union_of_keys<'a, V>(left: &'a BTreeMap<String, V>, right: &'a BTreeMap<String, V>) -> BTreeSet<&'a String> {
@@ -152,12 +159,29 @@ mod tests {
 
     #[test]
     fn resources_that_come_or_go_list_everything() {
-        let listed = all_attributes(Side::After, attributes(json!({"b": 1, "a": 2})), &secrets(&[("a", "sha256:1")]));
+        let listed = all_attributes(Side::After, attributes(json!({"b": 1, "a": 2})), &secrets(&[("a", "sha256:1"), ("c", "sha256:2")]));
         let names: Vec<_> = listed.iter().map(|change| (change.name.as_str(), change.is_sensitive)).collect();
-        assert_eq!(names, vec![("a", false), ("a", true), ("b", false)]);
+        // `a`'s reference stands for its secret; `c` has no plain attribute of its name.
+        assert_eq!(names, vec![("a", false), ("b", false), ("c", true)]);
         assert!(listed.iter().all(|change| change.before.is_none()));
         let listed = all_attributes(Side::Before, attributes(json!({"a": 1})), &SecretDigests::new());
         assert_eq!(listed[0].before, Some(json!(1)));
         assert_eq!(listed[0].after, None);
+    }
+
+    #[test]
+    fn a_secret_named_like_its_reference_shows_once() {
+        let reference = |path: &str| attributes(json!({ "secret_key": path }));
+        let key = |digest: &str| secrets(&[("secret_key", digest)]);
+        let shown = |changes: Vec<AttributeChange>| -> Vec<(String, bool)> {
+            changes.into_iter().map(|change| (change.name, change.is_sensitive)).collect()
+        };
+        // The same file, new contents: only the digest says so.
+        let recorded = (&reference("file:k"), &key("sha256:1"));
+        let contents = changed_attributes(recorded, (&reference("file:k"), &key("sha256:2")), &[]);
+        assert_eq!(shown(contents), [("secret_key".to_owned(), true)]);
+        // Another file: its reference says it all.
+        let moved = changed_attributes(recorded, (&reference("file:j"), &key("sha256:2")), &[]);
+        assert_eq!(shown(moved), [("secret_key".to_owned(), false)]);
     }
 }

@@ -43,6 +43,11 @@ pub(crate) fn rich_plan() -> Plan {
     world
         .digests
         .insert(id("cache.workspace"), [("auth_token".to_owned(), "sha256:new".to_owned())].into_iter().collect());
+    // The same reference, new contents: only a digest says so.
+    world.digests.insert(
+        id("service.gitlab"),
+        [("secrets.root_password".to_owned(), "sha256:new".to_owned())].into_iter().collect(),
+    );
     world.plan().unwrap()
 }
 
