@@ -159,7 +159,11 @@ mod tests {
 
     #[test]
     fn resources_that_come_or_go_list_everything() {
-        let listed = all_attributes(Side::After, attributes(json!({"b": 1, "a": 2})), &secrets(&[("a", "sha256:1"), ("c", "sha256:2")]));
+        let listed = all_attributes(
+            Side::After,
+            attributes(json!({"b": 1, "a": 2})),
+            &secrets(&[("a", "sha256:1"), ("c", "sha256:2")]),
+        );
         let names: Vec<_> = listed.iter().map(|change| (change.name.as_str(), change.is_sensitive)).collect();
         // `a`'s reference stands for its secret; `c` has no plain attribute of its name.
         assert_eq!(names, vec![("a", false), ("b", false), ("c", true)]);
