@@ -91,6 +91,21 @@ fn placement(context: &DriverContext, address: &ResourceId, host: &Name) -> Resu
     Placement::of_target(address, &ResourceId::new(ResourceKind::Host, host.clone()), context)
 }
 
+/// Where a recorded VM runs: its host as the file declares it, or as the VM recorded it when the
+/// host left the file (`rave destroy` removes both).
+fn recorded_placement(
+    context: &DriverContext,
+    address: &ResourceId,
+    host: &Name,
+    found: &Recorded,
+) -> Result<Placement, DriverError> {
+    let host_id = ResourceId::new(ResourceKind::Host, host.clone());
+    match (&found.host_spec, context.hosts.contains_key(&host_id)) {
+        (Some(spec), false) => Placement::of_host(&host_id, spec, context),
+        _ => placement(context, address, host),
+    }
+}
+
 /// The VM's directory on its host: under rave's `.rave/vms/` on the machine rave runs on, in
 /// microvm.nix's `/var/lib/microvms/` elsewhere.
 fn vm_dir(context: &DriverContext, address: &ResourceId, placement: &Placement) -> VmDir {
@@ -261,7 +276,7 @@ impl Driver for VmDriver {
             let found = Recorded::of(recorded);
             let is_stopped = recorded.attributes.get("state").and_then(Value::as_str) == Some("stopped");
             let Some(host) = &found.host else { return Ok(Observed::AsRecorded) };
-            let placement = placement(context, address, host)?;
+            let placement = recorded_placement(context, address, host, &found)?;
             let events = silent(address);
             match (found.supervisor.as_deref(), &found.dir) {
                 (Some("process"), Some(dir)) => {
@@ -330,11 +345,7 @@ impl Driver for VmDriver {
                 return Err(DriverError::new(format!("`{address}` has no recorded host: cannot tell where it runs"))
                     .with_detail(format!("to forget it without deleting it, run `rave state rm {address}`")));
             };
-            let host_id = ResourceId::new(ResourceKind::Host, host.clone());
-            let placement = match (&found.host_spec, context.hosts.contains_key(&host_id)) {
-                (Some(spec), false) => Placement::of_host(&host_id, spec, context)?,
-                _ => placement(context, address, host)?,
-            };
+            let placement = recorded_placement(context, address, host, &found)?;
             let dir = VmDir { path: found.dir.clone().unwrap_or_else(|| vm_dir(context, address, &placement).path) };
             match found.supervisor.as_deref() {
                 Some("systemd") => {
