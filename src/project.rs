@@ -42,9 +42,14 @@ impl Project {
             .map_err(|diagnostics| InvalidProject { diagnostics, source: Some(loaded.source.clone()) })?;
         let graph = ResourceGraph::build(&spec)
             .map_err(|diagnostics| InvalidProject { diagnostics, source: Some(loaded.source.clone()) })?;
-        // Freeing the tree of a large file takes a while, and nothing needs to wait for it. When
-        // no thread can be started, the closure, and the file with it, is dropped right here.
-        let _ = std::thread::Builder::new().name("free-file".to_owned()).spawn(move || drop(loaded));
+        // Freeing the tree of a large file takes a while, and nothing needs to wait for it: it is
+        // done at the lowest priority (on Linux a thread's nice value is its own), on a core left
+        // idle, or not at all when the command ends first. When no thread can be started, the
+        // closure, and the file with it, is dropped right here.
+        let _ = std::thread::Builder::new().name("free-file".to_owned()).spawn(move || {
+            let _ = rustix::process::setpriority_process(None, 19);
+            drop(loaded);
+        });
         let base_dir = path.parent().map_or_else(|| PathBuf::from("."), Path::to_path_buf);
         let base_dir = if base_dir.as_os_str().is_empty() { PathBuf::from(".") } else { base_dir };
         let state_dir = base_dir.join(".rave");

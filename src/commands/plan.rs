@@ -25,7 +25,10 @@ pub(super) fn run(context: &Context<'_>, args: &PlanArgs) -> anyhow::Result<Exit
     let runtime = Context::runtime()?;
     let drivers = Arc::new(Registry::new());
     let plan = make_plan(&runtime, &project, &state, &drivers, &request);
-    close_connections(&project);
+    // Only reading reality (refresh) reaches hosts; a plan without it opened no connection.
+    if request.refresh {
+        close_connections(&project);
+    }
     backend.unlock()?;
     let plan = if args.refresh_only { plan?.into_refresh_only() } else { plan? };
     if let Some(out) = &args.out {

@@ -90,8 +90,11 @@ pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
     // dependencies first.
     let mut changes: Vec<Option<Change>> =
         (0..graph.nodes.len()).into_par_iter().map(|index| planner.change(index)).collect();
-    for index in graph.dependency_order() {
-        planner.propagate(index, &mut changes);
+    // Only a recorded resource takes anything from its dependencies' changes.
+    if !recorded.is_empty() {
+        for index in graph.dependency_order() {
+            planner.propagate(index, &mut changes);
+        }
     }
     planner.reach_placements(&mut changes);
     let drift = input
