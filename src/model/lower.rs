@@ -7,7 +7,7 @@
 //! health checks, provisioning commands, VM volumes and MAC addresses, and host capacity.
 //! Dependency cycles are not checked here; `graph` does that.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
@@ -31,7 +31,7 @@ const MAX_LISTED_VMS: usize = 10;
 /// Validates the loaded file and builds its [`Spec`], or returns every problem found.
 pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
     let document = &loaded.document;
-    let nodes = nodes(loaded);
+    let nodes = Nodes::of(loaded);
     let mut lowering = Lowering { loaded, nodes: &nodes, diagnostics: Vec::new(), suggestions: 0 };
     if document.version != FORMAT_VERSION {
         let position = lowering.top_position("version");
@@ -68,18 +68,30 @@ enum Step<'a> {
     Index(usize),
 }
 
-/// Each resource's key and value in the tree, for positions.
-type Nodes<'a> = HashMap<(ResourceKind, &'a str), (&'a Key, &'a Node)>;
+/// Each resource's key and value in the tree, for positions: per kind (in [`ResourceKind::ALL`]
+/// order), sorted by name.
+struct Nodes<'a>(Vec<Vec<(&'a Key, &'a Node)>>);
 
-/// The key and value of every resource in the tree of `loaded`.
-fn nodes(loaded: &LoadedFile) -> Nodes<'_> {
-    let mut nodes = HashMap::new();
-    for kind in ResourceKind::ALL {
-        if let Some(Node { value: NodeValue::Mapping(entries), .. }) = loaded.tree.get(kind.section()) {
-            nodes.extend(entries.iter().map(|(key, value)| ((kind, key.text.as_str()), (key, value))));
-        }
+impl<'a> Nodes<'a> {
+    /// The key and value of every resource in the tree of `loaded`, sorted on every core.
+    fn of(loaded: &'a LoadedFile) -> Self {
+        let by_kind = ResourceKind::ALL.map(|kind| match loaded.tree.get(kind.section()) {
+            Some(Node { value: NodeValue::Mapping(entries), .. }) => {
+                let mut nodes: Vec<(&Key, &Node)> = entries.iter().map(|(key, value)| (key, value)).collect();
+                nodes.par_sort_unstable_by(|(left, _), (right, _)| left.text.cmp(&right.text));
+                nodes
+            }
+            _ => Vec::new(),
+        });
+        Self(by_kind.into())
     }
-    nodes
+
+    /// The key and value of resource `name` of `kind`.
+    fn get(&self, kind: ResourceKind, name: &str) -> Option<(&'a Key, &'a Node)> {
+        let nodes = &self.0[ResourceKind::ALL.iter().position(|candidate| *candidate == kind)?];
+        let index = nodes.binary_search_by(|(key, _)| key.text.as_str().cmp(name)).ok()?;
+        Some(nodes[index])
+    }
 }
 
 struct Lowering<'a> {
@@ -151,7 +163,7 @@ impl Lowering<'_> {
                 dependencies.dedup();
                 let position = self
                     .nodes
-                    .get(&(id.kind, id.name.as_str()))
+                    .get(id.kind, id.name.as_str())
                     .map_or(self.loaded.tree.position, |(key, _)| key.position);
                 let resource = Resource { id: id.clone(), spec, dependencies, position };
                 (id, resource)
@@ -163,11 +175,11 @@ impl Lowering<'_> {
     /// with list indexes only where the file wrote a list (a single health check has none).
     fn locate(&self, id: &ResourceId, steps: &[Step<'_>]) -> (String, Position) {
         let mut path = format!("{}.{}", id.kind.section(), id.name);
-        let Some((key, node)) = self.nodes.get(&(id.kind, id.name.as_str())) else {
+        let Some((key, node)) = self.nodes.get(id.kind, id.name.as_str()) else {
             return (path, self.loaded.tree.position);
         };
         let mut position = key.position;
-        let mut current = Some(*node);
+        let mut current = Some(node);
         for step in steps {
             match step {
                 Step::Field(field) => {

@@ -90,13 +90,13 @@ pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
     // dependencies first.
     let mut changes: Vec<Option<Change>> =
         (0..graph.nodes.len()).into_par_iter().map(|index| planner.change(index)).collect();
-    // Only a recorded resource takes anything from its dependencies' changes.
+    // Only a recorded resource takes anything from its dependencies' changes or its services'.
     if !recorded.is_empty() {
         for index in graph.dependency_order() {
             planner.propagate(index, &mut changes);
         }
+        planner.reach_placements(&mut changes);
     }
-    planner.reach_placements(&mut changes);
     let drift = input
         .observed
         .iter()
