@@ -28,8 +28,21 @@ const MAX_SUGGESTIONS: usize = 100;
 /// Most VMs listed by name when a host's capacity is exceeded.
 const MAX_LISTED_VMS: usize = 10;
 
-/// Validates the loaded file and builds its [`Spec`], or returns every problem found.
-pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
+/// Validates the loaded file and builds its [`Spec`], or returns every problem found. The
+/// resources are moved out of the document into the spec rather than copied: the document is left
+/// without them.
+pub(crate) fn lower(loaded: &mut LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
+    let document = &mut loaded.document;
+    let sections = [
+        take(&mut document.caches, ResourceSpec::Cache),
+        take(&mut document.builders, ResourceSpec::Builder),
+        take(&mut document.builds, ResourceSpec::Build),
+        take(&mut document.hosts, ResourceSpec::Host),
+        take(&mut document.vms, ResourceSpec::Vm),
+        take(&mut document.containers, ResourceSpec::Container),
+        take(&mut document.services, ResourceSpec::Service),
+    ];
+    let loaded = &*loaded;
     let document = &loaded.document;
     let nodes = Nodes::of(loaded);
     let mut lowering = Lowering { loaded, nodes: &nodes, diagnostics: Vec::new(), suggestions: 0 };
@@ -42,7 +55,7 @@ pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
         );
     }
     lowering.check_state();
-    let resources = lowering.resources();
+    let resources = lowering.resources(sections);
     let spec = Spec {
         source: loaded.source.path.clone(),
         project: document.project.clone(),
@@ -59,6 +72,11 @@ pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
         lowering.diagnostics.sort_by_key(|diagnostic| diagnostic.location.position);
         Err(diagnostic::limit(lowering.diagnostics, &loaded.source.path))
     }
+}
+
+/// The resources of one section, moved out of `specs`.
+fn take<T>(specs: &mut BTreeMap<Name, T>, wrap: fn(T) -> ResourceSpec) -> Vec<(Name, ResourceSpec)> {
+    std::mem::take(specs).into_iter().map(|(name, spec)| (name, wrap(spec))).collect()
 }
 
 /// One step of a field path: a mapping key or a list index.
@@ -129,33 +147,21 @@ impl Lowering<'_> {
         suggest::closest(word, candidates)
     }
 
-    /// Every declared resource with its address, dependencies and position.
-    fn resources(&self) -> BTreeMap<ResourceId, Resource> {
-        let document = &self.loaded.document;
-        let sections = [
-            self.section(&document.caches, ResourceSpec::Cache),
-            self.section(&document.builders, ResourceSpec::Builder),
-            self.section(&document.builds, ResourceSpec::Build),
-            self.section(&document.hosts, ResourceSpec::Host),
-            self.section(&document.vms, ResourceSpec::Vm),
-            self.section(&document.containers, ResourceSpec::Container),
-            self.section(&document.services, ResourceSpec::Service),
-        ];
-        sections.into_iter().flatten().collect()
+    /// Every declared resource with its address, dependencies and position, from the specs of
+    /// each section in [`ResourceKind::ALL`] order.
+    fn resources(
+        &self,
+        sections: [Vec<(Name, ResourceSpec)>; ResourceKind::ALL.len()],
+    ) -> BTreeMap<ResourceId, Resource> {
+        sections.into_iter().flat_map(|specs| self.section(specs)).collect()
     }
 
     /// The resources of one section, made on every core.
-    fn section<T: Clone + Sync>(
-        &self,
-        specs: &BTreeMap<Name, T>,
-        wrap: fn(T) -> ResourceSpec,
-    ) -> Vec<(ResourceId, Resource)> {
-        let specs: Vec<(&Name, &T)> = specs.iter().collect();
+    fn section(&self, specs: Vec<(Name, ResourceSpec)>) -> Vec<(ResourceId, Resource)> {
         specs
             .into_par_iter()
             .map(|(name, spec)| {
-                let spec = wrap(spec.clone());
-                let id = ResourceId::new(spec.kind(), name.clone());
+                let id = ResourceId::new(spec.kind(), name);
                 let mut dependencies: Vec<ResourceId> =
                     spec.references().into_iter().map(|(_, reference)| reference).collect();
                 dependencies.extend(spec.needs().iter().cloned());
@@ -420,9 +426,9 @@ mod tests {
 
     fn lower_yaml(body: &str) -> Result<Spec, Vec<Diagnostic>> {
         let text = format!("{HEADER}{body}");
-        let loaded = load_source(SourceFile::new("rave.yaml", text), Format::Yaml)
+        let mut loaded = load_source(SourceFile::new("rave.yaml", text), Format::Yaml)
             .unwrap_or_else(|diagnostics| panic!("{diagnostics:#?}"));
-        lower(&loaded)
+        lower(&mut loaded)
     }
 
     /// Every problem as `line:column message [hint]`, lines counted in the whole file.
@@ -455,8 +461,8 @@ mod tests {
     fn the_lab_examples_are_valid_twins() {
         let lab = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab");
         let read = |name: &str| {
-            let loaded = crate::config::load(&lab.join(name)).unwrap_or_else(|(errors, _)| panic!("{errors:#?}"));
-            lower(&loaded).unwrap_or_else(|errors| panic!("{errors:#?}"))
+            let mut loaded = crate::config::load(&lab.join(name)).unwrap_or_else(|(errors, _)| panic!("{errors:#?}"));
+            lower(&mut loaded).unwrap_or_else(|errors| panic!("{errors:#?}"))
         };
         let (yaml, toml) = (read("rave.yaml"), read("rave.toml"));
         assert_eq!(yaml.resources.len(), 13);
@@ -497,8 +503,8 @@ mod tests {
     #[test]
     fn ten_thousand_resources_load() {
         let text = generated(100);
-        let loaded = load_source(SourceFile::new("rave.yaml", text), Format::Yaml).unwrap();
-        let spec = lower(&loaded).unwrap();
+        let mut loaded = load_source(SourceFile::new("rave.yaml", text), Format::Yaml).unwrap();
+        let spec = lower(&mut loaded).unwrap();
         assert_eq!(spec.resources.len(), 10_000);
     }
 
@@ -521,8 +527,8 @@ mod tests {
 
     #[test]
     fn only_format_version_1_is_read() {
-        let loaded = load_source(SourceFile::new("rave.yaml", "version: 2\nproject: a\n"), Format::Yaml).unwrap();
-        let diagnostics = lower(&loaded).unwrap_err();
+        let mut loaded = load_source(SourceFile::new("rave.yaml", "version: 2\nproject: a\n"), Format::Yaml).unwrap();
+        let diagnostics = lower(&mut loaded).unwrap_err();
         assert_eq!(diagnostics[0].message, "`version`: unsupported format version `2`");
         assert_eq!(diagnostics[0].location.to_string(), "rave.yaml:1:10");
     }
