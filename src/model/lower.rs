@@ -509,6 +509,32 @@ mod tests {
     }
 
     #[test]
+    fn problems_in_a_large_file_come_in_order_with_the_first_suggestions() {
+        // A host over capacity, and 150 services on VMs that do not exist: found by the checks on
+        // every core, reported by the ordered pass, whose budget gives a suggestion to the first
+        // 100 resources in address order.
+        let text = generated(100).replacen("vcpus: 64, memory: 256GiB", "vcpus: 1, memory: 1GiB", 1);
+        let mut body = text.split_once("project: big\n").unwrap().1.to_owned();
+        for service in 0..150 {
+            writeln!(body, "  broken{service}: {{ type: nats, runs_on: vm.v{service}x }}").unwrap();
+        }
+        let found = problems(&body);
+        assert_eq!(found.len(), 151, "{found:#?}");
+        assert!(found[0].contains("`hosts.h0.capacity`: the VMs placed on `host.h0` need 33 vcpus"), "{}", found[0]);
+        let lines: Vec<u32> = found.iter().map(|problem| problem.split(':').next().unwrap().parse().unwrap()).collect();
+        assert!(lines.is_sorted(), "{lines:?}");
+        let mut names: Vec<String> = (0..150).map(|service| format!("broken{service}")).collect();
+        names.sort();
+        let mut suggested: Vec<&str> = found
+            .iter()
+            .filter(|problem| problem.contains("(did you mean"))
+            .filter_map(|problem| problem.split("`services.").nth(1)?.split(".runs_on`").next())
+            .collect();
+        suggested.sort_unstable();
+        assert_eq!(suggested, names[..100]);
+    }
+
+    #[test]
     fn resources_get_addresses_dependencies_and_positions() {
         let spec = lower_yaml(
             "caches:\n  c: {type: cachix, name: c}\nhosts:\n  h: {local: true, push: [c, c]}\nvms:\n  v: {host: h, push: [c], needs: [host.h]}\n\
