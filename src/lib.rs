@@ -67,7 +67,7 @@ pub mod fuzzing {
         let path = Path::new(if toml { "rave.toml" } else { "rave.yaml" });
         let (diagnostics, source) = match crate::config::load_bytes(path, bytes) {
             Err(diagnostics) => (diagnostics, None),
-            Ok(loaded) => match crate::model::lower::lower(&loaded) {
+            Ok(mut loaded) => match crate::model::lower::lower(&mut loaded) {
                 Ok(_) => return,
                 Err(diagnostics) => (diagnostics, Some(loaded.source)),
             },

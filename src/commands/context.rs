@@ -47,4 +47,10 @@ impl<'a> Context<'a> {
     pub(super) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
     }
+
+    /// A runtime on the calling thread alone, for a command whose async stages are skipped (a
+    /// plan without refresh): no worker threads to start and to stop.
+    pub(super) fn local_runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+        Ok(tokio::runtime::Builder::new_current_thread().enable_all().build()?)
+    }
 }

@@ -22,10 +22,13 @@ pub(super) fn run(context: &Context<'_>, args: &PlanArgs) -> anyhow::Result<Exit
     let mut backend = project.state_backend()?;
     backend.lock(&LockInfo::current("plan"), lock_timeout(&args.planning)?)?;
     let state = state_or_new(backend.load()?);
-    let runtime = Context::runtime()?;
+    let runtime = if request.refresh { Context::runtime()? } else { Context::local_runtime()? };
     let drivers = Arc::new(Registry::new());
     let plan = make_plan(&runtime, &project, &state, &drivers, &request);
-    close_connections(&project);
+    // Only reading reality (refresh) reaches hosts; a plan without it opened no connection.
+    if request.refresh {
+        close_connections(&project);
+    }
     backend.unlock()?;
     let plan = if args.refresh_only { plan?.into_refresh_only() } else { plan? };
     if let Some(out) = &args.out {

@@ -90,11 +90,11 @@ pub(super) fn make_plan(
 ) -> anyhow::Result<Plan> {
     let (state, moves) = with_moves(&project.spec.moved, state);
     let state = state.as_ref();
-    let context =
-        driver_context(project, project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec)));
     let observed = if request.refresh && !state.resources.is_empty() {
         let dyn_drivers: Arc<dyn DriverSet> = drivers.clone();
-        let refreshed = runtime.block_on(crate::refresh::refresh(dyn_drivers, Arc::clone(&context), state, 10));
+        let context =
+            driver_context(project, project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec)));
+        let refreshed = runtime.block_on(crate::refresh::refresh(dyn_drivers, context, state, 10));
         if let Some((address, error)) = refreshed.errors.first() {
             let others = refreshed.errors.len() - 1;
             return Err(anyhow::Error::new(error.clone()).context(format!(

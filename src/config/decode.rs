@@ -79,15 +79,14 @@ fn section<T: DeserializeOwned + Send>(
     kind: ResourceKind,
     errors: &mut Vec<DecodeError>,
 ) -> BTreeMap<Name, T> {
-    let mut resources = BTreeMap::new();
     let name = kind.section();
     let Some(node) = root.get(name) else {
-        return resources;
+        return BTreeMap::new();
     };
     let section_path = FieldPath::Key(&FieldPath::Root, name);
     let entries = match &node.value {
         NodeValue::Mapping(entries) => entries,
-        NodeValue::Null => return resources,
+        NodeValue::Null => return BTreeMap::new(),
         _ => {
             errors.push(
                 DecodeError::new(DecodeErrorKind::Mismatch {
@@ -100,35 +99,39 @@ fn section<T: DeserializeOwned + Send>(
                     path: name.to_owned(),
                 }),
             );
-            return resources;
+            return BTreeMap::new();
         }
     };
-    // Entries on every core, each with its own errors, gathered in file order.
-    let decoded: Vec<(Option<T>, Vec<DecodeError>)> = entries
+    // Entries on every core, each with its own errors (its value's, then its name's), gathered
+    // in file order.
+    let decoded: Vec<Decoded<T>> = entries
         .par_iter()
         .map(|(key, value)| {
             let mut entry_errors = Vec::new();
             let path = FieldPath::Key(&section_path, &key.text);
             let spec = decode_value::<T>(value, &path, HashSet::new(), &mut entry_errors);
-            (spec, entry_errors)
+            let name = Name::new(&key.text).map_err(|error| {
+                entry_errors.push(
+                    DecodeError::new(DecodeErrorKind::Custom(format!("invalid name `{}`: {error}", key.text)))
+                        .or_at(|| Place { node: identity(key), position: key.position, path: name.to_owned() }),
+                );
+            });
+            (name.ok().zip(spec), entry_errors)
         })
         .collect();
-    for ((key, _), (spec, entry_errors)) in entries.iter().zip(decoded) {
+    let mut resources = Vec::with_capacity(decoded.len());
+    for (resource, entry_errors) in decoded {
         errors.extend(entry_errors);
-        match Name::new(&key.text) {
-            Ok(name) => {
-                if let Some(spec) = spec {
-                    resources.insert(name, spec);
-                }
-            }
-            Err(error) => errors.push(
-                DecodeError::new(DecodeErrorKind::Custom(format!("invalid name `{}`: {error}", key.text)))
-                    .or_at(|| Place { node: identity(key), position: key.position, path: name.to_owned() }),
-            ),
-        }
+        resources.extend(resource);
     }
-    resources
+    // Sorted on every core, the map is then built in one pass rather than by one insert a
+    // resource. The sort is stable and the map keeps the last of equal names, as inserting did.
+    resources.par_sort_by(|(left, _), (right, _)| left.cmp(right));
+    resources.into_iter().collect()
 }
+
+/// One entry of a section: its name and value when both are valid, and its errors.
+type Decoded<T> = (Option<(Name, T)>, Vec<DecodeError>);
 
 /// Decodes `node` as a `T`, masking each bad value and decoding again to find the next, so that
 /// every error in it is reported. `Some` only when there was none.

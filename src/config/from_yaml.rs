@@ -271,14 +271,17 @@ impl Builder {
                     if let Some(tag) = &tag {
                         check_key_tag(tag)?;
                     }
-                    let key = Key { text: text.into_owned(), position };
+                    let key = Key { text: compact(text.into_owned()), position };
                     if anchor != 0 {
                         let node = Node { value: NodeValue::String(key.text.clone()), position };
                         self.remember(anchor, node, 1, 0)?;
                     }
                     return self.set_key(PendingKey { key, is_merge });
                 }
-                let value = scalar(text, style, tag.as_deref())?;
+                let value = match scalar(text, style, tag.as_deref())? {
+                    NodeValue::String(text) => NodeValue::String(compact(text)),
+                    value => value,
+                };
                 self.count_values(1)?;
                 self.finish(Node { value, position }, 1, 0, anchor)
             }
@@ -451,6 +454,13 @@ impl Builder {
         }
         Ok(())
     }
+}
+
+/// `text` in an allocation of its own size. The scanner hands each plain scalar over in a buffer
+/// of well over a hundred bytes; a file's tree keeps some hundred thousand of them.
+fn compact(mut text: String) -> String {
+    text.shrink_to_fit();
+    text
 }
 
 /// Applies `<<` merges: keys written in the mapping win, then earlier merged mappings.

@@ -170,7 +170,14 @@ impl LineIndex {
         let offset = floor_boundary(text, byte_offset.min(text.len()));
         let index = self.line_starts.partition_point(|start| *start <= offset).saturating_sub(1);
         let start = self.line_starts.get(index).copied().unwrap_or(0);
-        let column = self.chars_to(text, offset) - self.chars_to(text, start) + 1;
+        // On a line of ordinary length the characters are counted from its start; on a long one,
+        // from the checkpoints.
+        let characters = if offset - start <= CHECKPOINT_BYTES {
+            text[start..offset].chars().count()
+        } else {
+            self.chars_to(text, offset) - self.chars_to(text, start)
+        };
+        let column = characters + 1;
         Position {
             line: u32::try_from(index + 1).unwrap_or(u32::MAX),
             column: u32::try_from(column).unwrap_or(u32::MAX),

@@ -7,12 +7,11 @@
 mod cycle;
 mod dot;
 
-use std::collections::HashMap;
-
-use petgraph::graph::DiGraph;
+use petgraph::graph::{DiGraph, NodeIndex};
+use rayon::prelude::*;
 
 use crate::diagnostic::Diagnostic;
-use crate::model::{ResourceId, Spec};
+use crate::model::{Resource, ResourceId, Spec};
 
 /// Every declared resource and its dependency edges.
 #[derive(Debug)]
@@ -24,19 +23,25 @@ pub(crate) struct ResourceGraph {
 impl ResourceGraph {
     /// Builds the graph of `spec`, or reports every dependency cycle in it.
     pub(crate) fn build(spec: &Spec) -> Result<Self, Vec<Diagnostic>> {
-        let mut graph = DiGraph::with_capacity(spec.resources.len(), spec.resources.len());
-        let mut index = HashMap::with_capacity(spec.resources.len());
-        for id in spec.resources.keys() {
-            index.insert(id.clone(), graph.add_node(id.clone()));
-        }
-        for resource in spec.resources.values() {
-            let from = index[&resource.id];
-            for dependency in &resource.dependencies {
+        // Nodes are numbered in address order, so a dependency's number is its place among the
+        // sorted addresses. Each resource's edges are resolved on every core, and added in order.
+        let ids: Vec<&ResourceId> = spec.resources.keys().collect();
+        let resources: Vec<&Resource> = spec.resources.values().collect();
+        let edges: Vec<(usize, usize)> = resources
+            .par_iter()
+            .enumerate()
+            .flat_map_iter(|(from, resource)| {
                 // `lower` has already reported references to undeclared resources.
-                if let Some(&to) = index.get(dependency) {
-                    graph.add_edge(from, to, ());
-                }
-            }
+                let numbers = resource.dependencies.iter().filter_map(|dependency| ids.binary_search(&dependency).ok());
+                numbers.map(move |to| (from, to))
+            })
+            .collect();
+        let mut graph = DiGraph::with_capacity(ids.len(), edges.len());
+        for id in ids {
+            graph.add_node(id.clone());
+        }
+        for (from, to) in edges {
+            graph.add_edge(NodeIndex::new(from), NodeIndex::new(to), ());
         }
         let built = Self { graph };
         let cycles = cycle::find_cycles(&built.graph);
@@ -57,7 +62,7 @@ impl ResourceGraph {
 pub(crate) mod tests {
     use super::*;
     use crate::diagnostic::Position;
-    use crate::model::{Resource, ResourceSpec};
+    use crate::model::ResourceSpec;
 
     /// A spec of hosts whose `needs` are given as `(name, [needs…])`.
     pub(crate) fn spec_with_needs(edges: &[(&str, &[&str])]) -> Spec {

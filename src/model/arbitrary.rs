@@ -50,11 +50,13 @@ pub(crate) fn document() -> impl Strategy<Value = Document> {
 /// Loads `text` as the file `name` (its extension gives the format) and lowers it, returning the
 /// document read and the spec; panics with every diagnostic when either step fails.
 pub(crate) fn lowered(name: &str, text: &str) -> (Document, Spec) {
-    let loaded = crate::config::load_bytes(Path::new(name), text.as_bytes())
+    let mut loaded = crate::config::load_bytes(Path::new(name), text.as_bytes())
         .unwrap_or_else(|diagnostics| panic!("loading {name} failed: {diagnostics:#?}\n{text}"));
-    let spec = crate::model::lower::lower(&loaded)
+    // Lowering moves the resources out of the document.
+    let document = loaded.document.clone();
+    let spec = crate::model::lower::lower(&mut loaded)
         .unwrap_or_else(|diagnostics| panic!("lowering {name} failed: {diagnostics:#?}\n{text}"));
-    (loaded.document, spec)
+    (document, spec)
 }
 
 /// The names of each section's resources, drawn first so references can point at them.

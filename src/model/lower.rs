@@ -7,7 +7,7 @@
 //! health checks, provisioning commands, VM volumes and MAC addresses, and host capacity.
 //! Dependency cycles are not checked here; `graph` does that.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use rayon::prelude::*;
 
@@ -28,10 +28,24 @@ const MAX_SUGGESTIONS: usize = 100;
 /// Most VMs listed by name when a host's capacity is exceeded.
 const MAX_LISTED_VMS: usize = 10;
 
-/// Validates the loaded file and builds its [`Spec`], or returns every problem found.
-pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
+/// Validates the loaded file and builds its [`Spec`], or returns every problem found. The
+/// resources are moved out of the document into the spec rather than copied: the document is left
+/// without them.
+pub(crate) fn lower(loaded: &mut LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
+    let document = &mut loaded.document;
+    let sections = [
+        take(&mut document.caches, ResourceSpec::Cache),
+        take(&mut document.builders, ResourceSpec::Builder),
+        take(&mut document.builds, ResourceSpec::Build),
+        take(&mut document.hosts, ResourceSpec::Host),
+        take(&mut document.vms, ResourceSpec::Vm),
+        take(&mut document.containers, ResourceSpec::Container),
+        take(&mut document.services, ResourceSpec::Service),
+    ];
+    let loaded = &*loaded;
     let document = &loaded.document;
-    let mut lowering = Lowering::new(loaded);
+    let nodes = Nodes::of(loaded);
+    let mut lowering = Lowering { loaded, nodes: &nodes, diagnostics: Vec::new(), suggestions: 0 };
     if document.version != FORMAT_VERSION {
         let position = lowering.top_position("version");
         lowering.error(
@@ -41,7 +55,7 @@ pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
         );
     }
     lowering.check_state();
-    let resources = lowering.resources();
+    let resources = lowering.resources(sections);
     let spec = Spec {
         source: loaded.source.path.clone(),
         project: document.project.clone(),
@@ -51,17 +65,18 @@ pub(crate) fn lower(loaded: &LoadedFile) -> Result<Spec, Vec<Diagnostic>> {
         moved: document.moved.clone(),
     };
     lowering.check_moved(&spec);
-    for resource in spec.resources.values() {
-        lowering.check_resource(&spec, resource);
-    }
-    lowering.check_capacity(&spec);
-    lowering.check_mac_addresses(&spec);
+    lowering.check_resources(&spec);
     if lowering.diagnostics.is_empty() {
         Ok(spec)
     } else {
         lowering.diagnostics.sort_by_key(|diagnostic| diagnostic.location.position);
         Err(diagnostic::limit(lowering.diagnostics, &loaded.source.path))
     }
+}
+
+/// The resources of one section, moved out of `specs`.
+fn take<T>(specs: &mut BTreeMap<Name, T>, wrap: fn(T) -> ResourceSpec) -> Vec<(Name, ResourceSpec)> {
+    std::mem::take(specs).into_iter().map(|(name, spec)| (name, wrap(spec))).collect()
 }
 
 /// One step of a field path: a mapping key or a list index.
@@ -71,23 +86,43 @@ enum Step<'a> {
     Index(usize),
 }
 
+/// Each resource's key and value in the tree, for positions: per kind (in [`ResourceKind::ALL`]
+/// order), sorted by name.
+struct Nodes<'a>(Vec<Vec<(&'a Key, &'a Node)>>);
+
+impl<'a> Nodes<'a> {
+    /// The key and value of every resource in the tree of `loaded`, sorted on every core.
+    fn of(loaded: &'a LoadedFile) -> Self {
+        let by_kind = ResourceKind::ALL.map(|kind| match loaded.tree.get(kind.section()) {
+            Some(Node { value: NodeValue::Mapping(entries), .. }) => {
+                let mut nodes: Vec<(&Key, &Node)> = entries.iter().map(|(key, value)| (key, value)).collect();
+                nodes.par_sort_unstable_by(|(left, _), (right, _)| left.text.cmp(&right.text));
+                nodes
+            }
+            _ => Vec::new(),
+        });
+        Self(by_kind.into())
+    }
+
+    /// The key and value of resource `name` of `kind`.
+    fn get(&self, kind: ResourceKind, name: &str) -> Option<(&'a Key, &'a Node)> {
+        let nodes = &self.0[ResourceKind::ALL.iter().position(|candidate| *candidate == kind)?];
+        let index = nodes.binary_search_by(|(key, _)| key.text.as_str().cmp(name)).ok()?;
+        Some(nodes[index])
+    }
+}
+
 struct Lowering<'a> {
     loaded: &'a LoadedFile,
-    /// Each resource's key and value in the tree, for positions.
-    nodes: HashMap<(ResourceKind, &'a str), (&'a Key, &'a Node)>,
+    nodes: &'a Nodes<'a>,
     diagnostics: Vec<Diagnostic>,
     suggestions: usize,
 }
 
-impl<'a> Lowering<'a> {
-    fn new(loaded: &'a LoadedFile) -> Self {
-        let mut nodes = HashMap::new();
-        for kind in ResourceKind::ALL {
-            if let Some(Node { value: NodeValue::Mapping(entries), .. }) = loaded.tree.get(kind.section()) {
-                nodes.extend(entries.iter().map(|(key, value)| ((kind, key.text.as_str()), (key, value))));
-            }
-        }
-        Self { loaded, nodes, diagnostics: Vec::new(), suggestions: 0 }
+impl Lowering<'_> {
+    /// A lowering of the same file with no problems found yet, for checks run on their own.
+    fn fresh(&self) -> Self {
+        Self { loaded: self.loaded, nodes: self.nodes, diagnostics: Vec::new(), suggestions: 0 }
     }
 
     fn error(&mut self, position: Position, message: String, hint: Option<String>) {
@@ -112,33 +147,21 @@ impl<'a> Lowering<'a> {
         suggest::closest(word, candidates)
     }
 
-    /// Every declared resource with its address, dependencies and position.
-    fn resources(&self) -> BTreeMap<ResourceId, Resource> {
-        let document = &self.loaded.document;
-        let sections = [
-            self.section(&document.caches, ResourceSpec::Cache),
-            self.section(&document.builders, ResourceSpec::Builder),
-            self.section(&document.builds, ResourceSpec::Build),
-            self.section(&document.hosts, ResourceSpec::Host),
-            self.section(&document.vms, ResourceSpec::Vm),
-            self.section(&document.containers, ResourceSpec::Container),
-            self.section(&document.services, ResourceSpec::Service),
-        ];
-        sections.into_iter().flatten().collect()
+    /// Every declared resource with its address, dependencies and position, from the specs of
+    /// each section in [`ResourceKind::ALL`] order.
+    fn resources(
+        &self,
+        sections: [Vec<(Name, ResourceSpec)>; ResourceKind::ALL.len()],
+    ) -> BTreeMap<ResourceId, Resource> {
+        sections.into_iter().flat_map(|specs| self.section(specs)).collect()
     }
 
     /// The resources of one section, made on every core.
-    fn section<T: Clone + Sync>(
-        &self,
-        specs: &BTreeMap<Name, T>,
-        wrap: fn(T) -> ResourceSpec,
-    ) -> Vec<(ResourceId, Resource)> {
-        let specs: Vec<(&Name, &T)> = specs.iter().collect();
+    fn section(&self, specs: Vec<(Name, ResourceSpec)>) -> Vec<(ResourceId, Resource)> {
         specs
             .into_par_iter()
             .map(|(name, spec)| {
-                let spec = wrap(spec.clone());
-                let id = ResourceId::new(spec.kind(), name.clone());
+                let id = ResourceId::new(spec.kind(), name);
                 let mut dependencies: Vec<ResourceId> =
                     spec.references().into_iter().map(|(_, reference)| reference).collect();
                 dependencies.extend(spec.needs().iter().cloned());
@@ -146,7 +169,7 @@ impl<'a> Lowering<'a> {
                 dependencies.dedup();
                 let position = self
                     .nodes
-                    .get(&(id.kind, id.name.as_str()))
+                    .get(id.kind, id.name.as_str())
                     .map_or(self.loaded.tree.position, |(key, _)| key.position);
                 let resource = Resource { id: id.clone(), spec, dependencies, position };
                 (id, resource)
@@ -158,11 +181,11 @@ impl<'a> Lowering<'a> {
     /// with list indexes only where the file wrote a list (a single health check has none).
     fn locate(&self, id: &ResourceId, steps: &[Step<'_>]) -> (String, Position) {
         let mut path = format!("{}.{}", id.kind.section(), id.name);
-        let Some((key, node)) = self.nodes.get(&(id.kind, id.name.as_str())) else {
+        let Some((key, node)) = self.nodes.get(id.kind, id.name.as_str()) else {
             return (path, self.loaded.tree.position);
         };
         let mut position = key.position;
-        let mut current = Some(*node);
+        let mut current = Some(node);
         for step in steps {
             match step {
                 Step::Field(field) => {
@@ -253,6 +276,39 @@ impl<'a> Lowering<'a> {
                 self.error(position, message, Some(hint));
             }
         }
+    }
+
+    /// The checks of each resource, then those across resources (capacity, MAC addresses).
+    ///
+    /// Nearly every file passes them: each resource is checked on its own on every core, beside
+    /// the checks across resources, each into a report of its own. Only when one of them finds a
+    /// problem is everything checked again, in order, so that the problems and the file's budget
+    /// of suggestions come exactly as one pass in order gives them.
+    fn check_resources(&mut self, spec: &Spec) {
+        let is_clean = |lowering: Lowering<'_>| lowering.diagnostics.is_empty();
+        let (resources_pass, across_pass) = rayon::join(
+            || {
+                spec.resources.par_iter().all(|(_, resource)| {
+                    let mut alone = self.fresh();
+                    alone.check_resource(spec, resource);
+                    is_clean(alone)
+                })
+            },
+            || {
+                let mut alone = self.fresh();
+                alone.check_capacity(spec);
+                alone.check_mac_addresses(spec);
+                is_clean(alone)
+            },
+        );
+        if resources_pass && across_pass {
+            return;
+        }
+        for resource in spec.resources.values() {
+            self.check_resource(spec, resource);
+        }
+        self.check_capacity(spec);
+        self.check_mac_addresses(spec);
     }
 
     fn check_resource(&mut self, spec: &Spec, resource: &Resource) {
@@ -370,9 +426,9 @@ mod tests {
 
     fn lower_yaml(body: &str) -> Result<Spec, Vec<Diagnostic>> {
         let text = format!("{HEADER}{body}");
-        let loaded = load_source(SourceFile::new("rave.yaml", text), Format::Yaml)
+        let mut loaded = load_source(SourceFile::new("rave.yaml", text), Format::Yaml)
             .unwrap_or_else(|diagnostics| panic!("{diagnostics:#?}"));
-        lower(&loaded)
+        lower(&mut loaded)
     }
 
     /// Every problem as `line:column message [hint]`, lines counted in the whole file.
@@ -405,8 +461,8 @@ mod tests {
     fn the_lab_examples_are_valid_twins() {
         let lab = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/lab");
         let read = |name: &str| {
-            let loaded = crate::config::load(&lab.join(name)).unwrap_or_else(|(errors, _)| panic!("{errors:#?}"));
-            lower(&loaded).unwrap_or_else(|errors| panic!("{errors:#?}"))
+            let mut loaded = crate::config::load(&lab.join(name)).unwrap_or_else(|(errors, _)| panic!("{errors:#?}"));
+            lower(&mut loaded).unwrap_or_else(|errors| panic!("{errors:#?}"))
         };
         let (yaml, toml) = (read("rave.yaml"), read("rave.toml"));
         assert_eq!(yaml.resources.len(), 13);
@@ -447,9 +503,35 @@ mod tests {
     #[test]
     fn ten_thousand_resources_load() {
         let text = generated(100);
-        let loaded = load_source(SourceFile::new("rave.yaml", text), Format::Yaml).unwrap();
-        let spec = lower(&loaded).unwrap();
+        let mut loaded = load_source(SourceFile::new("rave.yaml", text), Format::Yaml).unwrap();
+        let spec = lower(&mut loaded).unwrap();
         assert_eq!(spec.resources.len(), 10_000);
+    }
+
+    #[test]
+    fn problems_in_a_large_file_come_in_order_with_the_first_suggestions() {
+        // A host over capacity, and 150 services on VMs that do not exist: found by the checks on
+        // every core, reported by the ordered pass, whose budget gives a suggestion to the first
+        // 100 resources in address order.
+        let text = generated(100).replacen("vcpus: 64, memory: 256GiB", "vcpus: 1, memory: 1GiB", 1);
+        let mut body = text.split_once("project: big\n").unwrap().1.to_owned();
+        for service in 0..150 {
+            writeln!(body, "  broken{service}: {{ type: nats, runs_on: vm.v{service}x }}").unwrap();
+        }
+        let found = problems(&body);
+        assert_eq!(found.len(), 151, "{found:#?}");
+        assert!(found[0].contains("`hosts.h0.capacity`: the VMs placed on `host.h0` need 33 vcpus"), "{}", found[0]);
+        let lines: Vec<u32> = found.iter().map(|problem| problem.split(':').next().unwrap().parse().unwrap()).collect();
+        assert!(lines.is_sorted(), "{lines:?}");
+        let mut names: Vec<String> = (0..150).map(|service| format!("broken{service}")).collect();
+        names.sort();
+        let mut suggested: Vec<&str> = found
+            .iter()
+            .filter(|problem| problem.contains("(did you mean"))
+            .filter_map(|problem| problem.split("`services.").nth(1)?.split(".runs_on`").next())
+            .collect();
+        suggested.sort_unstable();
+        assert_eq!(suggested, names[..100]);
     }
 
     #[test]
@@ -471,8 +553,8 @@ mod tests {
 
     #[test]
     fn only_format_version_1_is_read() {
-        let loaded = load_source(SourceFile::new("rave.yaml", "version: 2\nproject: a\n"), Format::Yaml).unwrap();
-        let diagnostics = lower(&loaded).unwrap_err();
+        let mut loaded = load_source(SourceFile::new("rave.yaml", "version: 2\nproject: a\n"), Format::Yaml).unwrap();
+        let diagnostics = lower(&mut loaded).unwrap_err();
         assert_eq!(diagnostics[0].message, "`version`: unsupported format version `2`");
         assert_eq!(diagnostics[0].location.to_string(), "rave.yaml:1:10");
     }

@@ -13,6 +13,8 @@
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BTreeMap, BinaryHeap};
 
+use rayon::prelude::*;
+
 use crate::model::{Resource, ResourceId};
 use crate::state::ResourceState;
 
@@ -43,18 +45,22 @@ impl<'a> AddressGraph<'a> {
         is_destroy: bool,
     ) -> Self {
         let nodes = merge(desired, recorded);
-        let mut dependencies = Vec::with_capacity(nodes.len());
+        // Each address's edges on every core; then who depends on whom, in order.
+        let dependencies: Vec<Vec<usize>> = nodes
+            .par_iter()
+            .map(|node| {
+                let desired_edges = node.desired.map(|resource| resource.dependencies.as_slice());
+                let recorded_edges = node.recorded.map(|state| state.dependencies.as_slice());
+                let edges =
+                    if is_destroy { recorded_edges.or(desired_edges) } else { desired_edges.or(recorded_edges) };
+                edges.unwrap_or_default().iter().filter_map(|dependency| index_of(&nodes, dependency)).collect()
+            })
+            .collect();
         let mut dependents = vec![Vec::new(); nodes.len()];
-        for (index, node) in nodes.iter().enumerate() {
-            let desired_edges = node.desired.map(|resource| resource.dependencies.as_slice());
-            let recorded_edges = node.recorded.map(|state| state.dependencies.as_slice());
-            let edges = if is_destroy { recorded_edges.or(desired_edges) } else { desired_edges.or(recorded_edges) };
-            let resolved: Vec<usize> =
-                edges.unwrap_or_default().iter().filter_map(|dependency| index_of(&nodes, dependency)).collect();
-            for &dependency in &resolved {
+        for (index, resolved) in dependencies.iter().enumerate() {
+            for &dependency in resolved {
                 dependents[dependency].push(index);
             }
-            dependencies.push(resolved);
         }
         Self { nodes, dependencies, dependents }
     }

@@ -88,12 +88,14 @@ pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
     let planner = Planner { input, graph: &graph, in_scope };
     // Each resource on its own, on every core; then what replacements do to their dependents,
     // dependencies first.
-    let mut changes: Vec<Option<Change>> =
-        (0..graph.nodes.len()).into_par_iter().map(|index| planner.change(index)).collect();
-    for index in graph.dependency_order() {
-        planner.propagate(index, &mut changes);
+    let mut changes: Vec<Change> = (0..graph.nodes.len()).into_par_iter().map(|index| planner.change(index)).collect();
+    // Only a recorded resource takes anything from its dependencies' changes or its services'.
+    if !recorded.is_empty() {
+        for index in graph.dependency_order() {
+            planner.propagate(index, &mut changes);
+        }
+        planner.reach_placements(&mut changes);
     }
-    planner.reach_placements(&mut changes);
     let drift = input
         .observed
         .iter()
@@ -108,7 +110,7 @@ pub(crate) fn diff(input: &DiffInput<'_>) -> Result<Plan, PlanError> {
         lineage: input.state.map(|state| state.lineage.clone()),
         serial: input.state.map_or(0, |state| state.serial),
         is_destroy: options.is_destroy,
-        changes: changes.into_iter().flatten().collect(),
+        changes,
         drift,
         moves: Vec::new(),
         is_refresh_only: false,
@@ -153,12 +155,13 @@ struct Planner<'a, 'b> {
 
 impl Planner<'_, '_> {
     /// The change for the resource numbered `index` on its own, before [`Self::propagate`].
-    fn change(&self, index: usize) -> Option<Change> {
+    fn change(&self, index: usize) -> Change {
         let node = self.graph.nodes[index];
         match (node.desired, node.recorded) {
-            (Some(resource), before) => Some(self.desired_change(index, resource, before)),
-            (None, Some(state)) => Some(self.recorded_only_change(index, state)),
-            (None, None) => None,
+            (Some(resource), before) => self.desired_change(index, resource, before),
+            (None, Some(state)) => self.recorded_only_change(index, state),
+            // Every address is the file's or the state's; one that were neither is left alone.
+            (None, None) => no_op(node.id, None, None),
         }
     }
 
@@ -278,7 +281,7 @@ impl Planner<'_, '_> {
     /// Adds what the dependencies' replacements do to the change of the resource numbered
     /// `index`, wanted and recorded: what is placed on a replaced resource is replaced too;
     /// anything else depending on one is at least updated. Its dependencies' changes are final.
-    fn propagate(&self, index: usize, changes: &mut [Option<Change>]) {
+    fn propagate(&self, index: usize, changes: &mut [Change]) {
         let node = self.graph.nodes[index];
         let (Some(resource), Some(_)) = (node.desired, node.recorded) else {
             return;
@@ -290,12 +293,13 @@ impl Planner<'_, '_> {
             .graph
             .dependencies(index)
             .iter()
-            .filter(|dependency| changes[**dependency].as_ref().is_some_and(is_recreated))
+            .filter(|dependency| is_recreated(&changes[**dependency]))
             .map(|dependency| self.graph.nodes[*dependency].id)
             .collect();
-        let Some(change) = changes[index].as_mut().filter(|change| change.action != Action::Create) else {
+        let change = &mut changes[index];
+        if change.action == Action::Create {
             return;
-        };
+        }
         for address in recreated {
             let is_placement = resource
                 .spec
@@ -316,15 +320,14 @@ impl Planner<'_, '_> {
     /// saying why. (VMs and containers join when their drivers deploy their systems.) Runs after
     /// [`Self::propagate`]; an update reaches no further, and a placement being replaced or
     /// created needs no second reason.
-    fn reach_placements(&self, changes: &mut [Option<Change>]) {
+    fn reach_placements(&self, changes: &mut [Change]) {
         if self.input.options.is_destroy {
             return;
         }
         let mut reached = Vec::new();
         for (index, node) in self.graph.nodes.iter().enumerate() {
             let Some(ResourceSpec::Service(service)) = node.desired.map(|resource| &resource.spec) else { continue };
-            let is_changed = changes[index].as_ref().is_some_and(|change| change.action != Action::NoOp);
-            if !is_changed {
+            if changes[index].action == Action::NoOp {
                 continue;
             }
             let Some(placement) = self.graph.index(&service.runs_on) else { continue };
@@ -338,7 +341,7 @@ impl Planner<'_, '_> {
             }
         }
         for (placement, service) in reached {
-            let Some(change) = changes[placement].as_mut() else { continue };
+            let change = &mut changes[placement];
             if !matches!(change.action, Action::NoOp | Action::Update) {
                 continue;
             }

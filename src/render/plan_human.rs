@@ -49,7 +49,7 @@ pub(crate) fn render(plan: &Plan, styles: &Styles) -> String {
     for rename in &plan.moves {
         let _ = writeln!(out, "  # {} has moved to {}\n", styles.bold.apply_to(&rename.from), rename.to);
     }
-    out.push_str(&changes(plan, styles));
+    changes(&mut out, plan, styles);
     let _ = writeln!(out, "{}", styles.bold.apply_to(summary));
     out
 }
@@ -57,9 +57,9 @@ pub(crate) fn render(plan: &Plan, styles: &Styles) -> String {
 /// Changes rendered per chunk, on every core.
 const CHANGES_PER_CHUNK: usize = 256;
 
-/// The blocks of every change in `plan`, in order. Chunks of them are written on every core and
-/// joined: a plan of 10,000 resources has some 50,000 lines.
-fn changes(plan: &Plan, styles: &Styles) -> String {
+/// Appends the blocks of every change in `plan` to `out`, in order. Chunks of them are written on
+/// every core and appended: a plan of 10,000 resources has some 50,000 lines.
+fn changes(out: &mut String, plan: &Plan, styles: &Styles) {
     let changes: Vec<&Change> = plan.changes.iter().filter(|change| change.action != Action::NoOp).collect();
     let chunks: Vec<String> = changes
         .par_chunks(CHANGES_PER_CHUNK)
@@ -73,7 +73,10 @@ fn changes(plan: &Plan, styles: &Styles) -> String {
             out
         })
         .collect();
-    chunks.concat()
+    out.reserve(chunks.iter().map(String::len).sum());
+    for chunk in chunks {
+        out.push_str(&chunk);
+    }
 }
 
 /// How a refresh-only plan ends: whether anything drifted, and what to do about it.
