@@ -126,7 +126,5 @@ fn write_info(file: &File, path: &Path, info: Option<&LockInfo>) -> Result<(), S
             .map_err(|error| io_error("encode the lock info for", path)(std::io::Error::other(error)))?,
         None => Vec::new(),
     };
-    file.set_len(0)
-        .and_then(|()| file.write_all_at(&bytes, 0))
-        .map_err(io_error("write the lock info to", path))
+    file.set_len(0).and_then(|()| file.write_all_at(&bytes, 0)).map_err(io_error("write the lock info to", path))
 }
