@@ -95,6 +95,13 @@ impl EventSink {
         Self { address, sender }
     }
 
+    /// A sink whose events nobody reads: for work whose answer is its only report (refresh,
+    /// `rave status`).
+    pub(crate) fn silent(address: ResourceId) -> Self {
+        let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
+        Self::new(address, sender)
+    }
+
     /// The resource this sink reports for.
     pub(crate) fn address(&self) -> &ResourceId {
         &self.address

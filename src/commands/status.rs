@@ -31,8 +31,7 @@ pub(super) fn run(context: &Context<'_>, args: &StatusArgs) -> anyhow::Result<Ex
             checks.spawn(async move {
                 let _permit = permits.acquire_owned().await;
                 // Progress is not shown: the answer is the line printed for the resource.
-                let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
-                let events = EventSink::new(address.clone(), sender);
+                let events = EventSink::silent(address.clone());
                 let health = live_health(&driver_context, &address, &spec, &events).await;
                 health.map(|health| (address, health))
             });

@@ -78,8 +78,7 @@ impl HostDriver {
         let Some(spec) = context.hosts.get(address) else { return Ok(Observed::AsRecorded) };
         let placement = Placement::of_host(address, spec, context)?;
         // Refresh has no apply's events to report to; what it finds is its answer.
-        let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
-        let events = EventSink::new(address.clone(), sender);
+        let events = EventSink::silent(address.clone());
         let current = nixos::current_system(&placement, &events).await?;
         if current.as_deref() == Some(recorded_system) {
             return Ok(Observed::AsRecorded);

@@ -133,8 +133,8 @@ pub(crate) async fn deriver_of(out: Option<&str>) -> Option<String> {
 
 /// The version changes between two builds of a resource: from `nix store diff-closures` when
 /// both outputs (`old_out`, `new_out`) are in the local store, else between the closures of the
-/// derivations (`old_drv`, or the one the local store recorded for `old_out`, and `new_drv`).
-/// `None` when the old closure is not there to compare with.
+/// derivations (`old_drv`: recorded, or [`deriver_of`] `old_out`; and `new_drv`). `None` when the
+/// old closure is not there to compare with.
 pub(crate) async fn closure_changes(
     (old_drv, old_out): (Option<&str>, Option<&str>),
     (new_drv, new_out): (&str, &str),
@@ -144,17 +144,11 @@ pub(crate) async fn closure_changes(
         let diff = runner::run("comparing closures", &diff_closures_command(old_out, new_out), None).await?;
         return Ok(Some(parse_diff_closures(&diff.stdout)));
     }
-    let old_drv = match old_drv {
-        Some(old_drv) => old_drv.to_owned(),
-        None => match deriver_of(old_out).await {
-            Some(old_drv) => old_drv,
-            None => return Ok(None),
-        },
-    };
-    if old_drv == new_drv || !Path::new(&old_drv).exists() || !Path::new(new_drv).exists() {
+    let Some(old_drv) = old_drv else { return Ok(None) };
+    if old_drv == new_drv || !Path::new(old_drv).exists() || !Path::new(new_drv).exists() {
         return Ok(None);
     }
-    let old = runner::run("reading the old closure", &requisites_command(&old_drv), None).await?;
+    let old = runner::run("reading the old closure", &requisites_command(old_drv), None).await?;
     let new = runner::run("reading the new closure", &requisites_command(new_drv), None).await?;
     let lines = |text: &str| text.lines().map(str::to_owned).collect::<Vec<_>>();
     Ok(Some(version_changes(&lines(&old.stdout), &lines(&new.stdout))))

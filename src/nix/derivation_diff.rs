@@ -50,12 +50,10 @@ impl Walk {
         if old_path == new_path || !self.compared.insert((old_path.to_owned(), new_path.to_owned())) {
             return;
         }
-        let (old, new) = match (read(old_path), read(new_path)) {
-            (Some(old), Some(new)) if self.compared.len() <= MAX_COMPARED => (old, new),
-            _ => {
-                self.lines.push(format!("{trail}: changed"));
-                return;
-            }
+        let pair = (self.compared.len() <= MAX_COMPARED).then(|| (read(old_path), read(new_path)));
+        let Some((Some(old), Some(new))) = pair else {
+            self.lines.push(format!("{trail}: changed"));
+            return;
         };
         let before = self.lines.len();
         self.compare_inputs(&old.input_derivations, &new.input_derivations, trail);
@@ -107,7 +105,7 @@ impl Walk {
                 came.extend(paths);
             }
         }
-        self.versions(&gone, &came, "input", trail);
+        self.versions(&gone, &came, trail);
     }
 
     /// Input sources by name.
@@ -125,8 +123,9 @@ impl Walk {
         }
     }
 
-    /// Inputs only on one side: the same package in another version is one line, `name: a → b`.
-    fn versions(&mut self, gone: &[&str], came: &[&str], kind: &str, trail: &str) {
+    /// Input derivations only on one side: the same package in another version is one line,
+    /// `name: a → b`.
+    fn versions(&mut self, gone: &[&str], came: &[&str], trail: &str) {
         let packages = |paths: &[&str]| -> BTreeMap<String, Vec<String>> {
             let mut by_package: BTreeMap<String, Vec<String>> = BTreeMap::new();
             for path in paths {
@@ -145,9 +144,9 @@ impl Walk {
         let names: BTreeSet<&String> = gone.keys().chain(came.keys()).collect();
         for name in names {
             let line = match (gone.get(name), came.get(name)) {
-                (Some(_), Some(_)) => format!("{kind} `{name}`: {} → {}", side(gone.get(name)), side(came.get(name))),
-                (Some(_), None) => format!("{kind} `{name}` removed"),
-                _ => format!("{kind} `{name}` added"),
+                (Some(_), Some(_)) => format!("input `{name}`: {} → {}", side(gone.get(name)), side(came.get(name))),
+                (Some(_), None) => format!("input `{name}` removed"),
+                _ => format!("input `{name}` added"),
             };
             self.lines.push(format!("{trail}: {line}"));
         }

@@ -133,12 +133,6 @@ async fn supervisor(
     }
 }
 
-/// A sink whose events nobody reads, for refresh (which reports nothing but its answer).
-fn silent(address: &ResourceId) -> EventSink {
-    let (sender, _receiver) = tokio::sync::mpsc::unbounded_channel();
-    EventSink::new(address.clone(), sender)
-}
-
 impl VmDriver {
     /// Create and update alike: build, copy, then start, restart, keep or stop the runner.
     async fn converge(
@@ -277,7 +271,7 @@ impl Driver for VmDriver {
             let is_stopped = recorded.attributes.get("state").and_then(Value::as_str) == Some("stopped");
             let Some(host) = &found.host else { return Ok(Observed::AsRecorded) };
             let placement = recorded_placement(context, address, host, &found)?;
-            let events = silent(address);
+            let events = EventSink::silent(address.clone());
             match (found.supervisor.as_deref(), &found.dir) {
                 (Some("process"), Some(dir)) => {
                     let dir = VmDir { path: dir.clone() };
