@@ -22,6 +22,11 @@ mod source_file;
 /// "Did you mean" suggestions, shared with `model::lower` and `plan`.
 pub(crate) mod suggest;
 mod toml_cut;
+mod toml_fast;
+mod toml_fast_lines;
+mod toml_fast_number;
+#[cfg(test)]
+mod toml_fast_tests;
 mod yaml_cut;
 mod yaml_scalar;
 
