@@ -73,7 +73,8 @@ impl<'a> Cut<'a> {
 /// Where `text` cuts cleanly: the byte offset of the first key line past its middle inside a
 /// table with a plain header (`[vms]`), and that table's name.
 fn find_cut(text: &str, min_bytes: usize) -> Option<(usize, &str)> {
-    if text.len() < min_bytes || text.contains("\"\"\"") || text.contains("'''") {
+    let has = |needle: &[u8]| memchr::memmem::find(text.as_bytes(), needle).is_some();
+    if text.len() < min_bytes || has(b"\"\"\"") || has(b"'''") {
         return None;
     }
     let middle = text.len() / 2;

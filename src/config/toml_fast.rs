@@ -37,7 +37,7 @@ pub(super) fn read(source: &SourceFile, piece: &Piece<'_>) -> Option<Node> {
         // `from_toml` says the file is empty.
         return None;
     }
-    Some(reader.into_node(0))
+    Some(reader.take_node(0))
 }
 
 /// How a table read from headers and dotted keys came to be; it decides what may extend it.
@@ -89,6 +89,7 @@ enum Slot {
 }
 
 /// A key as written: its text, where it starts in the piece, and its position.
+#[derive(Clone, Copy)]
 struct KeyRead<'a> {
     name: &'a str,
     offset: usize,
@@ -263,26 +264,22 @@ impl<'a> Reader<'a> {
     fn key(&mut self) -> Option<KeyRead<'a>> {
         let offset = self.at;
         let position = self.position(offset);
-        let name = match self.peek()? {
-            quote @ (b'"' | b'\'') => {
-                self.at += 1;
-                let end = self.string_end(quote)?;
-                if self.bytes[end] == b'\\' {
-                    return None;
-                }
-                self.at = end + 1;
-                &self.text[offset + 1..end]
+        let quote = self.peek()?;
+        if matches!(quote, b'"' | b'\'') {
+            self.at += 1;
+            let end = self.string_end(quote)?;
+            if self.bytes[end] == b'\\' {
+                return None;
             }
-            _ => {
-                let length = self.bytes[offset..]
-                    .iter()
-                    .take_while(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-'))
-                    .count();
-                self.at += length;
-                (length > 0).then(|| &self.text[offset..offset + length])?
-            }
-        };
-        Some(KeyRead { name, offset, position })
+            self.at = end + 1;
+            return Some(KeyRead { name: &self.text[offset + 1..end], offset, position });
+        }
+        let length = self.bytes[offset..]
+            .iter()
+            .take_while(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-'))
+            .count();
+        self.at += length;
+        (length > 0).then(|| KeyRead { name: &self.text[offset..offset + length], offset, position })
     }
 
     /// A value at `depth` (the root's entries are at 1).
@@ -470,7 +467,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Table `index` of the reader's list as a [`Node`], its entries in file order.
-    fn into_node(&mut self, index: usize) -> Node {
+    fn take_node(&mut self, index: usize) -> Node {
         let mut entries = std::mem::take(&mut self.tables[index].entries);
         entries.sort_by_key(|entry| entry.offset);
         let entries = entries
@@ -478,9 +475,9 @@ impl<'a> Reader<'a> {
             .map(|entry| {
                 let value = match entry.value {
                     Slot::Value(node) => node,
-                    Slot::Table(child) => self.into_node(child),
+                    Slot::Table(child) => self.take_node(child),
                     Slot::Tables { position, elements } => {
-                        let elements = elements.into_iter().map(|element| self.into_node(element)).collect();
+                        let elements = elements.into_iter().map(|element| self.take_node(element)).collect();
                         Node { value: NodeValue::Sequence(elements), position }
                     }
                 };

@@ -301,7 +301,7 @@ fn every_toml_file_in_the_repository() {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             if path.is_dir() && !name.starts_with('.') && !["target", "corpus", "artifacts"].contains(&name.as_str()) {
                 directories.push(path);
-            } else if name.ends_with(".toml") {
+            } else if path.extension().is_some_and(|extension| extension == "toml") {
                 files.push(path);
             }
         }
@@ -426,6 +426,7 @@ const VALID: Grammar = Grammar {
         "\"\\\"\"",
         "\"\\u00e9\"",
         "\"\\e\\x41\\t\"",
+        "\"\\b\\f\\n\\r\\\\\\U0001F600\"",
         "\"\u{1F600}ü\"",
         "\"\t\"",
     ],
@@ -547,7 +548,7 @@ fn line(is_tricky: bool) -> impl Strategy<Value = String> {
 /// Tokens slipped into a text.
 const TOKENS: &[&str] = &[
     "[", "]", "{", "}", ",", "=", ".", "\"", "'", "#", "\n", "\r", " ", "\t", "a", "1", "é", "\\", "_", "-", "+", "[[",
-    "\u{feff}", "\u{0}",
+    "\u{feff}", "\u{0}", "\u{7f}", "\u{85}",
 ];
 
 /// A TOML text: of valid pieces, or of tricky ones with a token slipped in or a stretch taken out.
