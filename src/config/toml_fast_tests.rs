@@ -15,69 +15,16 @@ use proptest::sample::select;
 use proptest::strategy::ValueTree;
 
 use super::cut::MIN_BYTES;
-use super::from_toml::{Piece, TomlError, parse, parse_piece_with_toml};
-use super::node::{Node, NodeValue};
+use super::from_toml::{Piece, parse_piece_with_toml};
 use super::source_file::SourceFile;
 use super::toml_cut::Cut;
 use super::toml_fast::read;
+use super::toml_fast_check::{check_piece, check_text};
 
-/// Checks the fast reader against `toml` on `piece` of `source`; whether it read it.
-fn check_piece(source: &SourceFile, piece: &Piece<'_>) -> bool {
-    let Some(fast) = read(source, piece) else { return false };
-    let slow = parse_piece_with_toml(source, piece);
-    if !slow.as_ref().is_ok_and(|slow| same(&fast, slow)) {
-        let (fast, slow) = (format!("{:#?}", Ok::<_, TomlError>(fast)), format!("{slow:#?}"));
-        let diff = similar::TextDiff::from_lines(&slow, &fast);
-        let diff = diff.unified_diff().context_radius(12).header("toml", "fast").to_string();
-        let text: String = piece.text.chars().take(3000).collect();
-        panic!(
-            "the fast reader disagrees with `toml` on the piece from {} (header {}):\n{text:?}\n{diff:.6000}",
-            piece.start, piece.header_len
-        );
-    }
-    true
-}
-
-/// Whether two trees are the same, positions included, floats bit for bit (`-0.0` is not `0.0`,
-/// and NaN is itself).
-fn same(a: &Node, b: &Node) -> bool {
-    a.position == b.position
-        && match (&a.value, &b.value) {
-            (NodeValue::Float(a), NodeValue::Float(b)) => a.to_bits() == b.to_bits(),
-            (NodeValue::Sequence(a), NodeValue::Sequence(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(a, b)| same(a, b))
-            }
-            (NodeValue::Mapping(a), NodeValue::Mapping(b)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|((ka, a), (kb, b))| ka == kb && same(a, b))
-            }
-            (a, b) => a == b,
-        }
-}
-
-/// Checks `text` whole, `from_toml::parse` of it, and pieces of it cut at line starts after
-/// headers that are not in it; whether the fast reader read it whole.
+/// Checks `text` whole and cut in pieces (every line of a short text, a few of a long one);
+/// whether the fast reader read it whole.
 fn check(text: &str) -> bool {
-    let source = SourceFile::new("rave.toml", text);
-    let whole = Piece { text, start: 0, header_len: 0 };
-    let is_fast = check_piece(&source, &whole);
-    let (now, before) = (parse(&source), parse_piece_with_toml(&source, &whole));
-    let is_unchanged = match (&now, &before) {
-        (Ok(now), Ok(before)) => same(now, before),
-        (now, before) => now == before,
-    };
-    assert!(is_unchanged, "`parse` changed on:\n{text:.3000}\n{now:?}\n{before:?}");
-    let line_starts: Vec<usize> =
-        std::iter::once(0).chain(text.match_indices('\n').map(|(index, _)| index + 1)).collect();
-    // Every line of a short text, a few of a long one.
-    let cuts = if text.len() > 20_000 { 3 } else { 40 };
-    for &at in line_starts.iter().step_by(line_starts.len() / cuts + 1) {
-        for header in ["[t]\n", "[a]\n", "[a.b] # cut\n", "[\"a\"]\n"] {
-            let rest = format!("{header}{}", &text[at..]);
-            check_piece(&source, &Piece { text: &rest, start: at, header_len: header.len() });
-        }
-        check_piece(&source, &Piece { text: &text[..at], start: 0, header_len: 0 });
-    }
-    is_fast
+    check_text(text, if text.len() > 20_000 { 3 } else { 40 })
 }
 
 /// Texts in the subset: the fast reader must read each.
