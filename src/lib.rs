@@ -81,6 +81,7 @@ pub mod fuzzing {
     /// panics when they disagree (events, positions or tree); returns whether the fast reader
     /// read it rather than falling back to saphyr.
     pub fn compare_yaml_readers(text: &str) -> bool {
-        crate::config::yaml_subset_check::compare(text).unwrap_or_else(|disagreement| panic!("{disagreement}\n{text:?}"))
+        crate::config::yaml_subset_check::compare(text)
+            .unwrap_or_else(|disagreement| panic!("{disagreement}\n{text:?}"))
     }
 }

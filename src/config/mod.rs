@@ -22,6 +22,7 @@ mod source_file;
 /// "Did you mean" suggestions, shared with `model::lower` and `plan`.
 pub(crate) mod suggest;
 mod toml_cut;
+mod yaml_cursor;
 mod yaml_cut;
 mod yaml_scalar;
 mod yaml_subset;

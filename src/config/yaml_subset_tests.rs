@@ -140,7 +140,8 @@ fn string_literals(text: &str) -> Vec<String> {
 
 #[test]
 fn the_string_literal_extractor_unescapes() {
-    let source = "let a = \"x: 1\\n  y: 'z'\\\"\"; // \"not this\"\nlet b = r#\"k: \"v\"\"#; let c = '\"'; fn f<'a>() {}";
+    let source =
+        "let a = \"x: 1\\n  y: 'z'\\\"\"; // \"not this\"\nlet b = r#\"k: \"v\"\"#; let c = '\"'; fn f<'a>() {}";
     assert_eq!(string_literals(source), ["x: 1\n  y: 'z'\"", "k: \"v\""]);
 }
 
@@ -167,7 +168,10 @@ fn benchmark_like(count: usize) -> String {
     let mut text = String::from("version: 1\nproject: bench\ncaches:\n");
     text.push_str("  lan: { type: nix-store, uri: \"file:///var/cache/rave\", public_key: \"lan-1:AAAA\" }\nbuilds:\n");
     for index in 0..count {
-        let _ = writeln!(text, "  build{index}: {{ attr: \".#packages.x86_64-linux.p{index}\", builders: [b0], push: [lan] }}");
+        let _ = writeln!(
+            text,
+            "  build{index}: {{ attr: \".#packages.x86_64-linux.p{index}\", builders: [b0], push: [lan] }}"
+        );
     }
     text.push_str("vms:\n");
     for index in 0..count {
@@ -412,10 +416,63 @@ fn deep_nesting_is_left_to_saphyr() {
 
 /// Pieces of YAML with every indicator and odd spacing, for the token soup.
 const TOKENS: &[&str] = &[
-    "a", "b", "key", "é", "1", "-1", "~", "- ", "-", "-x", ": ", ":", ":x", " #", "#", "# c", " ", "  ", "\n", "\n",
-    "\n  ", "\n    ", "\n- ", "'", "''", "'q'", "\"", "\"d\"", "\\", "\\\"", "\\n", "[", "]", "{", "}", ",", ", ",
-    "? ", "&a ", "*a", "!", "|", ">", "%", "---", "...", "\t", "\r", "x: y", "- k: v", "{a: b}", "[a, b]", "\"k\": v",
-    "'k': v", "k:\n", "k:\n  - x", "k:\n- x",
+    "a",
+    "b",
+    "key",
+    "é",
+    "1",
+    "-1",
+    "~",
+    "- ",
+    "-",
+    "-x",
+    ": ",
+    ":",
+    ":x",
+    " #",
+    "#",
+    "# c",
+    " ",
+    "  ",
+    "\n",
+    "\n",
+    "\n  ",
+    "\n    ",
+    "\n- ",
+    "'",
+    "''",
+    "'q'",
+    "\"",
+    "\"d\"",
+    "\\",
+    "\\\"",
+    "\\n",
+    "[",
+    "]",
+    "{",
+    "}",
+    ",",
+    ", ",
+    "? ",
+    "&a ",
+    "*a",
+    "!",
+    "|",
+    ">",
+    "%",
+    "---",
+    "...",
+    "\t",
+    "\r",
+    "x: y",
+    "- k: v",
+    "{a: b}",
+    "[a, b]",
+    "\"k\": v",
+    "'k': v",
+    "k:\n",
+    "k:\n  - x",
+    "k:\n- x",
 ];
 
 /// A tree to write as YAML, with the choices of how to write each part.
@@ -438,12 +495,39 @@ struct Layout {
     interlude: &'static str,
 }
 
+/// Scalars the fast reader reads in some places and not in others.
 const SCALARS: &[&str] = &[
-    "a", "b c", "a:b", "a#b", "-1", "x-", "~", "null", "1.5", "true", "http://h:1/p", "a - b", "é", "'q'", "'a''b'",
-    "\"d\"", "\"e\\\"f\\n\"", "''", "\"\"", "a]", "{b", "[c", "d,e", "-", ":", "a:", "? a", "&x", "*x", "!t", "|",
+    "a",
+    "b c",
+    "a:b",
+    "a#b",
+    "-1",
+    "x-",
+    "~",
+    "null",
+    "1.5",
+    "true",
+    "http://h:1/p",
+    "a - b",
+    "é",
+    "'q'",
+    "'a''b'",
+    "\"d\"",
+    "\"e\\\"f\\n\"",
+    "''",
+    "\"\"",
+    "a]",
+    "{b",
+    "[c",
+    "d,e",
+    ":x",
+    "a :b",
+    "名前",
 ];
+/// Scalars outside the subset, or errors.
+const OTHER_SCALARS: &[&str] = &["-", ":", "a:", "? a", "&x", "*x", "!t", "|", "\"\\q\""];
 const KEYS: &[&str] = &["a", "b", "k y", "'q'", "\"d\"", "-x", "é", "a:b", "1", "a#b", "a b", "''"];
-const TRAILING: &[&str] = &["", "", "  ", " # c", "# c", " #"];
+const TRAILING: &[&str] = &["", "", "", "", "  ", " # c", " # c", " #", "# c"];
 const INTERLUDES: &[&str] = &["", "", "", "\n", "# c\n", "    # c\n", " \n"];
 
 fn layout() -> impl Strategy<Value = Layout> {
@@ -452,10 +536,12 @@ fn layout() -> impl Strategy<Value = Layout> {
 }
 
 fn tree() -> impl Strategy<Value = Tree> {
-    let leaf = prop::sample::select(SCALARS).prop_map(Tree::Scalar);
+    let leaf = prop_oneof![9 => prop::sample::select(SCALARS), 1 => prop::sample::select(OTHER_SCALARS)]
+        .prop_map(Tree::Scalar);
     leaf.prop_recursive(4, 24, 4, |inner| {
         prop_oneof![
-            (prop::collection::vec(inner.clone(), 0..4), layout()).prop_map(|(items, layout)| Tree::Sequence(items, layout)),
+            (prop::collection::vec(inner.clone(), 0..4), layout())
+                .prop_map(|(items, layout)| Tree::Sequence(items, layout)),
             (prop::collection::vec((prop::sample::select(KEYS), inner), 0..4), layout())
                 .prop_map(|(entries, layout)| Tree::Mapping(entries, layout)),
         ]
@@ -469,7 +555,13 @@ fn write_flow(tree: &Tree, text: &mut String) {
         Tree::Sequence(items, layout) => {
             text.push('[');
             for (index, item) in items.iter().enumerate() {
-                text.push_str(if index == 0 { "" } else if layout.indent % 2 == 0 { ", " } else { "," });
+                text.push_str(if index == 0 {
+                    ""
+                } else if layout.indent % 2 == 0 {
+                    ", "
+                } else {
+                    ","
+                });
                 write_flow(item, text);
             }
             text.push_str(if layout.indent == 3 && !items.is_empty() { ", ]" } else { "]" });
@@ -490,7 +582,9 @@ fn write_flow(tree: &Tree, text: &mut String) {
 /// `tree` as a block node whose entries start at column `column`, after `text`'s last line.
 fn write_block(tree: &Tree, column: usize, text: &mut String) {
     match tree {
-        Tree::Scalar(_) | Tree::Sequence(_, Layout { is_flow: true, .. }) | Tree::Mapping(_, Layout { is_flow: true, .. }) => {
+        Tree::Scalar(_)
+        | Tree::Sequence(_, Layout { is_flow: true, .. })
+        | Tree::Mapping(_, Layout { is_flow: true, .. }) => {
             write_flow(tree, text);
             text.push('\n');
         }
@@ -502,7 +596,8 @@ fn write_block(tree: &Tree, column: usize, text: &mut String) {
                 text.push_str(layout.interlude);
                 text.push_str("- ");
                 match item {
-                    Tree::Sequence(_, Layout { is_flow: false, .. }) | Tree::Mapping(_, Layout { is_flow: false, .. })
+                    Tree::Sequence(_, Layout { is_flow: false, .. })
+                    | Tree::Mapping(_, Layout { is_flow: false, .. })
                         if layout.indent > 0 =>
                     {
                         // The entry's collection starts on the `- ` line.
@@ -529,11 +624,16 @@ fn write_block(tree: &Tree, column: usize, text: &mut String) {
                 text.push_str(key);
                 text.push(':');
                 match value {
-                    Tree::Sequence(_, Layout { is_flow: false, .. }) | Tree::Mapping(_, Layout { is_flow: false, .. }) => {
+                    Tree::Sequence(_, Layout { is_flow: false, .. })
+                    | Tree::Mapping(_, Layout { is_flow: false, .. }) => {
                         text.push_str(layout.trailing);
                         text.push('\n');
                         text.push_str(layout.interlude);
-                        let nested = if matches!(value, Tree::Sequence(..)) { column + layout.indent } else { column + layout.indent.max(1) };
+                        let nested = if matches!(value, Tree::Sequence(..)) {
+                            column + layout.indent
+                        } else {
+                            column + layout.indent.max(1)
+                        };
                         text.push_str(&" ".repeat(nested));
                         write_block(value, nested, text);
                     }
@@ -575,14 +675,14 @@ fn edited(tree: &Tree, indent: usize, ending: &str, edits: &[(usize, &str)]) -> 
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 100000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
 
     #[test]
     fn generated_yaml_agrees_with_saphyr(
         tree in tree(),
         indent in 0..3_usize,
         ending in prop::sample::select(ENDINGS),
-        edits in prop::collection::vec((0..=1000_usize, prop::sample::select(TOKENS)), 0..3),
+        edits in prop::collection::vec((0..=1000_usize, prop::sample::select(TOKENS)), 0..2),
     ) {
         let text = edited(&tree, indent, ending, &edits);
         compare(&text).map_err(|disagreement| TestCaseError::fail(format!("{disagreement}\n{text:?}")))?;
@@ -609,4 +709,3 @@ fn the_generator_mostly_writes_text_the_fast_reader_reads() {
     }
     assert!(read * 3 > total, "{read} of {total} read");
 }
-
