@@ -523,18 +523,27 @@ const SCALARS: &[&str] = &[
     ":x",
     "a :b",
     "名前",
+    "a -",
+    "a #",
+    "x:",
+    "- x",
 ];
 /// Scalars outside the subset, or errors.
 const OTHER_SCALARS: &[&str] = &["-", ":", "a:", "? a", "&x", "*x", "!t", "|", "\"\\q\""];
+/// Mapping keys, plain and quoted.
 const KEYS: &[&str] = &["a", "b", "k y", "'q'", "\"d\"", "-x", "é", "a:b", "1", "a#b", "a b", "''"];
+/// What may follow a value or an indicator on its line.
 const TRAILING: &[&str] = &["", "", "", "", "  ", " # c", " # c", " #", "# c"];
+/// What may come before the entries of a collection.
 const INTERLUDES: &[&str] = &["", "", "", "\n", "# c\n", "    # c\n", " \n"];
 
+/// Any [`Layout`].
 fn layout() -> impl Strategy<Value = Layout> {
     (any::<bool>(), 0..4_usize, prop::sample::select(TRAILING), prop::sample::select(INTERLUDES))
         .prop_map(|(is_flow, indent, trailing, interlude)| Layout { is_flow, indent, trailing, interlude })
 }
 
+/// Trees of up to four levels, mostly of scalars the fast reader reads.
 fn tree() -> impl Strategy<Value = Tree> {
     let leaf = prop_oneof![9 => prop::sample::select(SCALARS), 1 => prop::sample::select(OTHER_SCALARS)]
         .prop_map(Tree::Scalar);
