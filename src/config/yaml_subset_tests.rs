@@ -327,7 +327,35 @@ const READ: &[&str] = &[
     "a:\n  b\n",
     "---x: 1\n",
     "...x: 1\n",
+    "---\n- a\n",
+    "--- \na: 1",
+    "---\n\n# c\na: 1\n",
+    "a: ---\n",
+    "- ---\n- ...\n",
+    "-    a: 1\n     b: 2\n",
+    "- # c\n  a: 1\n",
+    "-\n-\n",
+    "- a\n-\n  - b\n",
+    "a:\n  -\n    b\n",
+    "a:\n- b:\n  - c\n",
+    "a:\n  - b\n  -\n",
+    "a: {b: [c, {d: e}], f: g}\n",
+    "a: [[], {}]\nb: {a: [], b: {}}\n",
+    "[a] # c\n",
+    "a: {a  : 1}\n",
+    "a: {\"a\" , b}\n",
+    "a: 12:30\n",
+    "a: \"b\" \n",
+    "\"a\":",
+    "a: b ? c\n",
+    "a: b\n\n\n  # c\n",
+    "a: b\n    # c",
     // Characters beyond ASCII, counted as saphyr counts them.
+    "é:\n  ü: 1\n",
+    "# é\na: 1 # ü\n",
+    "a: é",
+    "a: [é]  ",
+    "é: 1\n  # ü",
     "é: ü\nb: [é, 'ü', \"ö\"]\n",
     "a: é # ü\nb: {c: é, d: 1}\n",
     "- é: 1\n  ü: [a, é]\n",
@@ -383,6 +411,12 @@ const FALLS_BACK: &[&str] = &[
     "a: 1\na: 2\n",
     "a: 99999999999999999999\n",
     "]\n",
+    "--- # c\n",
+    "a: {a: 1}}\n",
+    "a: [a]]\n",
+    "a: {a: 1\n",
+    "a: [a, b\n",
+    "- a\n - b\n",
 ];
 
 #[test]
@@ -405,6 +439,26 @@ fn a_long_key_is_left_to_saphyr() {
     assert!(!agrees(&format!("{long}: 1\n")));
     reads(&format!("{}: 1\n", "k".repeat(900)));
     reads(&format!("a: {{{long}: 1}}\n"));
+}
+
+#[test]
+fn long_lines_are_read_as_saphyr_reads_them() {
+    // saphyr stops taking a token as a possible key 1024 characters on; long values and flow
+    // collections must not notice.
+    let items = vec!["item"; 400].join(", ");
+    let scalar = "word ".repeat(400);
+    for text in [
+        format!("a: [{items}]\n"),
+        format!("- [{items}]\n- {{k: {scalar}}}\n"),
+        format!("[{items}]"),
+        format!("a:\n [{items}]\nb: 1\n"),
+        format!("a: {scalar}\n- {scalar}"),
+        format!("- {scalar}\n- '{scalar}'\n"),
+        format!("a: \"{scalar}\"\n"),
+    ] {
+        agrees(&text);
+    }
+    reads(&format!("a: [{items}]\n"));
 }
 
 #[test]
