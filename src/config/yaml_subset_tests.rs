@@ -356,6 +356,9 @@ const READ: &[&str] = &[
     "a: é",
     "a: [é]  ",
     "é: 1\n  # ü",
+    // Unicode line and paragraph separators, and no-break spaces, are ordinary characters to saphyr.
+    "a: b\u{85}c\nd: \u{2028}\ne: \u{a0}x\u{a0}\n",
+    "a: [\u{2029}, \u{85}]\n",
     "é: ü\nb: [é, 'ü', \"ö\"]\n",
     "a: é # ü\nb: {c: é, d: 1}\n",
     "- é: 1\n  ü: [a, é]\n",
