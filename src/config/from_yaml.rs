@@ -172,7 +172,7 @@ pub(super) fn parse_piece(text: &str, first_line: u32) -> Result<Piece, YamlErro
 /// Reads with the fast reader of the common subset first. When the text leaves the subset, or
 /// anything at all goes wrong, what it built is dropped and saphyr reads the piece from the start,
 /// so every error, and every tree outside the subset, is saphyr's.
-fn parse_piece_with_limit(text: &str, first_line: u32, max_values: usize) -> Result<Piece, YamlError> {
+pub(super) fn parse_piece_with_limit(text: &str, first_line: u32, max_values: usize) -> Result<Piece, YamlError> {
     match parse_subset(text, first_line, max_values) {
         Some(piece) => Ok(piece),
         None => parse_saphyr(text, first_line, max_values),
