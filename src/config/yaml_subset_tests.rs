@@ -645,63 +645,65 @@ fn write_flow(tree: &Tree, text: &mut String) {
     }
 }
 
-/// `tree` as a block node whose entries start at column `column`, after `text`'s last line.
+/// Starts a line at `column` for what follows, with `interlude` before it, unless `text` ends
+/// after `- `, where a compact collection or a value goes on the same line.
+fn start_line(text: &mut String, column: usize, interlude: &str) {
+    if text.is_empty() || text.ends_with('\n') {
+        text.push_str(interlude);
+        text.push_str(&" ".repeat(column));
+    }
+}
+
+/// `tree` as a block node whose entries start at column `column`, on a new line or after `- `.
 fn write_block(tree: &Tree, column: usize, text: &mut String) {
     match tree {
         Tree::Scalar(_)
         | Tree::Sequence(_, Layout { is_flow: true, .. })
         | Tree::Mapping(_, Layout { is_flow: true, .. }) => {
+            start_line(text, column, "");
             write_flow(tree, text);
             text.push('\n');
         }
         Tree::Sequence(items, layout) => {
-            for (index, item) in items.iter().enumerate() {
-                if index > 0 || !text.ends_with("- ") {
-                    text.push_str(&" ".repeat(column));
-                }
-                text.push_str(layout.interlude);
-                text.push_str("- ");
-                match item {
-                    Tree::Sequence(_, Layout { is_flow: false, .. })
-                    | Tree::Mapping(_, Layout { is_flow: false, .. })
-                        if layout.indent > 0 =>
-                    {
-                        // The entry's collection starts on the `- ` line.
-                        write_block(item, column + 2, text);
-                    }
-                    _ if layout.indent == 0 => {
-                        text.push_str(layout.trailing);
-                        text.push('\n');
-                        text.push_str(&" ".repeat(column + 2));
-                        write_block(item, column + 2, text);
-                    }
-                    _ => write_block(item, column + 2, text),
-                }
-            }
             if items.is_empty() {
+                start_line(text, column, "");
                 text.push_str("[]\n");
+            }
+            for item in items {
+                start_line(text, column, layout.interlude);
+                text.push_str("- ");
+                let is_block = matches!(
+                    item,
+                    Tree::Sequence(_, Layout { is_flow: false, .. }) | Tree::Mapping(_, Layout { is_flow: false, .. })
+                );
+                if layout.indent == 0 || (is_block && layout.indent == 3) {
+                    // The entry on the lines below.
+                    text.push_str(layout.trailing);
+                    text.push('\n');
+                }
+                write_block(item, column + 2, text);
             }
         }
         Tree::Mapping(entries, layout) => {
-            for (index, (key, value)) in entries.iter().enumerate() {
-                if index > 0 || !text.ends_with("- ") {
-                    text.push_str(&" ".repeat(column));
-                }
+            if entries.is_empty() {
+                start_line(text, column, "");
+                text.push_str("{}\n");
+            }
+            for (key, value) in entries {
+                start_line(text, column, layout.interlude);
                 text.push_str(key);
                 text.push(':');
                 match value {
-                    Tree::Sequence(_, Layout { is_flow: false, .. })
-                    | Tree::Mapping(_, Layout { is_flow: false, .. }) => {
+                    Tree::Sequence(_, Layout { is_flow: false, .. }) => {
                         text.push_str(layout.trailing);
                         text.push('\n');
-                        text.push_str(layout.interlude);
-                        let nested = if matches!(value, Tree::Sequence(..)) {
-                            column + layout.indent
-                        } else {
-                            column + layout.indent.max(1)
-                        };
-                        text.push_str(&" ".repeat(nested));
-                        write_block(value, nested, text);
+                        // Indentation 0 makes the sequence indentless, at the key's column.
+                        write_block(value, column + layout.indent, text);
+                    }
+                    Tree::Mapping(_, Layout { is_flow: false, .. }) => {
+                        text.push_str(layout.trailing);
+                        text.push('\n');
+                        write_block(value, column + layout.indent.max(1), text);
                     }
                     _ => {
                         text.push(' ');
@@ -710,9 +712,6 @@ fn write_block(tree: &Tree, column: usize, text: &mut String) {
                         text.push('\n');
                     }
                 }
-            }
-            if entries.is_empty() {
-                text.push_str("{}\n");
             }
         }
     }
@@ -724,7 +723,7 @@ const ENDINGS: &[&str] = &["", "", "", "\n", "  ", "\n  ", " # c", "\n# c", "\n 
 /// Text from `tree`, its last line end replaced with `ending`, then edited: each `(at, token)`
 /// puts `token` at the byte (rounded to a character) `at` per mille of the way through the text.
 fn edited(tree: &Tree, indent: usize, ending: &str, edits: &[(usize, &str)]) -> String {
-    let mut text = " ".repeat(indent);
+    let mut text = String::new();
     write_block(tree, indent, &mut text);
     if text.ends_with('\n') {
         text.pop();
