@@ -22,8 +22,15 @@ mod source_file;
 /// "Did you mean" suggestions, shared with `model::lower` and `plan`.
 pub(crate) mod suggest;
 mod toml_cut;
+mod yaml_cursor;
 mod yaml_cut;
 mod yaml_scalar;
+mod yaml_subset;
+/// The differential check of the fast YAML reader against saphyr, for tests, fuzzing and the
+/// plan benchmark.
+pub(crate) mod yaml_subset_check;
+#[cfg(test)]
+mod yaml_subset_tests;
 
 use std::path::Path;
 
