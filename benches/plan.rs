@@ -281,6 +281,7 @@ fn main() {
             std::fs::create_dir_all(&project).expect("create project dir");
             write_project(&project.join(format.file_name()), format, 10_000);
         }
+        check_fast_path(&Path::new(&dir).join("yaml").join(Format::Yaml.file_name()));
         return;
     }
     let is_bench = std::env::args().any(|argument| argument == "--bench");
@@ -315,4 +316,17 @@ fn main() {
             println!("growth ×10 resources: ×{:.1} time", pair[1].as_secs_f64() / pair[0].as_secs_f64());
         }
     }
+    // After the runs, so that the check's memory does not count in their peaks.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join(Format::Yaml.file_name());
+    write_project(&path, Format::Yaml, 1_000);
+    check_fast_path(&path);
+}
+
+/// The generated YAML must be read by the fast reader of YAML's common subset, and agree with
+/// saphyr, or the figures would time the slow path (`src/config/yaml_subset.rs`, ADR 0012).
+/// Every size is written alike, so checking one checks them all.
+fn check_fast_path(path: &Path) {
+    let text = std::fs::read_to_string(path).expect("read the file back");
+    assert!(rave::fuzzing::compare_yaml_readers(&text), "the benchmark's YAML left the fast reader's subset");
 }

@@ -85,4 +85,12 @@ pub mod fuzzing {
             crate::diagnostic::render(diagnostic, source.as_ref());
         }
     }
+
+    /// Reads `text` as YAML with the fast reader of the common subset and with saphyr, and
+    /// panics when they disagree (events, positions or tree); returns whether the fast reader
+    /// read it rather than falling back to saphyr.
+    pub fn compare_yaml_readers(text: &str) -> bool {
+        crate::config::yaml_subset_check::compare(text)
+            .unwrap_or_else(|disagreement| panic!("{disagreement}\n{text:?}"))
+    }
 }

@@ -78,7 +78,7 @@ impl Project {
         let (plan, base) = self.plan(spec);
         if plan.has_changes() {
             let desired =
-                plan.changes.iter().filter_map(|change| Some((&change.address, &change.after.as_ref()?.spec)));
+                plan.changes.iter().filter_map(|change| Some((&change.address, &*change.after.as_ref()?.spec)));
             let context =
                 Arc::new(DriverContext { hosts: DriverContext::hosts_of(desired), ..DriverContext::default() });
             let (events, _progress) = mpsc::unbounded_channel();

@@ -158,7 +158,7 @@ fn run_plan(
     (parallelism, destroy_volumes): (u16, bool),
 ) -> ApplyOutcome {
     let desired =
-        plan.changes.iter().filter_map(|change| change.after.as_ref().map(|after| (&change.address, &after.spec)));
+        plan.changes.iter().filter_map(|change| change.after.as_ref().map(|after| (&change.address, &*after.spec)));
     let mut driver_context = driver_context(project, desired);
     Arc::make_mut(&mut driver_context).destroy_volumes = destroy_volumes;
     let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();

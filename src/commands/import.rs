@@ -82,7 +82,7 @@ fn check_exists(project: &Project, address: &ResourceId, recorded: &ResourceStat
     probe.resources.insert(address.clone(), recorded.clone());
     let drivers: Arc<dyn DriverSet> = Arc::new(Registry::new());
     let context =
-        driver_context(project, project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec)));
+        driver_context(project, project.spec.resources.iter().map(|(address, resource)| (address, &*resource.spec)));
     let runtime = Context::runtime()?;
     let mut refreshed = runtime.block_on(crate::refresh::refresh(drivers, context, &probe, 1));
     if let Some((_, error)) = refreshed.errors.pop() {

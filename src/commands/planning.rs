@@ -68,7 +68,7 @@ pub(super) fn driver_context<'a>(
 /// of `project`, so none outlives rave.
 pub(super) fn close_connections(project: &Project) {
     let context =
-        driver_context(project, project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec)));
+        driver_context(project, project.spec.resources.iter().map(|(address, resource)| (address, &*resource.spec)));
     // Without a runtime there is nothing to close with; the connections then end on their own.
     if let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() {
         runtime.block_on(crate::drivers::ssh::shared::close_all(&context));
@@ -92,8 +92,10 @@ pub(super) fn make_plan(
     let state = state.as_ref();
     let observed = if request.refresh && !state.resources.is_empty() {
         let dyn_drivers: Arc<dyn DriverSet> = drivers.clone();
-        let context =
-            driver_context(project, project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec)));
+        let context = driver_context(
+            project,
+            project.spec.resources.iter().map(|(address, resource)| (address, &*resource.spec)),
+        );
         let refreshed = runtime.block_on(crate::refresh::refresh(dyn_drivers, context, state, 10));
         if let Some((address, error)) = refreshed.errors.first() {
             let others = refreshed.errors.len() - 1;
@@ -138,7 +140,7 @@ fn derivations(
     project: &Project,
 ) -> anyhow::Result<BTreeMap<ResourceId, crate::nix::Derivation>> {
     use crate::nix::evaluation::{evaluate, targets};
-    let resources = project.spec.resources.iter().map(|(address, resource)| (address, &resource.spec));
+    let resources = project.spec.resources.iter().map(|(address, resource)| (address, &*resource.spec));
     let targets = targets(resources, &project.spec, &project.base_dir).map_err(CommandError::from)?;
     let derivations = runtime.block_on(evaluate(&targets)).map_err(CommandError::from)?;
     Ok(derivations)

@@ -21,7 +21,7 @@ pub(super) fn run(context: &Context<'_>, args: &StatusArgs) -> anyhow::Result<Ex
     let project = context.load_project()?;
     let resources: Vec<_> =
         project.spec.resources.iter().map(|(address, resource)| (address.clone(), resource.spec.clone())).collect();
-    let driver_context = driver_context(&project, resources.iter().map(|(address, spec)| (address, spec)));
+    let driver_context = driver_context(&project, resources.iter().map(|(address, spec)| (address, &**spec)));
     let runtime = Context::runtime()?;
     let permits = Arc::new(Semaphore::new(usize::from(args.parallelism)));
     let mut found = runtime.block_on(async {

@@ -1,5 +1,7 @@
 //! YAML text → positioned [`Node`] tree, from `saphyr-parser` events.
 //!
+//! The events of text in the common subset of YAML come from `yaml_subset`, a faster reader that
+//! produces exactly saphyr's events; any other text, and any error, is read by saphyr.
 //! The tree is built with an explicit stack, never by recursion, so nesting is refused at
 //! [`MAX_DEPTH`] with a position instead of overflowing the stack. Plain scalars resolve by the
 //! YAML 1.2 core schema (`yes`/`no`/`on`/`off` stay strings); quoted scalars are strings.
@@ -15,6 +17,7 @@ use saphyr_parser::{Event, Marker, Parser, ScalarStyle, ScanError, Tag};
 
 use super::node::{Key, Node, NodeValue};
 use super::yaml_scalar::{check_collection_tag, check_key_tag, scalar};
+use super::yaml_subset;
 use crate::diagnostic::Position;
 
 /// Deepest nesting of lists and mappings accepted; real files use about six.
@@ -166,7 +169,29 @@ pub(super) fn parse_piece(text: &str, first_line: u32) -> Result<Piece, YamlErro
     parse_piece_with_limit(text, first_line, MAX_VALUES)
 }
 
-fn parse_piece_with_limit(text: &str, first_line: u32, max_values: usize) -> Result<Piece, YamlError> {
+/// Reads with the fast reader of the common subset first. When the text leaves the subset, or
+/// anything at all goes wrong, what it built is dropped and saphyr reads the piece from the start,
+/// so every error, and every tree outside the subset, is saphyr's.
+pub(super) fn parse_piece_with_limit(text: &str, first_line: u32, max_values: usize) -> Result<Piece, YamlError> {
+    match parse_subset(text, first_line, max_values) {
+        Some(piece) => Ok(piece),
+        None => parse_saphyr(text, first_line, max_values),
+    }
+}
+
+/// [`parse_piece_with_limit`] by `yaml_subset`; `None` when it falls back or the builder fails.
+pub(super) fn parse_subset(text: &str, first_line: u32, max_values: usize) -> Option<Piece> {
+    let lines_before = first_line.saturating_sub(1);
+    let mut builder = Builder { max_values, ..Builder::default() };
+    yaml_subset::read(text, |event, marker| {
+        builder.event(event, position(marker, lines_before)).map_err(|_| yaml_subset::Fallback)
+    })
+    .ok()?;
+    builder.into_piece(first_line).ok()
+}
+
+/// [`parse_piece_with_limit`] by saphyr alone.
+pub(super) fn parse_saphyr(text: &str, first_line: u32, max_values: usize) -> Result<Piece, YamlError> {
     let lines_before = first_line.saturating_sub(1);
     let mut builder = Builder { max_values, ..Builder::default() };
     let mut parser = Parser::new_from_str(text);
@@ -175,11 +200,7 @@ fn parse_piece_with_limit(text: &str, first_line: u32, max_values: usize) -> Res
         let position = position(span.start, lines_before);
         builder.event(event, position).map_err(|kind| YamlError { position, kind })?;
     }
-    let Some(node) = builder.root else {
-        let position = Position { line: first_line, column: 1 };
-        return Err(YamlError { position, kind: YamlErrorKind::Empty });
-    };
-    Ok(Piece { node, values: builder.values, alias_values: builder.alias_values })
+    builder.into_piece(first_line)
 }
 
 /// A saphyr marker (1-based line, 0-based column) as a position (both 1-based), `lines_before`
@@ -302,6 +323,15 @@ impl Builder {
             Event::Alias(anchor) => self.alias(anchor, position),
             Event::Nothing | Event::StreamStart | Event::StreamEnd | Event::DocumentEnd => Ok(()),
         }
+    }
+
+    /// The piece read, once every event is in.
+    fn into_piece(self, first_line: u32) -> Result<Piece, YamlError> {
+        let Some(node) = self.root else {
+            let position = Position { line: first_line, column: 1 };
+            return Err(YamlError { position, kind: YamlErrorKind::Empty });
+        };
+        Ok(Piece { node, values: self.values, alias_values: self.alias_values })
     }
 
     fn expects_key(&self) -> bool {

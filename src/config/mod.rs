@@ -28,8 +28,15 @@ mod toml_fast_lines;
 mod toml_fast_number;
 #[cfg(test)]
 mod toml_fast_tests;
+mod yaml_cursor;
 mod yaml_cut;
 mod yaml_scalar;
+mod yaml_subset;
+/// The differential check of the fast YAML reader against saphyr, for tests, fuzzing and the
+/// plan benchmark.
+pub(crate) mod yaml_subset_check;
+#[cfg(test)]
+mod yaml_subset_tests;
 
 use std::path::Path;
 

@@ -13,8 +13,11 @@ use crate::model::{Name, ResourceId, ResourceSpec, Spec};
 type Meaning = (Name, StateSettings, NixSettings, Vec<(ResourceId, ResourceSpec, Vec<ResourceId>)>);
 
 fn meaning(spec: Spec) -> Meaning {
-    let resources =
-        spec.resources.into_values().map(|resource| (resource.id, resource.spec, resource.dependencies)).collect();
+    let resources = spec
+        .resources
+        .into_values()
+        .map(|resource| (resource.id, (*resource.spec).clone(), resource.dependencies))
+        .collect();
     (spec.project, spec.state, spec.nix, resources)
 }
 

@@ -35,7 +35,7 @@ impl BuilderDriver {
         address: &ResourceId,
         desired: &Desired,
     ) -> Result<Outputs, DriverError> {
-        let ResourceSpec::Builder(spec) = &desired.spec else {
+        let ResourceSpec::Builder(spec) = &*desired.spec else {
             return Err(DriverError::wrong_kind(address, &desired.spec));
         };
         let mut outputs = Outputs::new();

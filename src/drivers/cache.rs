@@ -31,7 +31,7 @@ impl CacheDriver {
         address: &ResourceId,
         desired: &Desired,
     ) -> Result<Outputs, DriverError> {
-        let ResourceSpec::Cache(spec) = &desired.spec else {
+        let ResourceSpec::Cache(spec) = &*desired.spec else {
             return Err(DriverError::wrong_kind(address, &desired.spec));
         };
         if let (Some(secret_key), Some(public_key)) = (&spec.secret_key, &spec.public_key) {

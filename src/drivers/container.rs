@@ -105,7 +105,7 @@ impl ContainerDriver {
         address: &ResourceId,
         desired: &Desired,
     ) -> Result<Outputs, DriverError> {
-        let ResourceSpec::Container(spec) = &desired.spec else {
+        let ResourceSpec::Container(spec) = &*desired.spec else {
             return Err(DriverError::wrong_kind(address, &desired.spec));
         };
         let placement = placement(context, address, &spec.host)?;
@@ -231,7 +231,7 @@ mod tests {
         )
         .unwrap();
         let desired = Desired {
-            spec: ResourceSpec::Container(spec),
+            spec: ResourceSpec::Container(spec).into(),
             dependencies: Vec::new(),
             secret_digests: BTreeMap::new(),
             derivation: None,

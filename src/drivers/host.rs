@@ -33,7 +33,7 @@ impl HostDriver {
         desired: &Desired,
         events: &EventSink,
     ) -> Result<Outputs, DriverError> {
-        let ResourceSpec::Host(spec) = &desired.spec else {
+        let ResourceSpec::Host(spec) = &*desired.spec else {
             return Err(DriverError::wrong_kind(address, &desired.spec));
         };
         let placement = Placement::of_host(address, spec, context)?;
@@ -178,7 +178,7 @@ mod tests {
     fn desired(spec: serde_json::Value) -> Desired {
         let spec = serde_json::from_value(spec).unwrap();
         Desired {
-            spec: ResourceSpec::Host(spec),
+            spec: ResourceSpec::Host(spec).into(),
             dependencies: Vec::new(),
             secret_digests: BTreeMap::new(),
             derivation: None,

@@ -25,7 +25,7 @@ impl ServiceDriver {
         desired: &Desired,
         events: &EventSink,
     ) -> Result<Outputs, DriverError> {
-        let ResourceSpec::Service(spec) = &desired.spec else {
+        let ResourceSpec::Service(spec) = &*desired.spec else {
             return Err(DriverError::wrong_kind(address, &desired.spec));
         };
         let placement = Placement::of_target(address, &spec.runs_on, context)?;
@@ -100,7 +100,7 @@ mod tests {
     fn desired(spec: serde_json::Value) -> Desired {
         let spec = serde_json::from_value(spec).unwrap();
         Desired {
-            spec: ResourceSpec::Service(spec),
+            spec: ResourceSpec::Service(spec).into(),
             dependencies: Vec::new(),
             secret_digests: BTreeMap::new(),
             derivation: None,

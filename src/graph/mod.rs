@@ -73,8 +73,10 @@ pub(crate) mod tests {
             let needs_text: Vec<String> = needs.iter().map(ToString::to_string).collect();
             let host = serde_json::json!({ "local": true, "needs": needs_text });
             let spec = ResourceSpec::Host(serde_json::from_value(host).unwrap());
-            resources
-                .insert(id.clone(), Resource { id, spec, dependencies: needs, position: Position { line, column: 3 } });
+            resources.insert(
+                id.clone(),
+                Resource { id, spec: spec.into(), dependencies: needs, position: Position { line, column: 3 } },
+            );
         }
         Spec {
             source: "rave.yaml".into(),

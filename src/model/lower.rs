@@ -8,6 +8,7 @@
 //! Dependency cycles are not checked here; `graph` does that.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rayon::prelude::*;
 
@@ -171,7 +172,7 @@ impl Lowering<'_> {
                     .nodes
                     .get(id.kind, id.name.as_str())
                     .map_or(self.loaded.tree.position, |(key, _)| key.position);
-                let resource = Resource { id: id.clone(), spec, dependencies, position };
+                let resource = Resource { id: id.clone(), spec: Arc::new(spec), dependencies, position };
                 (id, resource)
             })
             .collect()
@@ -315,7 +316,7 @@ impl Lowering<'_> {
         self.check_references(spec, resource);
         self.check_needs(spec, resource);
         let id = &resource.id;
-        match &resource.spec {
+        match &*resource.spec {
             ResourceSpec::Cache(cache) => self.check_cache(id, cache),
             ResourceSpec::Builder(builder) => self.check_builder(id, builder),
             ResourceSpec::Build(_) => {}

@@ -16,6 +16,7 @@ mod size;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 pub(crate) use duration::Duration;
 pub(crate) use resource_id::{Name, ResourceId, ResourceKind};
@@ -51,8 +52,8 @@ pub(crate) struct Spec {
 pub(crate) struct Resource {
     /// Its address.
     pub(crate) id: ResourceId,
-    /// What the user asked for.
-    pub(crate) spec: ResourceSpec,
+    /// What the user asked for; shared with the plan, which hands it to a driver.
+    pub(crate) spec: Arc<ResourceSpec>,
     /// What it depends on, from references and `needs`, sorted, without repeats.
     pub(crate) dependencies: Vec<ResourceId>,
     /// Where it is declared (its key in the file).

@@ -184,7 +184,7 @@ mod tests {
             .map(|(address, dependencies)| {
                 let resource = Resource {
                     id: id(address),
-                    spec: spec.clone(),
+                    spec: spec.clone().into(),
                     dependencies: ids(dependencies),
                     position: Position::default(),
                 };

@@ -326,14 +326,14 @@ impl Planner<'_, '_> {
         }
         let mut reached = Vec::new();
         for (index, node) in self.graph.nodes.iter().enumerate() {
-            let Some(ResourceSpec::Service(service)) = node.desired.map(|resource| &resource.spec) else { continue };
+            let Some(ResourceSpec::Service(service)) = node.desired.map(|resource| &*resource.spec) else { continue };
             if changes[index].action == Action::NoOp {
                 continue;
             }
             let Some(placement) = self.graph.index(&service.runs_on) else { continue };
             let placement_node = self.graph.nodes[placement];
             let carries_system = matches!(
-                placement_node.desired.map(|resource| &resource.spec),
+                placement_node.desired.map(|resource| &*resource.spec),
                 Some(ResourceSpec::Host(host)) if host.nixos.is_some()
             );
             if carries_system && placement_node.recorded.is_some() && self.in_scope[placement] {

@@ -80,8 +80,8 @@ pub(crate) struct Change {
 /// The desired resource as the executor hands it to a driver.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(crate) struct Desired {
-    /// The user's spec.
-    pub(crate) spec: ResourceSpec,
+    /// The user's spec, shared with the project's.
+    pub(crate) spec: std::sync::Arc<ResourceSpec>,
     /// Its dependencies.
     pub(crate) dependencies: Vec<ResourceId>,
     /// Salted digests of its secrets at plan time, by attribute path.

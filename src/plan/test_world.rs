@@ -156,7 +156,7 @@ impl World {
             .map(|(address, spec)| {
                 let resource = Resource {
                     id: address.clone(),
-                    spec: spec.clone(),
+                    spec: spec.clone().into(),
                     dependencies: dependencies(spec),
                     position: Position::default(),
                 };

@@ -57,6 +57,9 @@ pub(crate) fn render(plan: &Plan, styles: &Styles) -> String {
 /// Changes rendered per chunk, on every core.
 const CHANGES_PER_CHUNK: usize = 256;
 
+/// Bytes kept free after the changes for the summary line (`Plan: 3 to add, …`, coloured).
+const SUMMARY_ROOM: usize = 256;
+
 /// Appends the blocks of every change in `plan` to `out`, in order. Chunks of them are written on
 /// every core and appended: a plan of 10,000 resources has some 50,000 lines.
 fn changes(out: &mut String, plan: &Plan, styles: &Styles) {
@@ -73,7 +76,8 @@ fn changes(out: &mut String, plan: &Plan, styles: &Styles) {
             out
         })
         .collect();
-    out.reserve(chunks.iter().map(String::len).sum());
+    // Room for the summary line too, so that the text is not copied once more to fit it.
+    out.reserve(chunks.iter().map(String::len).sum::<usize>() + SUMMARY_ROOM);
     for chunk in chunks {
         out.push_str(&chunk);
     }

@@ -34,7 +34,7 @@ impl BuildDriver {
         address: &ResourceId,
         desired: &Desired,
     ) -> Result<Outputs, DriverError> {
-        let ResourceSpec::Build(spec) = &desired.spec else {
+        let ResourceSpec::Build(spec) = &*desired.spec else {
             return Err(DriverError::wrong_kind(address, &desired.spec));
         };
         let reference =

@@ -142,7 +142,7 @@ impl VmDriver {
         desired: &Desired,
         recorded: Recorded,
     ) -> Result<Outputs, DriverError> {
-        let ResourceSpec::Vm(spec) = &desired.spec else {
+        let ResourceSpec::Vm(spec) = &*desired.spec else {
             return Err(DriverError::wrong_kind(address, &desired.spec));
         };
         let placement = placement(context, address, &spec.host)?;

@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::{Lowering, MAX_LISTED_VMS, Step};
 use crate::model::{
-    BuilderSpec, CacheSpec, CacheType, HealthChecks, HostSpec, Name, Resource, ResourceId, ResourceKind, ResourceSpec,
-    SecretRef, Size, Spec, VmSpec,
+    BuilderSpec, CacheSpec, CacheType, HealthChecks, HostSpec, Name, ResourceId, ResourceKind, ResourceSpec, SecretRef,
+    Size, Spec, VmSpec,
 };
 
 impl Lowering<'_> {
@@ -234,7 +234,7 @@ impl Lowering<'_> {
         // Per host: VMs on different hosts sit on different bridges and may reuse addresses.
         let mut owners: HashMap<(&Name, String), &ResourceId> = HashMap::new();
         for resource in spec.resources.values() {
-            let ResourceSpec::Vm(vm) = &resource.spec else {
+            let ResourceSpec::Vm(vm) = &*resource.spec else {
                 continue;
             };
             for (index, interface) in vm.interfaces.iter().enumerate() {
@@ -259,14 +259,14 @@ impl Lowering<'_> {
     pub(super) fn check_capacity(&mut self, spec: &Spec) {
         let mut placed: BTreeMap<&Name, Vec<(&ResourceId, &VmSpec)>> = BTreeMap::new();
         for resource in spec.resources.values() {
-            if let ResourceSpec::Vm(vm) = &resource.spec {
+            if let ResourceSpec::Vm(vm) = &*resource.spec {
                 placed.entry(&vm.host).or_default().push((&resource.id, vm));
             }
         }
         for (host_name, vms) in placed {
             let host_id = ResourceId::new(ResourceKind::Host, host_name.clone());
-            let Some(Resource { spec: ResourceSpec::Host(HostSpec { capacity: Some(capacity), .. }), .. }) =
-                spec.resources.get(&host_id)
+            let Some(ResourceSpec::Host(HostSpec { capacity: Some(capacity), .. })) =
+                spec.resources.get(&host_id).map(|resource| &*resource.spec)
             else {
                 continue;
             };
