@@ -280,8 +280,8 @@ fn main() {
             let project = Path::new(&dir).join(format.file_name().trim_start_matches("rave."));
             std::fs::create_dir_all(&project).expect("create project dir");
             write_project(&project.join(format.file_name()), format, 10_000);
+            check_fast_path(&project.join(format.file_name()), format);
         }
-        check_fast_path(&Path::new(&dir).join("yaml").join(Format::Yaml.file_name()));
         return;
     }
     let is_bench = std::env::args().any(|argument| argument == "--bench");
@@ -318,15 +318,22 @@ fn main() {
     }
     // After the runs, so that the check's memory does not count in their peaks.
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = dir.path().join(Format::Yaml.file_name());
-    write_project(&path, Format::Yaml, 1_000);
-    check_fast_path(&path);
+    for format in [Format::Yaml, Format::Toml] {
+        let path = dir.path().join(format.file_name());
+        write_project(&path, format, 1_000);
+        check_fast_path(&path, format);
+    }
 }
 
-/// The generated YAML must be read by the fast reader of YAML's common subset, and agree with
-/// saphyr, or the figures would time the slow path (`src/config/yaml_subset.rs`, ADR 0012).
-/// Every size is written alike, so checking one checks them all.
-fn check_fast_path(path: &Path) {
+/// The generated file must be read by the fast reader of its format's common subset, and agree
+/// with saphyr or `toml`, or the figures would time the slow path (`src/config/yaml_subset.rs`,
+/// ADR 0012; `src/config/toml_fast.rs`, ADR 0013). Every size is written alike, so checking one
+/// checks them all.
+fn check_fast_path(path: &Path, format: Format) {
     let text = std::fs::read_to_string(path).expect("read the file back");
-    assert!(rave::fuzzing::compare_yaml_readers(&text), "the benchmark's YAML left the fast reader's subset");
+    let is_fast = match format {
+        Format::Yaml => rave::fuzzing::compare_yaml_readers(&text),
+        Format::Toml => rave::fuzzing::toml_fast_path_agrees(text.as_bytes()),
+    };
+    assert!(is_fast, "the benchmark's {} left the fast reader's subset", format.file_name());
 }

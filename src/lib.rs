@@ -61,6 +61,13 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 pub mod fuzzing {
     use std::path::Path;
 
+    /// Reads `bytes`, when they are UTF-8, as TOML with the fast reader of its common subset and
+    /// with `toml`, whole and cut in pieces as a large file is cut; returns whether the fast reader
+    /// read them whole. Panics when the fast reader reads anything otherwise than `toml` does.
+    pub fn toml_fast_path_agrees(bytes: &[u8]) -> bool {
+        std::str::from_utf8(bytes).is_ok_and(|text| crate::config::check_toml_fast_path(text, 8))
+    }
+
     /// Reads `bytes` as a YAML (or TOML) desired-state file, validates it and renders every
     /// problem found. Whatever the bytes, this must return without panicking.
     pub fn load_bytes(bytes: &[u8], toml: bool) {

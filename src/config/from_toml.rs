@@ -90,8 +90,17 @@ pub(super) struct Piece<'a> {
     pub(super) header_len: usize,
 }
 
-/// Parses `piece` of `source` into a tree, with positions in the file.
+/// Parses `piece` of `source` into a tree, with positions in the file: by the fast reader of
+/// the common subset when it can (`toml_fast`), else through `toml`, which gives every error.
 pub(super) fn parse_piece(source: &SourceFile, piece: &Piece<'_>) -> Result<Node, TomlError> {
+    if let Some(node) = super::toml_fast::read(source, piece) {
+        return Ok(node);
+    }
+    parse_piece_with_toml(source, piece)
+}
+
+/// Parses `piece` of `source` through `toml`'s `DeTable`, with positions in the file.
+pub(super) fn parse_piece_with_toml(source: &SourceFile, piece: &Piece<'_>) -> Result<Node, TomlError> {
     let converter = Converter { source, start: piece.start, header_len: piece.header_len };
     let table = DeTable::parse(piece.text).map_err(|error| {
         let offset = error.span().map_or(0, |span| span.start);

@@ -22,6 +22,12 @@ mod source_file;
 /// "Did you mean" suggestions, shared with `model::lower` and `plan`.
 pub(crate) mod suggest;
 mod toml_cut;
+mod toml_fast;
+mod toml_fast_check;
+mod toml_fast_lines;
+mod toml_fast_number;
+#[cfg(test)]
+mod toml_fast_tests;
 mod yaml_cursor;
 mod yaml_cut;
 mod yaml_scalar;
@@ -37,6 +43,7 @@ use std::path::Path;
 pub(crate) use document::{Document, Moved, NixSettings, StateBackendKind, StateSettings};
 pub(crate) use node::{Key, Node, NodeValue};
 pub(crate) use source_file::SourceFile;
+pub(crate) use toml_fast_check::check_text as check_toml_fast_path;
 
 use crate::diagnostic::{Diagnostic, Location, Position};
 

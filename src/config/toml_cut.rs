@@ -22,14 +22,11 @@ pub(super) fn parse_in_parts(source: &SourceFile) -> Option<Node> {
 }
 
 fn parse_in_parts_from(source: &SourceFile, min_bytes: usize) -> Option<Node> {
-    let (at, table) = find_cut(&source.text, min_bytes)?;
-    let header = format!("[{table}]\n");
-    let rest = format!("{header}{}", &source.text[at..]);
+    let cut = Cut::find(source, min_bytes)?;
+    let table = cut.table;
     let (head, rest) = std::thread::scope(|scope| {
-        let second = std::thread::Builder::new().spawn_scoped(scope, || {
-            parse_piece(source, &Piece { text: &rest, start: at, header_len: header.len() }).ok()
-        });
-        let head = parse_piece(source, &Piece { text: &source.text[..at], start: 0, header_len: 0 }).ok();
+        let second = std::thread::Builder::new().spawn_scoped(scope, || parse_piece(source, &cut.rest()).ok());
+        let head = parse_piece(source, &cut.head()).ok();
         (head, second.ok().and_then(|handle| handle.join().ok().flatten()))
     });
     let (head, rest) = (head?, rest?);
@@ -43,10 +40,41 @@ fn parse_in_parts_from(source: &SourceFile, min_bytes: usize) -> Option<Node> {
     cut::join(head, table, entries, tables)
 }
 
+/// A large file cut in two pieces.
+pub(super) struct Cut<'a> {
+    /// The file's text.
+    text: &'a str,
+    /// Where the second piece starts in the file.
+    at: usize,
+    /// The table the cut falls in.
+    table: &'a str,
+    /// The second piece: the table's header, then the file from `at`.
+    rest: String,
+}
+
+impl<'a> Cut<'a> {
+    /// Where `source` cuts cleanly, when it is at least `min_bytes` long.
+    pub(super) fn find(source: &'a SourceFile, min_bytes: usize) -> Option<Self> {
+        let (at, table) = find_cut(&source.text, min_bytes)?;
+        Some(Self { text: &source.text, at, table, rest: format!("[{table}]\n{}", &source.text[at..]) })
+    }
+
+    /// The first piece: the file up to the cut.
+    pub(super) fn head(&self) -> Piece<'a> {
+        Piece { text: &self.text[..self.at], start: 0, header_len: 0 }
+    }
+
+    /// The second piece: the cut table's header, which is not in the file, then the rest.
+    pub(super) fn rest(&self) -> Piece<'_> {
+        Piece { text: &self.rest, start: self.at, header_len: self.rest.len() - (self.text.len() - self.at) }
+    }
+}
+
 /// Where `text` cuts cleanly: the byte offset of the first key line past its middle inside a
 /// table with a plain header (`[vms]`), and that table's name.
 fn find_cut(text: &str, min_bytes: usize) -> Option<(usize, &str)> {
-    if text.len() < min_bytes || text.contains("\"\"\"") || text.contains("'''") {
+    let has = |needle: &[u8]| memchr::memmem::find(text.as_bytes(), needle).is_some();
+    if text.len() < min_bytes || has(b"\"\"\"") || has(b"'''") {
         return None;
     }
     let middle = text.len() / 2;
